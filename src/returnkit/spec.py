@@ -1,0 +1,146 @@
+"""Load the bundled specs and list their operations.
+
+The specs are data shipped inside the package (`returnkit/specs/`); they are read with
+`importlib.resources`, never from the network. Each provider's document is parsed once per
+`SpecLibrary`, and `$ref`s stay local to it.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import yaml
+
+from returnkit.errors import SpecError, UnknownOperation, UnknownProvider
+
+PROVIDER_FILES: Mapping[str, str] = {
+    "aboutyou": "aboutyou.yaml",
+    "zinc": "zinc.yaml",
+    "rye": "rye.yaml",
+    "kibo-commerce": "kibo-commerce.yaml",
+    "kibo-oms": "kibo-oms.yaml",
+}
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+JSON_MEDIA_TYPES = ("application/json", "application/json; charset=utf-8")
+
+Kind = Literal["rest", "graphql"]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation of one provider: an OpenAPI operation or a GraphQL root field."""
+
+    provider: str
+    operation_id: str
+    aliases: tuple[str, ...]
+    kind: Kind
+    method: str
+    path: str
+    request_schema: Mapping[str, Any] | None = None
+    request_media_type: str | None = None
+    graphql_type: str | None = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.operation_id, *self.aliases)
+
+
+@dataclass(frozen=True)
+class ProviderSpec:
+    """A provider's parsed OpenAPI document and the operations it declares."""
+
+    provider: str
+    document: Mapping[str, Any]
+    operations: tuple[Operation, ...]
+    graphql_sdl: str | None = None
+    _by_name: dict[str, Operation] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for operation in self.operations:
+            for name in operation.names:
+                self._by_name.setdefault(name, operation)
+
+    @property
+    def components(self) -> Mapping[str, Any]:
+        return self.document.get("components", {})  # type: ignore[no-any-return]
+
+    def operation(self, name: str) -> Operation:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise UnknownOperation(name, self._by_name) from None
+
+
+def read_bundled(filename: str) -> str:
+    """The text of a file in the bundled `specs/` folder."""
+    resource = importlib.resources.files("returnkit") / "specs" / filename
+    try:
+        return resource.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise SpecError(f"bundled spec {filename!r} is missing from the installed package") from exc
+
+
+def parse_yaml(text: str) -> Any:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader is always used
+
+
+def load_provider(provider: str) -> ProviderSpec:
+    """Parse one provider's bundled spec and list its operations."""
+    if provider not in PROVIDER_FILES:
+        raise UnknownProvider(provider, PROVIDER_FILES)
+    document = parse_yaml(read_bundled(PROVIDER_FILES[provider]))
+    if not isinstance(document, dict) or not str(document.get("openapi", "")).startswith("3.1"):
+        raise SpecError(f"{PROVIDER_FILES[provider]} is not an OpenAPI 3.1 document")
+    operations = [*_rest_operations(provider, document), *_graphql_operations(provider, document)]
+    sdl = read_bundled(document["x-returnkit-graphql"]["schema"]) if "x-returnkit-graphql" in document else None
+    return ProviderSpec(provider, document, tuple(operations), sdl)
+
+
+def _rest_operations(provider: str, document: Mapping[str, Any]) -> Iterator[Operation]:
+    for path, item in document.get("paths", {}).items():
+        for method in HTTP_METHODS:
+            if method not in item:
+                continue
+            raw = item[method]
+            media_type, schema = _json_request_schema(raw)
+            yield Operation(
+                provider=provider,
+                operation_id=raw["operationId"],
+                aliases=tuple(raw.get("x-returnkit-aliases", ())),
+                kind="rest",
+                method=method.upper(),
+                path=path,
+                request_schema=schema,
+                request_media_type=media_type,
+            )
+
+
+def _json_request_schema(raw: Mapping[str, Any]) -> tuple[str | None, Mapping[str, Any] | None]:
+    content = raw.get("requestBody", {}).get("content", {})
+    for media_type, media in content.items():
+        if "json" in media_type and "schema" in media:
+            return media_type, media["schema"]
+    for media_type, media in content.items():
+        return media_type, media.get("schema")
+    return None, None
+
+
+def _graphql_operations(provider: str, document: Mapping[str, Any]) -> Iterator[Operation]:
+    graphql = document.get("x-returnkit-graphql")
+    if not graphql:
+        return
+    (path, _item), *_ = document["paths"].items()
+    for raw in graphql["operations"]:
+        yield Operation(
+            provider=provider,
+            operation_id=raw["name"],
+            aliases=tuple(raw.get("aliases", ())),
+            kind="graphql",
+            method="POST",
+            path=path,
+            graphql_type="Mutation" if raw.get("kind") == "mutation" else "Query",
+        )

@@ -1,0 +1,96 @@
+"""The catalog: every provider's spec and a compiled validator per operation, built once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+from typing import TYPE_CHECKING, Any, Protocol
+
+from returnkit.errors import ReturnkitError, UnknownProvider
+from returnkit.spec import PROVIDER_FILES, Operation, ProviderSpec, load_provider
+from returnkit.validation.jsonschema_engine import SchemaValidator
+from returnkit.validation.verdict import Verdict
+
+if TYPE_CHECKING:
+    from graphql import GraphQLSchema
+
+
+class NoRequestBody(ReturnkitError):
+    """The operation takes no request body, so there is nothing to validate."""
+
+
+class PayloadValidator(Protocol):
+    operation: Operation
+
+    def validate(self, payload: Any) -> Verdict: ...
+
+    def validate_json(self, data: bytes | str) -> Verdict: ...
+
+
+class Catalog:
+    """Specs and validators for a set of providers; each is loaded on first use and kept."""
+
+    def __init__(self, providers: Iterable[str] = PROVIDER_FILES) -> None:
+        self.providers = tuple(providers)
+        for name in self.providers:
+            if name not in PROVIDER_FILES:
+                raise UnknownProvider(name, PROVIDER_FILES)
+        self._specs: dict[str, ProviderSpec] = {}
+        self._validators: dict[tuple[str, str], PayloadValidator] = {}
+        self._graphql: dict[str, GraphQLSchema] = {}
+
+    def spec(self, provider: str) -> ProviderSpec:
+        if provider not in self.providers:
+            raise UnknownProvider(provider, self.providers)
+        if provider not in self._specs:
+            self._specs[provider] = load_provider(provider)
+        return self._specs[provider]
+
+    def operation(self, provider: str, name: str) -> Operation:
+        return self.spec(provider).operation(name)
+
+    def validator(self, provider: str, operation: str) -> PayloadValidator:
+        """The compiled validator for `operation` (operationId or alias) of `provider`."""
+        resolved = self.operation(provider, operation)
+        key = (provider, resolved.operation_id)
+        if key not in self._validators:
+            self._validators[key] = self._build(resolved)
+        return self._validators[key]
+
+    def validate(self, provider: str, operation: str, payload: Any) -> Verdict:
+        return self.validator(provider, operation).validate(payload)
+
+    def _build(self, operation: Operation) -> PayloadValidator:
+        spec = self.spec(operation.provider)
+        if operation.kind == "graphql":
+            from returnkit.validation.graphql_engine import GraphQLValidator  # only Rye needs graphql-core
+
+            envelope = next(op for op in spec.operations if op.kind == "rest")
+            return GraphQLValidator(operation, self.graphql_schema(operation.provider), self._rest(envelope, spec))
+        return self._rest(operation, spec)
+
+    def _rest(self, operation: Operation, spec: ProviderSpec) -> SchemaValidator:
+        if operation.request_schema is None:
+            raise NoRequestBody(f"{operation.provider} {operation.operation_id} takes no request body")
+        return SchemaValidator(operation, spec.components)
+
+    def graphql_schema(self, provider: str) -> GraphQLSchema:
+        if provider not in self._graphql:
+            sdl = self.spec(provider).graphql_sdl
+            if sdl is None:
+                raise ReturnkitError(f"{provider} has no GraphQL schema")
+            from graphql import build_schema
+
+            self._graphql[provider] = build_schema(sdl)
+        return self._graphql[provider]
+
+
+@cache
+def default_catalog() -> Catalog:
+    """The process-wide catalog behind the module-level `validate()`."""
+    return Catalog()
+
+
+def validate(provider: str, operation: str, payload: Any) -> Verdict:
+    """Validate one payload for `operation` (operationId or alias) of `provider`."""
+    return default_catalog().validate(provider, operation, payload)

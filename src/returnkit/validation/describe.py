@@ -1,0 +1,139 @@
+"""Turn python-jsonschema errors into PayloadErrors a person can act on.
+
+Each error says where (path), what was found (truncated), what was expected, and, for a
+misspelled property name or enum value, the closest valid name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+from jsonschema.exceptions import ValidationError, best_match
+
+from returnkit.validation.verdict import Path, PayloadError
+from returnkit.validation.words import closest, truncate_value
+
+MAX_ENUM_SHOWN = 10
+WEAK_KEYWORDS = frozenset({"anyOf", "oneOf"})
+
+
+def expected_text(error: ValidationError) -> str | None:
+    rule: Any = error.validator_value
+    keyword = str(error.validator)
+    templates: dict[str, Callable[[], str]] = {
+        "type": lambda: " or ".join(rule) if isinstance(rule, list) else str(rule),
+        "minimum": lambda: f"a number ≥ {rule}",
+        "maximum": lambda: f"a number ≤ {rule}",
+        "exclusiveMinimum": lambda: f"a number > {rule}",
+        "exclusiveMaximum": lambda: f"a number < {rule}",
+        "minLength": lambda: f"a string of at least {rule} character(s)",
+        "maxLength": lambda: f"a string of at most {rule} character(s)",
+        "minItems": lambda: f"an array of at least {rule} item(s)",
+        "maxItems": lambda: f"an array of at most {rule} item(s)",
+        "enum": lambda: "one of " + _enum_list(rule),
+        "const": lambda: truncate_value(rule),
+        "format": lambda: f"a valid {rule}",
+        "required": lambda: "the property to be present",
+        "additionalProperties": lambda: "no properties other than those the schema names",
+        "uniqueItems": lambda: "unique items",
+        "multipleOf": lambda: f"a multiple of {rule}",
+    }
+    make = templates.get(keyword)
+    return make() if make else None
+
+
+def _enum_list(values: list[Any]) -> str:
+    shown = ", ".join(truncate_value(v, 30) for v in values[:MAX_ENUM_SHOWN])
+    more = len(values) - MAX_ENUM_SHOWN
+    return shown + (f" (and {more} more)" if more > 0 else "")
+
+
+def most_relevant(error: ValidationError) -> ValidationError:
+    """For anyOf/oneOf (e.g. a nullable field), the branch error that explains the failure."""
+    while error.validator in WEAK_KEYWORDS and error.context:
+        informative = [e for e in error.context if e.validator != "type"] or list(error.context)
+        chosen = best_match(informative)
+        if chosen is None:
+            break
+        error = chosen
+    return error
+
+
+def payload_errors(errors: Iterable[ValidationError]) -> Iterator[PayloadError]:
+    for raw in errors:
+        error = most_relevant(raw)
+        if error.validator == "required":
+            yield from _missing_properties(error)
+        elif error.validator == "additionalProperties":
+            yield from _unexpected_properties(error)
+        else:
+            yield _payload_error(error)
+
+
+def _rule(error: ValidationError) -> Any:
+    return error.validator_value
+
+
+def _schema_path(error: ValidationError) -> str:
+    return "/" + "/".join(str(p) for p in error.absolute_schema_path)
+
+
+def _payload_error(error: ValidationError) -> PayloadError:
+    suggestion = None
+    if error.validator == "enum":
+        suggestion = closest(error.instance, _rule(error))
+    return PayloadError(
+        path=tuple(error.absolute_path),
+        message=error.message,
+        keyword=str(error.validator),
+        schema_path=_schema_path(error),
+        value=error.instance,
+        rule=error.validator_value,
+        expected=expected_text(error),
+        suggestion=suggestion,
+    )
+
+
+def _known_properties(error: ValidationError) -> Mapping[str, Any]:
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
+    properties = schema.get("properties", {})
+    return properties if isinstance(properties, Mapping) else {}
+
+
+def _missing_properties(error: ValidationError) -> Iterator[PayloadError]:
+    instance = error.instance if isinstance(error.instance, Mapping) else {}
+    known = _known_properties(error)
+    strangers = [key for key in instance if key not in known]
+    parent: Path = tuple(error.absolute_path)
+    for name in _rule(error):
+        if name in instance or error.message != f"{name!r} is a required property":
+            continue  # python-jsonschema reports each missing property as its own error
+        found = closest(name, strangers)
+        yield PayloadError(
+            path=(*parent, name),
+            message=f"{name!r} is a required property",
+            keyword="required",
+            schema_path=_schema_path(error),
+            value=None,
+            expected="the property to be present",
+            suggestion=f"{name} (found {found!r})" if found else None,
+        )
+
+
+def _unexpected_properties(error: ValidationError) -> Iterator[PayloadError]:
+    instance = error.instance if isinstance(error.instance, Mapping) else {}
+    known = _known_properties(error)
+    parent: Path = tuple(error.absolute_path)
+    for name in instance:
+        if name in known:
+            continue
+        yield PayloadError(
+            path=(*parent, name),
+            message=f"{name!r} is not a property this schema allows",
+            keyword="additionalProperties",
+            schema_path=_schema_path(error),
+            value=instance[name],
+            expected="one of " + _enum_list(list(known)) if known else None,
+            suggestion=closest(name, known),
+        )

@@ -1,0 +1,43 @@
+"""Shared fixtures: the catalog and sample payloads every layer's tests use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from returnkit.validation import Catalog
+
+PROVIDERS = ("aboutyou", "zinc", "rye", "kibo-commerce", "kibo-oms")
+
+VALID_CREATE: dict[str, Any] = {
+    "aboutyou": {"items": [{"order_items": [1001, 1002], "return_tracking_key": "DHL-0034043-ABC"}]},
+    "zinc": {
+        "order_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+        "items": [{"order_item_id": "0b7c6a54-3a3e-4a57-9d3b-2f1a7c6f9e10", "quantity": 1}],
+        "reason": "damaged",
+        "notes": None,
+    },
+    "rye": {
+        "input": {"orderId": "3f25547a-9cfc-4b36-b882-3666b693c441", "lineItems": [{"id": "B0BFX4SC26", "quantity": 1}]}
+    },
+    "kibo-commerce": {
+        "originalOrderId": "13a1b2c3d4e5f60001",
+        "returnType": "Refund",
+        "items": [
+            {
+                "orderItemId": "oi-1",
+                "orderLineId": 1,
+                "quantityShipped": 1,
+                "reasons": [{"reason": "Damaged", "quantity": 1}],
+                "returnType": "Refund",
+            }
+        ],
+    },
+    "kibo-oms": {"orderID": 1234567, "shipmentID": 101010101, "item": [{"orderItemID": 1, "quantity": 1}]},
+}
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return Catalog()
