@@ -1,0 +1,1 @@
+"""ABOUT YOU Sellers Center: orders, shipping, cancellations and returns (async batches)."""

@@ -1,0 +1,1 @@
+"""Kibo Commerce Returns: a state machine per return, payments, replacement orders, restock."""

@@ -1,0 +1,41 @@
+"""Kibo OMS coded errors.
+
+Codes, names and HTTP equivalents are documented (oms-dev "Status Codes" page); the JSON
+shape `{"code", "name", "message", "errors": [{"field", "message"}]}` is ours
+(x-returnkit-inferred: the documents we have never show an error body).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from returnkit.providers.wire import WireResponse, dotted
+from returnkit.validation import Verdict
+
+CODES: dict[int, tuple[str, int]] = {
+    5002: ("GENERIC_NOT_FOUND", 404),
+    5003: ("GENERIC_BAD_REQUEST", 400),
+    5004: ("GENERIC_NOT_AUTHORIZED", 403),
+    5005: ("GENERIC_NOT_ALLOWED", 405),
+    5010: ("MISSING_QUERY_PARAM", 400),
+    5011: ("MISSING_REQUEST_DATA", 400),
+    5012: ("ID_MISMATCH", 400),
+    5013: ("INVALID_ID", 400),
+    5014: ("INVALID_QUERY_PARAM", 400),
+    5015: ("INVALID_REQUEST_DATA", 400),
+}
+
+
+def error_body(code: int, message: str, errors: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "name": CODES[code][0], "message": message}
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def render_validation_error(verdict: Verdict) -> WireResponse:
+    missing = all(e.keyword == "required" for e in verdict.errors)
+    code = 5011 if missing else 5015
+    message = "Missing request data" if missing else "Request field is not valid"
+    errors = [{"field": dotted(e), "message": e.message} for e in verdict.errors]
+    return WireResponse(CODES[code][1], error_body(code, message, errors))

@@ -1,0 +1,1 @@
+"""Rye GraphQL: the (deprecated) returnOrder mutation and the order it returns."""

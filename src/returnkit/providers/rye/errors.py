@@ -1,0 +1,38 @@
+"""Rye's GraphQL errors.
+
+A document or variables that break the SDL get a GraphQL `errors[]` response with no data.
+Status per GraphQL-over-HTTP: 200 under `application/json`, 400 under
+`application/graphql-response+json`. The `extensions.code` values are the ones gqlgen sends
+(x-returnkit-inferred: Rye's `Time` scalar description is gqlgen's, suggesting a gqlgen server).
+Business failures of `returnOrder` are not errors here: they come back inside `data`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from returnkit.providers.wire import JSON, WireResponse, json_path
+from returnkit.validation import PayloadError, Verdict
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+CODES = {"graphql-syntax": "GRAPHQL_PARSE_FAILED"}
+
+
+def graphql_error(error: PayloadError) -> dict[str, Any]:
+    entry: dict[str, Any] = {"message": error.message}
+    if error.keyword == "json":
+        entry["extensions"] = {"code": "BAD_REQUEST"}
+        return entry
+    if error.locations:
+        entry["locations"] = [{"line": line, "column": column} for line, column in error.locations]
+    code = CODES.get(error.keyword, "GRAPHQL_VALIDATION_FAILED")
+    entry["extensions"] = {"code": code}
+    if error.path and error.path != ("query",):
+        entry["extensions"]["field"] = json_path(error.path)
+    return entry
+
+
+def render_validation_error(verdict: Verdict, media_type: str = JSON) -> WireResponse:
+    status = 400 if media_type == GRAPHQL_RESPONSE else 200
+    body = {"errors": [graphql_error(e) for e in verdict.errors], "data": None}
+    return WireResponse(status, body, media_type=media_type)

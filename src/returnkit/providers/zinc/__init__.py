@@ -1,0 +1,1 @@
+"""Zinc API v2: return requests against placed orders."""
