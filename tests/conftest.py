@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from returnkit.validation import Catalog
+
+# "ci" is derandomized (the same examples every run) and sized to keep CI short;
+# HYPOTHESIS_PROFILE=thorough runs ten times as many.
+settings.register_profile(
+    "ci", max_examples=30, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+)
+settings.register_profile("thorough", max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 PROVIDERS = ("aboutyou", "zinc", "rye", "kibo-commerce", "kibo-oms")
 

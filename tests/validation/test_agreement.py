@@ -8,7 +8,7 @@ from functools import cache
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 from jsonschema import Draft202012Validator
@@ -92,7 +92,6 @@ def test_every_rest_operation_with_a_body_is_covered() -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("provider", "operation"), OPERATIONS)
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_verdict_equals_python_jsonschema(provider: str, operation: str, data: st.DataObject) -> None:
     catalog = shared_catalog()

@@ -164,3 +164,9 @@ def test_rye_document_must_call_the_operation(catalog: Catalog) -> None:
     verdict = catalog.validate("rye", "create-return", {"query": query, "variables": {"id": "o1"}})
     assert [e.message for e in verdict.errors] == ["the operation does not call returnOrder"]
     assert catalog.validate("rye", "get-order", {"query": query, "variables": {"id": "o1"}}).valid
+
+
+def test_where_the_fast_engine_is_stricter_the_reference_decides() -> None:
+    # jsonschema-rs rejects this uuid spelling; python-jsonschema (the reference) accepts it.
+    payload = {**VALID_CREATE["zinc"], "order_id": "12345678-1234-1234-1234-12345678901-2"}
+    assert validate("zinc", "create-return", payload).valid
