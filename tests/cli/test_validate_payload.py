@@ -165,4 +165,4 @@ def test_installed_console_script_runs(tmp_path: Path) -> None:
         [str(script), "aboutyou", "create-return", path], capture_output=True, text=True, check=False
     )
     assert result.returncode == 1
-    assert "$.items: [] should be non-empty" in result.stdout
+    assert "$.items: [] has less than 1 item" in result.stdout

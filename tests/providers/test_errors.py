@@ -34,7 +34,7 @@ def test_aboutyou_is_400_with_one_message(catalog: Catalog) -> None:
 def test_kibo_oms_missing_data_is_5011_and_bad_data_5015(catalog: Catalog) -> None:
     missing = render_validation_error(catalog.validate("kibo-oms", "process-return", {}))
     assert (missing.status, missing.body["code"], missing.body["name"]) == (400, 5011, "MISSING_REQUEST_DATA")
-    assert missing.body["errors"] == [{"field": "returnID", "message": "'returnID' is a required property"}]
+    assert missing.body["errors"] == [{"field": "returnID", "message": '"returnID" is a required property'}]
     bad = render_validation_error(catalog.validate("kibo-oms", "process-return", {"returnID": 0}))
     assert (bad.body["code"], bad.body["name"]) == (5015, "INVALID_REQUEST_DATA")
 

@@ -7,20 +7,19 @@ misspelled property name or enum value, the closest valid name.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
-
-from jsonschema.exceptions import ValidationError, best_match
+from typing import TYPE_CHECKING, Any
 
 from returnkit.validation.verdict import Path, PayloadError
 from returnkit.validation.words import closest, truncate_value
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 MAX_ENUM_SHOWN = 10
 WEAK_KEYWORDS = frozenset({"anyOf", "oneOf"})
 
 
-def expected_text(error: ValidationError) -> str | None:
-    rule: Any = error.validator_value
-    keyword = str(error.validator)
+def expected_text(keyword: str, rule: Any) -> str | None:
     templates: dict[str, Callable[[], str]] = {
         "type": lambda: " or ".join(rule) if isinstance(rule, list) else str(rule),
         "minimum": lambda: f"a number ≥ {rule}",
@@ -51,6 +50,8 @@ def _enum_list(values: list[Any]) -> str:
 
 def most_relevant(error: ValidationError) -> ValidationError:
     """For anyOf/oneOf (e.g. a nullable field), the branch error that explains the failure."""
+    from jsonschema.exceptions import best_match
+
     while error.validator in WEAK_KEYWORDS and error.context:
         informative = [e for e in error.context if e.validator != "type"] or list(error.context)
         chosen = best_match(informative)
@@ -90,7 +91,7 @@ def _payload_error(error: ValidationError) -> PayloadError:
         schema_path=_schema_path(error),
         value=error.instance,
         rule=error.validator_value,
-        expected=expected_text(error),
+        expected=expected_text(str(error.validator), error.validator_value),
         suggestion=suggestion,
     )
 
@@ -109,16 +110,22 @@ def _missing_properties(error: ValidationError) -> Iterator[PayloadError]:
     for name in _rule(error):
         if name in instance or error.message != f"{name!r} is a required property":
             continue  # python-jsonschema reports each missing property as its own error
-        found = closest(name, strangers)
-        yield PayloadError(
-            path=(*parent, name),
-            message=f"{name!r} is a required property",
-            keyword="required",
-            schema_path=_schema_path(error),
-            value=None,
-            expected="the property to be present",
-            suggestion=f"{name} (found {found!r})" if found else None,
-        )
+        yield missing_property(parent, name, strangers, _schema_path(error), _rule(error))
+
+
+def missing_property(parent: Path, name: str, strangers: list[str], schema_path: str, rule: Any) -> PayloadError:
+    """A required property that is absent, with the misspelling the payload may hold instead."""
+    found = closest(name, strangers)
+    return PayloadError(
+        path=(*parent, name),
+        message=f'"{name}" is a required property',
+        keyword="required",
+        schema_path=schema_path,
+        value=None,
+        rule=rule,
+        expected="the property to be present",
+        suggestion=f"{name} (found {found!r})" if found else None,
+    )
 
 
 def _unexpected_properties(error: ValidationError) -> Iterator[PayloadError]:
