@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -28,7 +29,8 @@ def console_examples() -> list[tuple[str, list[str]]]:
 @pytest.mark.parametrize(("command", "expected"), console_examples())
 def test_console_example_prints_what_the_readme_shows(command: str, expected: list[str]) -> None:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, env=env, check=False)
+    bash = shutil.which("bash") or "/bin/bash"
+    result = subprocess.run([bash, "-c", command], capture_output=True, text=True, env=env, check=False)
     printed = (result.stdout + result.stderr).splitlines()
     assert sorted(printed) == sorted(expected)
 

@@ -66,7 +66,8 @@ class SchemaValidator:
     def _format_accepted_by_reference(self, error: Any) -> bool:
         if keyword_of(error) != "format":
             return False
-        return bool(self.reference.format_checker.conforms(error.instance, error.kind.format))
+        checker = self.reference.format_checker
+        return checker is not None and checker.conforms(error.instance, error.kind.format)
 
     def _reference_verdict(self, payload: Any) -> Verdict:
         from returnkit.validation.describe import payload_errors
