@@ -13,8 +13,8 @@ install: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 
 lint: install
-	$(BIN)/ruff check src tests bench tools
-	$(BIN)/ruff format --check src tests bench tools
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 
 typecheck: install
 	$(BIN)/mypy

@@ -14,7 +14,7 @@ from typing import Any
 
 from returnkit.validation.describe import expected_text, missing_property
 from returnkit.validation.verdict import PayloadError
-from returnkit.validation.words import closest
+from returnkit.validation.words import closest, value_at
 
 PLAIN_KEYWORDS = frozenset(
     {
@@ -33,25 +33,14 @@ def all_plain(errors: Iterable[Any]) -> bool:
     return all(keyword_of(error) in PLAIN_KEYWORDS for error in errors)
 
 
-def at(document: Any, path: Iterable[Any]) -> Any:
-    """The node at `path` in the schema document, or None."""
-    node = document
-    for step in path:
-        try:
-            node = node[step]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return node
-
-
 def payload_errors(errors: Iterable[Any], schema: Mapping[str, Any]) -> Iterator[PayloadError]:
     for error in errors:
         keyword = keyword_of(error)
         schema_path = "/" + "/".join(str(step) for step in error.schema_path)
-        rule = at(schema, error.schema_path)
+        rule = value_at(schema, error.schema_path)
         instance_path = tuple(error.instance_path)
         if keyword == "required":
-            known = at(schema, [*error.schema_path[:-1], "properties"]) or {}
+            known = value_at(schema, [*error.schema_path[:-1], "properties"]) or {}
             instance = error.instance if isinstance(error.instance, Mapping) else {}
             strangers = [key for key in instance if key not in known]
             yield missing_property(instance_path, error.kind.property, strangers, schema_path, rule)

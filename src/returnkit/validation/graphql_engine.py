@@ -28,12 +28,12 @@ from graphql import (
 from graphql.utilities import validate_input_value
 
 from returnkit.spec import Operation
-from returnkit.validation.jsonparse import MalformedJSON, parse_json
-from returnkit.validation.jsonschema_engine import SchemaValidator, malformed_verdict
+from returnkit.validation.jsonschema_engine import JSONPayloadValidator, SchemaValidator
 from returnkit.validation.verdict import Path, PayloadError, Verdict
+from returnkit.validation.words import value_at
 
 
-class GraphQLValidator:
+class GraphQLValidator(JSONPayloadValidator):
     """Validates requests that call one root field of the Rye schema."""
 
     def __init__(self, operation: Operation, schema: GraphQLSchema, envelope: SchemaValidator) -> None:
@@ -55,13 +55,6 @@ class GraphQLValidator:
         else:
             errors = tuple(self._argument_errors(payload, ()))
         return Verdict(self.operation.provider, self.operation.operation_id, errors) if errors else self._valid
-
-    def validate_json(self, data: bytes | str) -> Verdict:
-        try:
-            payload = parse_json(data)
-        except MalformedJSON as exc:
-            return malformed_verdict(self.operation, exc)
-        return self.validate(payload)
 
     def _request_errors(self, payload: Mapping[str, Any]) -> Iterator[PayloadError]:
         envelope = self.envelope.validate(payload)
@@ -136,22 +129,13 @@ def _coerce(
                 (*prefix, name, *path),
                 f'"{label}" got invalid value: {error.message}',
                 "graphql",
-                value=_value_at(values[name], path),
+                value=value_at(values[name], path),
                 expected=str(type_),
             )
         )
 
     validate_input_value(values[name], type_, on_error)
     yield from found
-
-
-def _value_at(value: Any, path: list[str | int]) -> Any:
-    for step in path:
-        try:
-            value = value[step]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return value
 
 
 def graphql_error(error: GraphQLError, keyword: str) -> PayloadError:

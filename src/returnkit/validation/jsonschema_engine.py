@@ -33,7 +33,23 @@ def standalone_schema(schema: Mapping[str, Any], components: Mapping[str, Any]) 
     return {"$schema": DIALECT, **schema, "components": components}
 
 
-class SchemaValidator:
+class JSONPayloadValidator:
+    """Turns request bytes into a verdict: malformed JSON is an invalid verdict, never an exception."""
+
+    operation: Operation
+
+    def validate(self, payload: Any) -> Verdict:
+        raise NotImplementedError
+
+    def validate_json(self, data: bytes | str) -> Verdict:
+        try:
+            payload = parse_json(data)
+        except MalformedJSON as exc:
+            return malformed_verdict(self.operation, exc)
+        return self.validate(payload)
+
+
+class SchemaValidator(JSONPayloadValidator):
     """Validates payloads for one operation; build once, call per request."""
 
     def __init__(self, operation: Operation, components: Mapping[str, Any]) -> None:
@@ -76,13 +92,6 @@ class SchemaValidator:
 
     def _verdict(self, errors: tuple[PayloadError, ...]) -> Verdict:
         return Verdict(self.operation.provider, self.operation.operation_id, errors) if errors else self._valid
-
-    def validate_json(self, data: bytes | str) -> Verdict:
-        try:
-            payload = parse_json(data)
-        except MalformedJSON as exc:
-            return malformed_verdict(self.operation, exc)
-        return self.validate(payload)
 
 
 def malformed_verdict(operation: Operation, exc: MalformedJSON) -> Verdict:

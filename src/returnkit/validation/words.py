@@ -26,3 +26,14 @@ def closest(word: Any, candidates: Iterable[Any]) -> str | None:
     names = [c for c in candidates if isinstance(c, str)]
     match = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
     return match[0] if match else None
+
+
+def value_at(document: Any, path: Iterable[Any]) -> Any:
+    """The node at `path` (keys and indexes) inside `document`, or None."""
+    node = document
+    for step in path:
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
