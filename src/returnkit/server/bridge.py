@@ -1,0 +1,76 @@
+"""An OpenAPI 3.0 routing view of a bundled 3.1 spec, for Connexion.
+
+Connexion 3.3 validates the documents it is given against the OpenAPI 3.0 meta-schema and
+refuses 3.1 (connexion issue #1396). returnkit's specs stay 3.1; Connexion only needs to route,
+because returnkit's own pipeline authenticates (in each provider's own 401 format) and
+validates requests. So the view keeps only what routing needs (paths, methods, operationIds,
+parameters, request media types), replaces every schema by a permissive 3.0 one, and leaves
+security out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from returnkit.spec import HTTP_METHODS
+from returnkit.validation.words import value_at
+
+OPENAPI_30 = "3.0.3"
+ANY_VALUE: dict[str, Any] = {}
+
+
+def routing_view(document: Mapping[str, Any]) -> dict[str, Any]:
+    """A 3.0.3 document that routes exactly the operations of the 3.1 `document`."""
+    view: dict[str, Any] = {
+        "openapi": OPENAPI_30,
+        "info": {"title": document["info"]["title"], "version": str(document["info"]["version"])},
+        "paths": {path: _path_item(document["paths"][path], document) for path in routing_order(document["paths"])},
+    }
+    return view
+
+
+def routing_order(paths: Iterable[str]) -> list[str]:
+    """Literal segments before templated ones, so `/returns/reasons` is not taken for `/returns/{id}`.
+
+    Connexion registers routes in document order and the first match wins.
+    """
+
+    def key(path: str) -> list[tuple[int, str]]:
+        return [(int(segment.startswith("{")), segment) for segment in path.split("/")]
+
+    return sorted(paths, key=key)
+
+
+def _path_item(item: Mapping[str, Any], document: Mapping[str, Any]) -> dict[str, Any]:
+    shared = [_parameter(p, document) for p in item.get("parameters", ())]
+    routed: dict[str, Any] = {"parameters": shared} if shared else {}
+    for method in HTTP_METHODS:
+        if method in item:
+            routed[method] = _operation(item[method], document)
+    return routed
+
+
+def _operation(operation: Mapping[str, Any], document: Mapping[str, Any]) -> dict[str, Any]:
+    routed: dict[str, Any] = {
+        "operationId": operation["operationId"],
+        "responses": {"default": {"description": "Answered by returnkit"}},
+    }
+    parameters = [_parameter(p, document) for p in operation.get("parameters", ())]
+    if parameters:
+        routed["parameters"] = parameters
+    if "requestBody" in operation:
+        content = operation["requestBody"].get("content", {})
+        routed["requestBody"] = {"content": {media: {"schema": ANY_VALUE} for media in content}}
+    return routed
+
+
+def _parameter(parameter: Mapping[str, Any], document: Mapping[str, Any]) -> dict[str, Any]:
+    if "$ref" in parameter:
+        parameter = value_at(document, parameter["$ref"].removeprefix("#/").split("/"))
+    return {
+        "name": parameter["name"],
+        "in": parameter["in"],
+        "required": parameter["in"] == "path",  # the rest is checked by returnkit, in the provider's format
+        "schema": {"type": "string"} if parameter["in"] == "path" else ANY_VALUE,
+    }
