@@ -41,6 +41,7 @@ class Operation:
     path: str
     request_schema: Mapping[str, Any] | None = None
     request_media_type: str | None = None
+    request_example: Any = None
     graphql_type: str | None = None
 
     @property
@@ -106,7 +107,7 @@ def _rest_operations(provider: str, document: Mapping[str, Any]) -> Iterator[Ope
             if method not in item:
                 continue
             raw = item[method]
-            media_type, schema = _json_request_schema(raw)
+            media_type, schema, example = _json_request_body(raw)
             yield Operation(
                 provider=provider,
                 operation_id=raw["operationId"],
@@ -116,17 +117,26 @@ def _rest_operations(provider: str, document: Mapping[str, Any]) -> Iterator[Ope
                 path=path,
                 request_schema=schema,
                 request_media_type=media_type,
+                request_example=example,
             )
 
 
-def _json_request_schema(raw: Mapping[str, Any]) -> tuple[str | None, Mapping[str, Any] | None]:
+def _json_request_body(raw: Mapping[str, Any]) -> tuple[str | None, Mapping[str, Any] | None, Any]:
+    """(media type, schema, first example) of the request body, JSON preferred."""
     content = raw.get("requestBody", {}).get("content", {})
-    for media_type, media in content.items():
-        if "json" in media_type and "schema" in media:
-            return media_type, media["schema"]
-    for media_type, media in content.items():
-        return media_type, media.get("schema")
-    return None, None
+    ranked = sorted(content.items(), key=lambda item: "json" not in item[0])
+    for media_type, media in ranked:
+        return media_type, media.get("schema"), _first_example(media)
+    return None, None, None
+
+
+def _first_example(media: Mapping[str, Any]) -> Any:
+    if "example" in media:
+        return media["example"]
+    for example in (media.get("examples") or {}).values():
+        if isinstance(example, Mapping) and "value" in example:
+            return example["value"]
+    return None
 
 
 def _graphql_operations(provider: str, document: Mapping[str, Any]) -> Iterator[Operation]:

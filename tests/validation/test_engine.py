@@ -170,3 +170,33 @@ def test_where_the_fast_engine_is_stricter_the_reference_decides() -> None:
     # jsonschema-rs rejects this uuid spelling; python-jsonschema (the reference) accepts it.
     payload = {**VALID_CREATE["zinc"], "order_id": "12345678-1234-1234-1234-12345678901-2"}
     assert validate("zinc", "create-return", payload).valid
+
+
+@pytest.mark.parametrize("moment", ["2024-01-01T23:59:60Z", "0000-01-01T00:00:00Z"])
+def test_dates_the_reference_rejects_are_rejected(catalog: Catalog, moment: str) -> None:
+    payload = {**VALID_CREATE["kibo-commerce"], "rmaDeadline": moment}
+    (error,) = catalog.validate("kibo-commerce", "create-return", payload).errors
+    assert (error.json_path, error.keyword) == ("$.rmaDeadline", "format")
+
+
+def test_numbers_orjson_refuses_are_judged_by_the_reference(catalog: Catalog) -> None:
+    validator = catalog.validator("kibo-oms", "process-return")
+    assert validator.validate_json(b'{"returnID": 222222, "returnReductionOverride": 1e400}').valid
+    verdict = catalog.validator("kibo-commerce", "create-return").validate_json(
+        b'{"originalOrderId": 123456789012345678901234567890}'
+    )
+    assert verdict.errors[0].value == 123456789012345678901234567890
+
+
+def test_deep_nesting_is_malformed_not_a_crash(catalog: Catalog) -> None:
+    verdict = catalog.validator("kibo-commerce", "create-return").validate_json(b"[" * 100_000 + b"]" * 100_000)
+    assert [e.keyword for e in verdict.errors] == ["json"]
+
+
+def test_rye_fragments_and_variable_defaults_are_understood(catalog: Catalog) -> None:
+    spread = "query Q($id: ID!) { ...F } fragment F on Query { orderByID(id: $id) { id } }"
+    inline = "query Q($id: ID!) { ... on Query { orderByID(id: $id) { id } } }"
+    default = 'query Q($id: ID! = "o1") { orderByID(id: $id) { id } }'
+    for query in (spread, inline):
+        assert catalog.validate("rye", "get-order", {"query": query, "variables": {"id": "o1"}}).valid
+    assert catalog.validate("rye", "get-order", {"query": default}).valid

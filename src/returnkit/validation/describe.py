@@ -110,10 +110,12 @@ def _missing_properties(error: ValidationError) -> Iterator[PayloadError]:
     for name in _rule(error):
         if name in instance or error.message != f"{name!r} is a required property":
             continue  # python-jsonschema reports each missing property as its own error
-        yield missing_property(parent, name, strangers, _schema_path(error), _rule(error))
+        yield missing_property(parent, name, instance, strangers, schema_path=_schema_path(error), rule=_rule(error))
 
 
-def missing_property(parent: Path, name: str, strangers: list[str], schema_path: str, rule: Any) -> PayloadError:
+def missing_property(
+    parent: Path, name: str, instance: Any, strangers: list[str], *, schema_path: str, rule: Any
+) -> PayloadError:
     """A required property that is absent, with the misspelling the payload may hold instead."""
     found = closest(name, strangers)
     return PayloadError(
@@ -121,7 +123,7 @@ def missing_property(parent: Path, name: str, strangers: list[str], schema_path:
         message=f'"{name}" is a required property',
         keyword="required",
         schema_path=schema_path,
-        value=None,
+        value=instance,
         rule=rule,
         expected="the property to be present",
         suggestion=f"{name} (found {found!r})" if found else None,

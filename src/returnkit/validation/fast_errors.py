@@ -43,7 +43,9 @@ def payload_errors(errors: Iterable[Any], schema: Mapping[str, Any]) -> Iterator
             known = value_at(schema, [*error.schema_path[:-1], "properties"]) or {}
             instance = error.instance if isinstance(error.instance, Mapping) else {}
             strangers = [key for key in instance if key not in known]
-            yield missing_property(instance_path, error.kind.property, strangers, schema_path, rule)
+            yield missing_property(
+                instance_path, error.kind.property, instance, strangers, schema_path=schema_path, rule=rule
+            )
             continue
         yield PayloadError(
             path=instance_path,

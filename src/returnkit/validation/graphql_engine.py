@@ -14,12 +14,16 @@ from typing import Any
 from graphql import (
     DocumentNode,
     FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLError,
     GraphQLField,
     GraphQLInputType,
     GraphQLNonNull,
     GraphQLSchema,
+    InlineFragmentNode,
     OperationDefinitionNode,
+    SelectionSetNode,
     get_operation_ast,
     parse,
     type_from_ast,
@@ -41,6 +45,7 @@ class GraphQLValidator(JSONPayloadValidator):
         self.schema = schema
         self.envelope = envelope
         self._valid = Verdict(operation.provider, operation.operation_id)
+        self._documents: dict[str, tuple[DocumentNode | None, tuple[PayloadError, ...]]] = {}
 
     @cached_property
     def field(self) -> GraphQLField:
@@ -61,23 +66,26 @@ class GraphQLValidator(JSONPayloadValidator):
         if not envelope.valid:
             yield from envelope.errors
             return
-        try:
-            document = parse(payload["query"])
-        except GraphQLError as exc:
-            yield graphql_error(exc, "graphql-syntax")
-            return
-        problems = validate(self.schema, document)
-        if problems:
-            yield from (graphql_error(p, "graphql") for p in problems)
+        document, problems = self._checked_document(payload["query"])
+        if problems or document is None:
+            yield from problems
             return
         yield from self._operation_errors(document, payload)
+
+    def _checked_document(self, query: str) -> tuple[DocumentNode | None, tuple[PayloadError, ...]]:
+        """Parse and validate a query once; clients send the same text again and again."""
+        if query not in self._documents:
+            if len(self._documents) >= DOCUMENT_CACHE_SIZE:
+                self._documents.pop(next(iter(self._documents)))
+            self._documents[query] = _parse_and_validate(self.schema, query)
+        return self._documents[query]
 
     def _operation_errors(self, document: DocumentNode, payload: Mapping[str, Any]) -> Iterator[PayloadError]:
         operation = get_operation_ast(document, payload.get("operationName"))
         if operation is None:
             yield PayloadError((), "no operation in the document matches operationName", "graphql", value=None)
             return
-        if not _selects(operation, self.operation.operation_id):
+        if self.operation.operation_id not in _root_fields(document, operation.selection_set):
             yield PayloadError(
                 (),
                 f"the operation does not call {self.operation.operation_id}",
@@ -92,6 +100,8 @@ class GraphQLValidator(JSONPayloadValidator):
         for definition in operation.variable_definitions or ():
             name = definition.variable.name.value
             type_ = type_from_ast(self.schema, definition.type)
+            if name not in variables and definition.default_value is not None:
+                continue  # the default applies
             yield from _coerce(variables, name, type_, ("variables",), f"${name}")  # type: ignore[arg-type]
 
     def _argument_errors(self, payload: Any, prefix: Path) -> Iterator[PayloadError]:
@@ -102,11 +112,33 @@ class GraphQLValidator(JSONPayloadValidator):
             yield from _coerce(payload, name, argument.type, prefix, name)
 
 
-def _selects(operation: OperationDefinitionNode, field_name: str) -> bool:
-    return any(
-        isinstance(selection, FieldNode) and selection.name.value == field_name
-        for selection in operation.selection_set.selections
-    )
+DOCUMENT_CACHE_SIZE = 256
+
+
+def _parse_and_validate(schema: GraphQLSchema, query: str) -> tuple[DocumentNode | None, tuple[PayloadError, ...]]:
+    try:
+        document = parse(query)
+    except GraphQLError as exc:
+        return None, (graphql_error(exc, "graphql-syntax"),)
+    return document, tuple(graphql_error(p, "graphql") for p in validate(schema, document))
+
+
+def _root_fields(document: DocumentNode, selection_set: SelectionSetNode) -> set[str]:
+    """Names of the root fields an operation selects, through fragments and inline fragments."""
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    names: set[str] = set()
+    pending, seen = [selection_set], set()
+    while pending:
+        for selection in pending.pop().selections:
+            if isinstance(selection, FieldNode):
+                names.add(selection.name.value)
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+                seen.add(selection.name.value)
+                if selection.name.value in fragments:
+                    pending.append(fragments[selection.name.value].selection_set)
+    return names
 
 
 def _coerce(

@@ -28,13 +28,19 @@ def parse_json(data: bytes | str) -> Any:
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError:
-        pass  # orjson also refuses integers beyond 64 bits, which are valid JSON
+        return parse_json_slowly(data)
+
+
+def parse_json_slowly(data: bytes | str) -> Any:
+    """The standard library's parser, for what orjson refuses: integers beyond 64 bits, 1e400."""
     text = decode_utf8(data) if isinstance(data, bytes) else data
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise MalformedJSON(exc.msg, exc.lineno, exc.colno, exc.pos) from None
-    except ValueError as exc:  # NaN / Infinity
+    except RecursionError:
+        raise MalformedJSON("nesting too deep", 1, 1, 0) from None
+    except ValueError as exc:  # NaN / Infinity, or an integer of more than 4300 digits
         raise MalformedJSON(str(exc), 1, 1, 0) from None
 
 

@@ -10,16 +10,18 @@ equal to the reference's on generated payloads.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
+import orjson
 
 from returnkit.spec import Operation
 from returnkit.validation.fast_errors import all_plain, keyword_of
 from returnkit.validation.fast_errors import payload_errors as fast_payload_errors
-from returnkit.validation.jsonparse import MalformedJSON, parse_json
+from returnkit.validation.jsonparse import MalformedJSON, parse_json_slowly
 from returnkit.validation.verdict import PayloadError, Verdict
 
 if TYPE_CHECKING:
@@ -33,6 +35,31 @@ def standalone_schema(schema: Mapping[str, Any], components: Mapping[str, Any]) 
     return {"$schema": DIALECT, **schema, "components": components}
 
 
+# jsonschema-rs accepts dates python-jsonschema rejects (leap second 23:59:60, year 0000), and
+# stricter-than-reference errors can be filtered but laxer answers cannot: so these formats are
+# judged by python-jsonschema's own checker inside jsonschema-rs (only where a schema uses them).
+REFERENCE_JUDGED_FORMATS = ("date-time", "date")
+
+
+def reference_formats(schema: Mapping[str, Any]) -> dict[str, Any] | None:
+    used = [name for name in REFERENCE_JUDGED_FORMATS if f"'format': '{name}'" in repr(schema)]
+    if not used:
+        return None
+    from jsonschema import Draft202012Validator
+
+    checker = Draft202012Validator.FORMAT_CHECKER
+    return {name: (lambda value, name=name: checker.conforms(value, name)) for name in used}
+
+
+LONG_DIGITS = re.compile(rb"\d{19}")
+LONG_DIGITS_TEXT = re.compile(r"\d{19}")
+
+
+def _may_hold_big_integers(data: bytes | str) -> bool:
+    pattern = LONG_DIGITS if isinstance(data, bytes) else LONG_DIGITS_TEXT
+    return pattern.search(data) is not None  # type: ignore[arg-type]
+
+
 class JSONPayloadValidator:
     """Turns request bytes into a verdict: malformed JSON is an invalid verdict, never an exception."""
 
@@ -43,9 +70,25 @@ class JSONPayloadValidator:
 
     def validate_json(self, data: bytes | str) -> Verdict:
         try:
-            payload = parse_json(data)
+            payload = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return self._validate_slowly(data)
+        if _may_hold_big_integers(data):
+            # orjson reads integers beyond 64 bits as floats; check against an exact parse
+            exact = parse_json_slowly(data)
+            if exact != payload:
+                return self.validate_unusual(exact)
+        return self.validate(payload)
+
+    def _validate_slowly(self, data: bytes | str) -> Verdict:
+        try:
+            payload = parse_json_slowly(data)
         except MalformedJSON as exc:
             return malformed_verdict(self.operation, exc)
+        return self.validate_unusual(payload)
+
+    def validate_unusual(self, payload: Any) -> Verdict:
+        """A payload with numbers orjson refuses (beyond 64 bits, 1e400)."""
         return self.validate(payload)
 
 
@@ -57,7 +100,9 @@ class SchemaValidator(JSONPayloadValidator):
             raise ValueError(f"{operation.operation_id} has no request body")
         self.operation = operation
         self.schema = standalone_schema(operation.request_schema, components)
-        self._fast = jsonschema_rs.validator_for(self.schema, validate_formats=True)
+        self._fast = jsonschema_rs.validator_for(
+            self.schema, validate_formats=True, formats=reference_formats(self.schema)
+        )
         self._valid = Verdict(operation.provider, operation.operation_id)
 
     @cached_property
@@ -85,6 +130,10 @@ class SchemaValidator(JSONPayloadValidator):
         checker = self.reference.format_checker
         return checker is not None and checker.conforms(error.instance, error.kind.format)
 
+    def validate_unusual(self, payload: Any) -> Verdict:
+        # jsonschema-rs reads such numbers as floats or null; the reference reads them exactly.
+        return self._reference_verdict(payload)
+
     def _reference_verdict(self, payload: Any) -> Verdict:
         from returnkit.validation.describe import payload_errors
 
@@ -100,7 +149,9 @@ def malformed_verdict(operation: Operation, exc: MalformedJSON) -> Verdict:
         message=str(exc),
         keyword="json",
         value=None,
+        rule=exc.reason,
         expected="a JSON document",
         locations=((exc.line, exc.column),),
+        offset=exc.position,
     )
     return Verdict(operation.provider, operation.operation_id, (error,))

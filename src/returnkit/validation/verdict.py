@@ -27,9 +27,11 @@ class PayloadError:
     """One reason a payload is invalid.
 
     `path` locates the offending value in the payload (for a missing property, the property
-    it should have had); `schema_path` locates the rule in the spec; `keyword` names the rule
+    it should have had, and `value` is the object that lacks it); `schema_path` locates the
+    rule in the spec; `keyword` names the rule
     (`required`, `minimum`, `enum`, `json`, `graphql`, ...) and `rule` is its value in the
-    schema (the minimum, the enum's values, ...).
+    schema (the minimum, the enum's values, ...). Malformed JSON has `locations` (line, column)
+    and `offset` (character position) of the fault.
     """
 
     path: Path
@@ -41,6 +43,7 @@ class PayloadError:
     expected: str | None = None
     suggestion: str | None = None
     locations: tuple[tuple[int, int], ...] = ()
+    offset: int | None = None
 
     @property
     def json_path(self) -> str:

@@ -97,13 +97,12 @@ PYDANTIC_KINDS: dict[str, Callable[[PayloadError], Pydantic]] = {
 def detail(error: PayloadError) -> dict[str, Any]:
     """One FastAPI `detail[]` entry for one error."""
     if error.keyword == "json":
-        _, column = error.locations[0] if error.locations else (1, 1)
         return {
             "type": "json_invalid",
-            "loc": ["body", column - 1],
+            "loc": ["body", error.offset or 0],
             "msg": "JSON decode error",
             "input": {},
-            "ctx": {"error": error.message},
+            "ctx": {"error": error.rule},
         }
     make = PYDANTIC_KINDS.get(error.keyword)
     kind, message, ctx = make(error) if make else ("value_error", error.message, {})
