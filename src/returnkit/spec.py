@@ -23,6 +23,9 @@ PROVIDER_FILES: Mapping[str, str] = {
     "kibo-commerce": "kibo-commerce.yaml",
     "kibo-oms": "kibo-oms.yaml",
 }
+# returnkit's own admin API is described and validated like a provider, but is not one.
+SERVER_FILES: Mapping[str, str] = {"admin": "returnkit-admin.yaml"}
+SPEC_FILES: Mapping[str, str] = {**PROVIDER_FILES, **SERVER_FILES}
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 JSON_MEDIA_TYPES = ("application/json", "application/json; charset=utf-8")
 
@@ -43,6 +46,7 @@ class Operation:
     request_media_type: str | None = None
     request_example: Any = None
     graphql_type: str | None = None
+    extensions: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)  # x-returnkit-*
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -91,11 +95,11 @@ def parse_yaml(text: str) -> Any:
 
 def load_provider(provider: str) -> ProviderSpec:
     """Parse one provider's bundled spec and list its operations."""
-    if provider not in PROVIDER_FILES:
+    if provider not in SPEC_FILES:
         raise UnknownProvider(provider, PROVIDER_FILES)
-    document = parse_yaml(read_bundled(PROVIDER_FILES[provider]))
+    document = parse_yaml(read_bundled(SPEC_FILES[provider]))
     if not isinstance(document, dict) or not str(document.get("openapi", "")).startswith("3.1"):
-        raise SpecError(f"{PROVIDER_FILES[provider]} is not an OpenAPI 3.1 document")
+        raise SpecError(f"{SPEC_FILES[provider]} is not an OpenAPI 3.1 document")
     operations = [*_rest_operations(provider, document), *_graphql_operations(provider, document)]
     sdl = read_bundled(document["x-returnkit-graphql"]["schema"]) if "x-returnkit-graphql" in document else None
     return ProviderSpec(provider, document, tuple(operations), sdl)
@@ -118,6 +122,7 @@ def _rest_operations(provider: str, document: Mapping[str, Any]) -> Iterator[Ope
                 request_schema=schema,
                 request_media_type=media_type,
                 request_example=example,
+                extensions={key: value for key, value in raw.items() if key.startswith("x-returnkit-")},
             )
 
 

@@ -11,6 +11,7 @@ from returnkit.providers.aboutyou import errors as aboutyou_errors
 from returnkit.providers.kibo_commerce import errors as kibo_commerce_errors
 from returnkit.providers.kibo_oms import errors as kibo_oms_errors
 from returnkit.providers.rye import errors as rye_errors
+from returnkit.providers.kit import ProviderKit
 from returnkit.providers.wire import WireResponse
 from returnkit.providers.zinc import errors as zinc_errors
 from returnkit.validation import Verdict
@@ -24,9 +25,24 @@ VALIDATION_RENDERERS: Mapping[str, Callable[[Verdict], WireResponse]] = {
 }
 
 
+def default_kits() -> list[ProviderKit]:
+    """A fresh kit per provider, in the order the server registers them."""
+    from returnkit.providers.aboutyou import AboutYou
+    from returnkit.providers.spec_only import SpecOnlyKit
+    from returnkit.providers.zinc import Zinc
+
+    return [
+        AboutYou(),
+        Zinc(),
+        SpecOnlyKit("rye", ("/v1/",), rye_errors.render_validation_error),
+        SpecOnlyKit("kibo-commerce", ("/api/commerce/", "/api/platform/"), kibo_commerce_errors.render_validation_error),
+        SpecOnlyKit("kibo-oms", ("/api/v2/",), kibo_oms_errors.render_validation_error),
+    ]
+
+
 def render_validation_error(verdict: Verdict) -> WireResponse:
     """The provider's own response (status, body) to the invalid payload behind `verdict`."""
     return VALIDATION_RENDERERS[verdict.provider](verdict)
 
 
-__all__ = ["VALIDATION_RENDERERS", "WireResponse", "render_validation_error"]
+__all__ = ["VALIDATION_RENDERERS", "ProviderKit", "WireResponse", "default_kits", "render_validation_error"]

@@ -20,14 +20,17 @@ OPENAPI_30 = "3.0.3"
 ANY_VALUE: dict[str, Any] = {}
 
 
-def routing_view(document: Mapping[str, Any]) -> dict[str, Any]:
-    """A 3.0.3 document that routes exactly the operations of the 3.1 `document`."""
-    view: dict[str, Any] = {
+def routing_view(document: Mapping[str, Any], operation_prefix: str = "") -> dict[str, Any]:
+    """A 3.0.3 document that routes exactly the operations of the 3.1 `document`.
+
+    `operation_prefix` keeps operationIds unique when several providers share one router.
+    """
+    paths = {path: _path_item(document["paths"][path], document, operation_prefix) for path in routing_order(document["paths"])}
+    return {
         "openapi": OPENAPI_30,
         "info": {"title": document["info"]["title"], "version": str(document["info"]["version"])},
-        "paths": {path: _path_item(document["paths"][path], document) for path in routing_order(document["paths"])},
+        "paths": paths,
     }
-    return view
 
 
 def routing_order(paths: Iterable[str]) -> list[str]:
@@ -42,18 +45,18 @@ def routing_order(paths: Iterable[str]) -> list[str]:
     return sorted(paths, key=key)
 
 
-def _path_item(item: Mapping[str, Any], document: Mapping[str, Any]) -> dict[str, Any]:
+def _path_item(item: Mapping[str, Any], document: Mapping[str, Any], prefix: str) -> dict[str, Any]:
     shared = [_parameter(p, document) for p in item.get("parameters", ())]
     routed: dict[str, Any] = {"parameters": shared} if shared else {}
     for method in HTTP_METHODS:
         if method in item:
-            routed[method] = _operation(item[method], document)
+            routed[method] = _operation(item[method], document, prefix)
     return routed
 
 
-def _operation(operation: Mapping[str, Any], document: Mapping[str, Any]) -> dict[str, Any]:
+def _operation(operation: Mapping[str, Any], document: Mapping[str, Any], prefix: str) -> dict[str, Any]:
     routed: dict[str, Any] = {
-        "operationId": operation["operationId"],
+        "operationId": prefix + operation["operationId"],
         "responses": {"default": {"description": "Answered by returnkit"}},
     }
     parameters = [_parameter(p, document) for p in operation.get("parameters", ())]

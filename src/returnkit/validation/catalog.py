@@ -7,7 +7,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol
 
 from returnkit.errors import ReturnkitError, UnknownProvider
-from returnkit.spec import PROVIDER_FILES, Operation, ProviderSpec, load_provider
+from returnkit.spec import PROVIDER_FILES, SPEC_FILES, Operation, ProviderSpec, load_provider
 from returnkit.validation.jsonschema_engine import SchemaValidator
 from returnkit.validation.verdict import Verdict
 
@@ -26,6 +26,8 @@ class PayloadValidator(Protocol):
 
     def validate_json(self, data: bytes | str) -> Verdict: ...
 
+    def read_json(self, data: bytes | str) -> tuple[Verdict, Any]: ...
+
 
 class Catalog:
     """Specs and validators for a set of providers; each is loaded on first use and kept."""
@@ -33,7 +35,7 @@ class Catalog:
     def __init__(self, providers: Iterable[str] = PROVIDER_FILES) -> None:
         self.providers = tuple(providers)
         for name in self.providers:
-            if name not in PROVIDER_FILES:
+            if name not in SPEC_FILES:
                 raise UnknownProvider(name, PROVIDER_FILES)
         self._specs: dict[str, ProviderSpec] = {}
         self._validators: dict[tuple[str, str], PayloadValidator] = {}

@@ -69,23 +69,27 @@ class JSONPayloadValidator:
         raise NotImplementedError
 
     def validate_json(self, data: bytes | str) -> Verdict:
+        return self.read_json(data)[0]
+
+    def read_json(self, data: bytes | str) -> tuple[Verdict, Any]:
+        """The verdict on `data` and the payload it holds (None when it is not JSON)."""
         try:
             payload = orjson.loads(data)
         except orjson.JSONDecodeError:
-            return self._validate_slowly(data)
+            return self._read_slowly(data)
         if _may_hold_big_integers(data):
             # orjson reads integers beyond 64 bits as floats; check against an exact parse
             exact = parse_json_slowly(data)
             if exact != payload:
-                return self.validate_unusual(exact)
-        return self.validate(payload)
+                return self.validate_unusual(exact), exact
+        return self.validate(payload), payload
 
-    def _validate_slowly(self, data: bytes | str) -> Verdict:
+    def _read_slowly(self, data: bytes | str) -> tuple[Verdict, Any]:
         try:
             payload = parse_json_slowly(data)
         except MalformedJSON as exc:
-            return malformed_verdict(self.operation, exc)
-        return self.validate_unusual(payload)
+            return malformed_verdict(self.operation, exc), None
+        return self.validate_unusual(payload), payload
 
     def validate_unusual(self, payload: Any) -> Verdict:
         """A payload with numbers orjson refuses (beyond 64 bits, 1e400)."""

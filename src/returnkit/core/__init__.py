@@ -1,0 +1,1 @@
+"""The simulated world's machinery, provider-neutral: clock, store, journal, rate limits, seed."""

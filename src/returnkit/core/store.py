@@ -1,0 +1,143 @@
+"""State behind one small interface; SQLite (stdlib) is the embedded default.
+
+A record is a JSON document with a provider, a kind (`order`, `batch`, `return`...), a key, an
+owner (the merchant or tenant it belongs to) and an optional `ref` (the key of the record it
+hangs off, such as a return's order). Reads come back in insertion order.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+import orjson
+
+Document = dict[str, Any]
+
+
+class Store(Protocol):
+    def get(self, provider: str, kind: str, key: str) -> Document | None: ...
+
+    def put(self, provider: str, kind: str, key: str, document: Document, *, owner: str = "", ref: str = "") -> None: ...
+
+    def query(
+        self, provider: str, kind: str, *, owner: str | None = None, ref: str | None = None
+    ) -> list[Document]: ...
+
+    def delete(self, provider: str, kind: str, key: str) -> None: ...
+
+    def count(self, provider: str, kind: str, *, owner: str | None = None) -> int: ...
+
+    def get_meta(self, name: str) -> Any: ...
+
+    def set_meta(self, name: str, value: Any) -> None: ...
+
+    def transaction(self) -> Any: ...
+
+    def clear(self) -> None: ...
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    provider TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL,
+    owner TEXT NOT NULL DEFAULT '', ref TEXT NOT NULL DEFAULT '',
+    data BLOB NOT NULL,
+    UNIQUE (provider, kind, key)
+);
+CREATE INDEX IF NOT EXISTS records_by_owner ON records (provider, kind, owner, seq);
+CREATE INDEX IF NOT EXISTS records_by_ref ON records (provider, kind, ref, seq);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+"""
+
+
+class SQLiteStore:
+    """In memory by default; a file path makes the world survive a restart."""
+
+    def __init__(self, path: str = ":memory:") -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        if path != ":memory:":
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+        self._depth = 0
+
+    def get(self, provider: str, kind: str, key: str) -> Document | None:
+        row = self._db.execute(
+            "SELECT data FROM records WHERE provider=? AND kind=? AND key=?", (provider, kind, key)
+        ).fetchone()
+        return orjson.loads(row[0]) if row else None
+
+    def put(self, provider: str, kind: str, key: str, document: Document, *, owner: str = "", ref: str = "") -> None:
+        self._db.execute(
+            "INSERT INTO records (provider, kind, key, owner, ref, data) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (provider, kind, key) DO UPDATE SET data=excluded.data, owner=excluded.owner, ref=excluded.ref",
+            (provider, kind, key, owner, ref, orjson.dumps(document)),
+        )
+
+    def query(
+        self, provider: str, kind: str, *, owner: str | None = None, ref: str | None = None
+    ) -> list[Document]:
+        sql = "SELECT data FROM records WHERE provider=? AND kind=?"
+        args: list[str] = [provider, kind]
+        if owner is not None:
+            sql += " AND owner=?"
+            args.append(owner)
+        if ref is not None:
+            sql += " AND ref=?"
+            args.append(ref)
+        return [orjson.loads(row[0]) for row in self._db.execute(sql + " ORDER BY seq", args)]
+
+    def delete(self, provider: str, kind: str, key: str) -> None:
+        self._db.execute("DELETE FROM records WHERE provider=? AND kind=? AND key=?", (provider, kind, key))
+
+    def count(self, provider: str, kind: str, *, owner: str | None = None) -> int:
+        if owner is None:
+            row = self._db.execute("SELECT count(*) FROM records WHERE provider=? AND kind=?", (provider, kind))
+        else:
+            row = self._db.execute(
+                "SELECT count(*) FROM records WHERE provider=? AND kind=? AND owner=?", (provider, kind, owner)
+            )
+        return int(row.fetchone()[0])
+
+    def get_meta(self, name: str) -> Any:
+        row = self._db.execute("SELECT value FROM meta WHERE name=?", (name,)).fetchone()
+        return orjson.loads(row[0]) if row else None
+
+    def set_meta(self, name: str, value: Any) -> None:
+        self._db.execute(
+            "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value=excluded.value",
+            (name, orjson.dumps(value)),
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside commit together or not at all; nested calls join the outer one."""
+        with self._lock:
+            outer = self._depth == 0
+            if outer:
+                self._db.execute("BEGIN")
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                self._depth -= 1
+                if outer:
+                    self._db.execute("ROLLBACK")
+                raise
+            self._depth -= 1
+            if outer:
+                self._db.execute("COMMIT")
+
+    def clear(self) -> None:
+        with self.transaction():
+            self._db.execute("DELETE FROM records")
+            self._db.execute("DELETE FROM meta")
+
+    def close(self) -> None:
+        self._db.close()

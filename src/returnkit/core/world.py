@@ -1,0 +1,44 @@
+"""The mock world's data: `mocks/*.yaml`, shipped in the package, and a seeded faker per provider."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from faker import Faker
+
+from returnkit.errors import SpecError
+from returnkit.spec import parse_yaml
+
+
+def read_mock(name: str) -> Mapping[str, Any]:
+    """The parsed `mocks/<name>.yaml` bundled with the package."""
+    resource = importlib.resources.files("returnkit") / "mocks" / f"{name}.yaml"
+    try:
+        data = parse_yaml(resource.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise SpecError(f"bundled mock world {name!r} is missing from the installed package") from exc
+    if not isinstance(data, Mapping):
+        raise SpecError(f"mocks/{name}.yaml must hold a mapping")
+    return data
+
+
+def seeded_faker(seed: int, scope: str) -> Faker:
+    """A faker whose every value follows from (`seed`, `scope`): one stream per provider."""
+    faker = Faker(["de_DE", "en_US"])
+    faker.seed_instance(derive_int(seed, scope))
+    return faker
+
+
+def derive_int(seed: int, *parts: object) -> int:
+    digest = hashlib.sha256(repr((seed, *parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def derive_uuid(seed: int, *parts: object) -> str:
+    """A UUID (version 4 layout) fixed by the seed and `parts`, so ids repeat run after run."""
+    digest = hashlib.sha256(repr((seed, *parts)).encode()).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=4))

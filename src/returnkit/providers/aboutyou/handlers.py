@@ -1,0 +1,101 @@
+"""One function per ABOUT YOU operation: request -> store changes -> response."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from returnkit.providers.aboutyou import behaviour
+from returnkit.providers.aboutyou.errors import message
+from returnkit.providers.aboutyou.world import PROVIDER, merchant_orders
+from returnkit.providers.kit import Handler, ParameterError, Request, World, int_param
+from returnkit.providers.wire import WireResponse
+
+DEFAULT_DEDUP_SECONDS = 300.0
+
+
+def submitter(kind: str) -> Handler:
+    def submit(request: Request, world: World) -> WireResponse:
+        batch_id = behaviour.submit(world, request.owner, kind, request.payload, _dedup_seconds(request, world))
+        return WireResponse(200, {"batchRequestId": batch_id})
+
+    submit.__name__ = f"submit_{kind}"
+    return submit
+
+
+def results_of(kind: str) -> Handler:
+    def results(request: Request, world: World) -> WireResponse:
+        batch_id = request.param("batch_request_id")
+        if not batch_id:
+            raise ParameterError("batch_request_id", "field required")
+        try:
+            uuid.UUID(batch_id)
+        except ValueError:
+            raise ParameterError("batch_request_id", f"{batch_id!r} is not a valid UUID", batch_id) from None
+        behaviour.settle(world)
+        batch = world.store.get(PROVIDER, "batch", batch_id)
+        if batch is None or batch["owner"] != request.owner or batch["kind"] != kind:
+            return message(404, f"Batch request {batch_id} not found")
+        items = batch["results"] or []
+        return WireResponse(200, {"batchRequestId": batch_id, "status": behaviour.status(batch, world.now()), "items": items})
+
+    results.__name__ = f"{kind}_results"
+    return results
+
+
+def list_orders(request: Request, world: World) -> WireResponse:
+    behaviour.settle(world)
+    page = int_param(request, "page", 1, 1, 1_000_000) or 1
+    per_page = int_param(request, "per_page", 20, 1, 100) or 20
+    orders = [order for order in merchant_orders(world, request.owner) if _matches(order, request)]
+    orders.sort(key=lambda order: order["created_at"], reverse=True)
+    start = (page - 1) * per_page
+    pagination = {"page": page, "per_page": per_page, "pages": math.ceil(len(orders) / per_page), "total": len(orders)}
+    return WireResponse(200, {"items": orders[start : start + per_page], "pagination": pagination})
+
+
+def _matches(order: Mapping[str, Any], request: Request) -> bool:
+    number, status = request.param("order_number"), request.param("order_status")
+    since, until = _moment(request, "orders_from"), _moment(request, "orders_to")
+    created = datetime.fromisoformat(order["created_at"])
+    return (
+        (number is None or order["order_number"] == number)
+        and (status is None or order["status"] == status)
+        and (since is None or created >= since)
+        and (until is None or created < until)
+    )
+
+
+def _moment(request: Request, name: str) -> datetime | None:
+    raw = request.param(name)
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ParameterError(name, f"{raw!r} is not an RFC 3339 date-time", raw) from None
+    if moment.tzinfo is None:
+        raise ParameterError(name, f"{raw!r} has no time zone", raw)
+    return moment
+
+
+def _dedup_seconds(request: Request, world: World) -> float:
+    configured = world.mocks.get("dedup_window_seconds")
+    if configured is not None:
+        return float(configured)
+    spec = request.operation.extensions.get("x-returnkit-dedup", {}) if request.operation else {}
+    return float(spec.get("window_seconds", DEFAULT_DEDUP_SECONDS))
+
+
+HANDLERS: Mapping[str, Handler] = {
+    "scapi_app_endpoints_order_api_get_orders": list_orders,
+    "scapi_app_endpoints_order_api_ship_order_items": submitter("ship"),
+    "scapi_app_endpoints_order_api_cancel_order_items": submitter("cancel"),
+    "scapi_app_endpoints_order_api_return_order_items": submitter("return"),
+    "scapi_app_endpoints_result_api_get_ship_order_batch_results": results_of("ship"),
+    "scapi_app_endpoints_result_api_get_cancel_order_batch_results": results_of("cancel"),
+    "scapi_app_endpoints_result_api_get_return_order_batch_results": results_of("return"),
+}

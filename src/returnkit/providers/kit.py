@@ -1,0 +1,135 @@
+"""The template every provider fills in, and what its handlers see.
+
+A provider is a `ProviderKit`: how it seeds its part of the world, how it authenticates, one
+handler per operationId, and its wire format for the errors the server raises before a handler
+runs (unknown path, 401, 405, 413, 415, 429). Handlers are plain functions of
+`(request, world) -> WireResponse`; they run inside one store transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from returnkit.core.clock import VirtualClock
+from returnkit.core.store import Store
+from returnkit.providers.wire import WireResponse
+from returnkit.spec import Operation
+from returnkit.validation import Verdict
+
+Query = Mapping[str, list[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: the merchant or tenant (`owner`) and the credential (`key`) they used."""
+
+    owner: str
+    key: str
+
+
+@dataclass(slots=True)
+class Request:
+    provider: str
+    operation_id: str
+    method: str
+    path: str
+    path_params: Mapping[str, str]
+    query: Query
+    headers: Mapping[str, str]  # lower-case names
+    body: bytes
+    payload: Any = None
+    principal: Principal | None = None
+    base_url: str = "http://127.0.0.1:8000"
+    journal_id: int = 0
+    operation: Operation | None = None
+
+    def param(self, name: str) -> str | None:
+        values = self.query.get(name)
+        return values[-1] if values else None
+
+    @property
+    def owner(self) -> str:
+        return self.principal.owner if self.principal else ""
+
+
+@dataclass(slots=True)
+class World:
+    """What a handler may touch: the store, the clock, the seed and the provider's mock data."""
+
+    store: Store
+    clock: VirtualClock
+    seed: int
+    mocks: Mapping[str, Any]
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def now(self) -> float:
+        return self.clock.timestamp()
+
+
+class ParameterError(Exception):
+    """A query or path parameter the provider would refuse; rendered by its `ErrorFormat`."""
+
+    def __init__(self, name: str, message: str, value: Any = None, location: str = "query") -> None:
+        super().__init__(message)
+        self.name = name
+        self.message = message
+        self.value = value
+        self.location = location
+
+
+class ErrorFormat(Protocol):
+    """The provider's answer to what the server refuses before a handler runs."""
+
+    def invalid(self, verdict: Verdict) -> WireResponse: ...
+
+    def bad_parameter(self, error: ParameterError) -> WireResponse: ...
+
+    def unauthorized(self, reason: str) -> WireResponse: ...
+
+    def not_found(self, reason: str) -> WireResponse: ...
+
+    def method_not_allowed(self, allowed: list[str]) -> WireResponse: ...
+
+    def unsupported_media_type(self, media_type: str) -> WireResponse: ...
+
+    def too_large(self, limit: int) -> WireResponse: ...
+
+    def rate_limited(self, retry_after: int) -> WireResponse: ...
+
+
+Handler = Callable[[Request, World], WireResponse]
+
+
+class ProviderKit(Protocol):
+    name: str
+    path_prefixes: tuple[str, ...]  # the real paths it owns, to answer unknown ones in its format
+    errors: ErrorFormat
+    handlers: Mapping[str, Handler]
+
+    def seed(self, world: World) -> None: ...
+
+    def authenticate(self, request: Request, world: World) -> Principal | str:
+        """The caller, or the reason they are refused."""
+        ...
+
+    def describe(self, world: World) -> dict[str, Any]:
+        """The provider's part of `GET /__admin/world`: credentials and orders."""
+        ...
+
+    def response_headers(self, request: Request, world: World) -> Mapping[str, str]: ...
+
+
+def int_param(request: Request, name: str, default: int | None, minimum: int, maximum: int) -> int | None:
+    """A query parameter read as an integer within bounds, or the provider's parameter error."""
+    raw = request.param(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ParameterError(name, f"{raw!r} is not a valid integer", raw) from None
+    if not minimum <= value <= maximum:
+        raise ParameterError(name, f"{value} is not between {minimum} and {maximum}", value)
+    return value

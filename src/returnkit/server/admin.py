@@ -1,0 +1,126 @@
+"""The admin API (`/__admin/...`): world, clock, journal, fresh orders, reset.
+
+It is served like a provider (its own spec, `specs/returnkit-admin.yaml`, validated by the same
+engine) so that its errors are as precise as the providers'.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from returnkit.providers.kit import Handler, ParameterError, Principal, Request, World, int_param
+from returnkit.providers.wire import WireResponse, sentence
+from returnkit.validation import Verdict
+
+if TYPE_CHECKING:
+    from returnkit.server.state import ServerState
+
+
+class AdminErrors:
+    def invalid(self, verdict: Verdict) -> WireResponse:
+        errors = [{"path": e.json_path, "message": e.message} for e in verdict.errors]
+        return WireResponse(400, {"message": "; ".join(sentence(e) for e in verdict.errors), "errors": errors})
+
+    def bad_parameter(self, error: ParameterError) -> WireResponse:
+        return WireResponse(400, {"message": f"{error.name}: {error.message}", "errors": [{"path": error.name, "message": error.message}]})
+
+    def unauthorized(self, reason: str) -> WireResponse:
+        return WireResponse(401, {"message": reason})
+
+    def not_found(self, reason: str) -> WireResponse:
+        return WireResponse(404, {"message": reason})
+
+    def method_not_allowed(self, allowed: list[str]) -> WireResponse:
+        return WireResponse(405, {"message": f"allowed: {', '.join(allowed)}"}, {"Allow": ", ".join(allowed)})
+
+    def unsupported_media_type(self, media_type: str) -> WireResponse:
+        return WireResponse(415, {"message": f"send application/json, not {media_type}"})
+
+    def too_large(self, limit: int) -> WireResponse:
+        return WireResponse(413, {"message": f"the body is over the {limit} byte limit"})
+
+    def rate_limited(self, retry_after: int) -> WireResponse:
+        return WireResponse(429, {"message": "too many requests"}, {"Retry-After": str(retry_after)})
+
+
+class AdminKit:
+    name = "admin"
+    path_prefixes = ("/__admin",)
+    errors = AdminErrors()
+
+    def __init__(self) -> None:
+        self._server: ServerState | None = None
+        self.handlers: Mapping[str, Handler] = {
+            "get_world": self.get_world,
+            "add_orders": self.add_orders,
+            "get_clock": self.get_clock,
+            "advance_clock": self.advance_clock,
+            "list_requests": self.list_requests,
+            "reset": self.reset,
+        }
+
+    def bind(self, server: ServerState) -> None:
+        self._server = server
+
+    @property
+    def server(self) -> ServerState:
+        assert self._server is not None, "create_app binds the admin kit"
+        return self._server
+
+    def seed(self, world: World) -> None:
+        pass
+
+    def authenticate(self, request: Request, world: World) -> Principal:
+        return Principal("admin", "")
+
+    def describe(self, world: World) -> dict[str, Any]:
+        return {}
+
+    def response_headers(self, request: Request, world: World) -> Mapping[str, str]:
+        return {}
+
+    def clock(self) -> dict[str, Any]:
+        from returnkit.core.clock import iso
+
+        clock = self.server.clock
+        return {"now": iso(clock.now()), "elapsed_seconds": round(clock.elapsed(), 6), "mode": clock.mode}
+
+    def get_world(self, request: Request, world: World) -> WireResponse:
+        providers = {
+            name: kit.describe(self.server.worlds[name]) for name, kit in self.server.kits.items() if name != "admin"
+        }
+        return WireResponse(200, {"seed": self.server.seed, "clock": self.clock(), "providers": providers})
+
+    def add_orders(self, request: Request, world: World) -> WireResponse:
+        provider = request.payload["provider"]
+        kit = self.server.kits.get(provider)
+        adder = getattr(kit, "add_orders", None)
+        if adder is None:
+            return WireResponse(404, {"message": f"{provider} cannot add orders"})
+        result = adder(self.server.worlds[provider], request.payload.get("owner"), int(request.payload.get("count", 1)))
+        if isinstance(result, WireResponse):
+            return result
+        owner, orders = result
+        return WireResponse(201, {"provider": provider, "owner": owner, "orders": orders})
+
+    def get_clock(self, request: Request, world: World) -> WireResponse:
+        return WireResponse(200, self.clock())
+
+    def advance_clock(self, request: Request, world: World) -> WireResponse:
+        self.server.advance(float(request.payload["seconds"]))
+        return WireResponse(200, self.clock())
+
+    def list_requests(self, request: Request, world: World) -> WireResponse:
+        status = int_param(request, "status", None, 100, 599)
+        limit = int_param(request, "limit", 100, 1, 10_000)
+        found = self.server.journal.find(
+            provider=request.param("provider"), path=request.param("path"), status=status, method=request.param("method")
+        )
+        newest = found[-limit:] if limit else found
+        return WireResponse(200, {"total": len(found), "requests": [entry.as_json() for entry in newest]})
+
+    def reset(self, request: Request, world: World) -> WireResponse:
+        self.server.reset()
+        return WireResponse(200, self.clock())
+

@@ -1,0 +1,78 @@
+"""`create_app()`: one Connexion AsyncApp serving every provider and the admin API.
+
+Connexion routes; returnkit answers. The middleware list below is the whole request path:
+Frontier (body, journal, errors) -> Connexion's RoutingMiddleware (fed a 3.0 routing view of
+each 3.1 spec, see `bridge.py`) -> Pipeline (auth, rate limit, body checks, validation,
+behaviour; see `pipeline.STAGES`). Connexion's own security, validation and parameter layers
+are left out: returnkit's pipeline does that work in each provider's own error format.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from functools import partial
+from typing import Any
+
+from connexion import AsyncApp
+from connexion.middleware.lifespan import LifespanMiddleware
+from connexion.middleware.routing import RoutingMiddleware
+from connexion.middleware.server_error import ServerErrorMiddleware
+from connexion.resolver import Resolver
+
+from returnkit.errors import ReturnkitError
+from returnkit.providers import default_kits
+from returnkit.providers.kit import ProviderKit
+from returnkit.server.admin import AdminKit
+from returnkit.server.asgi import OPERATION_SEPARATOR, Frontier, Pipeline
+from returnkit.server.bridge import routing_view
+from returnkit.server.state import ServerOptions, ServerState
+
+__all__ = ["ServerOptions", "create_app"]
+
+
+def create_app(options: ServerOptions | None = None, kits: Sequence[ProviderKit] | None = None) -> AsyncApp:
+    """A new app with its own world: nothing is shared with any other app in the process."""
+    options = options or ServerOptions()
+    admin = AdminKit()
+    server = ServerState.build([*(kits if kits is not None else default_kits()), admin], options)
+    admin.bind(server)
+    app = AsyncApp(
+        __name__,
+        middlewares=[
+            ServerErrorMiddleware,
+            partial(Frontier, server=server),
+            RoutingMiddleware,
+            partial(Pipeline, server=server),
+            LifespanMiddleware,
+        ],
+        resolver=Resolver(function_resolver=_answered_by_pipeline),
+        lifespan=partial(_lifespan, server=server),
+    )
+    for name in server.kits:
+        view = routing_view(server.catalog.spec(name).document, operation_prefix=name + OPERATION_SEPARATOR)
+        app.add_api(view, base_path="", name=name)
+        if name != "admin":
+            app.add_api(view, base_path=f"/{name}", name=f"{name}-prefixed")
+    app.returnkit = server  # type: ignore[attr-defined]  # the plugin and tests reach the state through the app
+    return app
+
+
+def server_state(app: AsyncApp) -> ServerState:
+    state: ServerState = app.returnkit  # type: ignore[attr-defined]
+    return state
+
+
+def _answered_by_pipeline(operation_id: str) -> Any:
+    """Connexion wants a function per operation; the Pipeline middleware answers before any is called."""
+
+    def unreachable(*_args: Any, **_kwargs: Any) -> Any:
+        raise ReturnkitError(f"{operation_id} reached Connexion's handler layer; the Pipeline should have answered")
+
+    return unreachable
+
+
+@asynccontextmanager
+async def _lifespan(_app: Any, server: ServerState) -> AsyncIterator[None]:
+    yield
+    server.save_clock()

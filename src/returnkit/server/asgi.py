@@ -1,0 +1,182 @@
+"""The two returnkit middlewares around Connexion's router, and the app that holds them."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs
+
+import orjson
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from returnkit.core.clock import iso
+from returnkit.core.journal import JournalEntry
+from returnkit.providers.kit import Request
+from returnkit.providers.wire import WireResponse
+from returnkit.server.pipeline import Exchange, run_stages
+from returnkit.server.state import ServerState
+
+EXCHANGE = "returnkit.exchange"
+ROUTING_CONTEXT = "connexion_routing"
+OPERATION_SEPARATOR = ":"
+
+
+class Frontier:
+    """Outermost: reads the body within the limit, journals every exchange, never lets an error escape."""
+
+    def __init__(self, app: ASGIApp, server: ServerState) -> None:
+        self.app = app
+        self.server = server
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        exchange = Exchange(request=_request(scope, self.server))
+        exchange.body_too_large = await _read_body(scope, receive, exchange.request, self.server.body_limit)
+        exchange.kit = self.server.kit_for_path(exchange.request.path)
+        scope.setdefault("extensions", {})[EXCHANGE] = exchange
+        answer = await self._answer(scope, exchange)
+        await _send(send, self._finish(exchange, answer))
+
+    async def _answer(self, scope: Scope, exchange: Exchange) -> WireResponse:
+        try:
+            await self.app(scope, _no_more_body, _refuse_send)
+        except HTTPException as exc:  # Connexion's router: a known path with another method
+            if exchange.kit is None:
+                return WireResponse(exc.status_code, {"message": exc.detail})
+            allowed = (exc.headers or {}).get("Allow", "")
+            exchange.note = f"{exchange.request.method} is not allowed here"
+            return exchange.kit.errors.method_not_allowed([m.strip() for m in allowed.split(",") if m.strip()])
+        except Exception as exc:
+            exchange.note = f"returnkit failed: {exc!r}"
+            return WireResponse(500, {"message": "returnkit failed to answer; the journal holds the request"})
+        return scope["extensions"].get("returnkit.answer") or WireResponse(500, {"message": "no answer"})
+
+    def _finish(self, exchange: Exchange, answer: WireResponse) -> WireResponse:
+        request = exchange.request
+        headers = dict(answer.headers)
+        headers.update(exchange.headers)
+        kit = exchange.kit
+        if kit is not None:
+            headers.update(kit.response_headers(request, self.server.worlds[kit.name]))
+        self.server.journal.record(
+            JournalEntry(
+                id=request.journal_id,
+                at=iso(self.server.clock.now()),
+                provider=kit.name if kit else None,
+                operation=request.operation_id or None,
+                method=request.method,
+                path=request.path,
+                query=_query_string(request),
+                status=answer.status,
+                request_body=_journal_body(request),
+                response_body=answer.body,
+                verdict=_verdict_json(exchange),
+                principal=request.principal.owner if request.principal else None,
+                note=exchange.note,
+                request_headers=dict(request.headers),
+            )
+        )
+        return WireResponse(answer.status, answer.body, headers, answer.media_type)
+
+
+class Pipeline:
+    """After Connexion's router: the provider and operation are known; run the stages."""
+
+    def __init__(self, app: ASGIApp, server: ServerState) -> None:
+        self.app = app
+        self.server = server
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        exchange: Exchange = scope["extensions"][EXCHANGE]
+        routed = scope["extensions"].get(ROUTING_CONTEXT, {}).get("operation_id")
+        if routed:
+            provider, operation_id = routed.split(OPERATION_SEPARATOR, 1)
+            exchange.kit = self.server.kits[provider]
+            exchange.operation = self.server.catalog.operation(provider, operation_id)
+            exchange.request.provider = provider
+            exchange.request.operation_id = operation_id
+            exchange.request.path_params = dict(scope.get("path_params", {}))
+            exchange.request.operation = exchange.operation
+        scope["extensions"]["returnkit.answer"] = run_stages(exchange, self.server)
+
+
+def _request(scope: Scope, server: ServerState) -> Request:
+    headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    host = headers.get("host") or "127.0.0.1"
+    return Request(
+        provider="",
+        operation_id="",
+        method=scope["method"],
+        path=scope["path"],
+        path_params={},
+        query=query,
+        headers=headers,
+        body=b"",
+        base_url=f"{scope.get('scheme', 'http')}://{host}",
+        journal_id=server.journal.next_id(),
+    )
+
+
+async def _read_body(scope: Scope, receive: Receive, request: Request, limit: int) -> bool:
+    """Read the body into `request`; True (and stop reading) once it passes `limit` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return True
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return True
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    request.body = b"".join(chunks)
+    return False
+
+
+async def _no_more_body() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+async def _refuse_send(message: Message) -> None:
+    raise RuntimeError("the pipeline answers through the Frontier, never directly")
+
+
+async def _send(send: Send, response: WireResponse) -> None:
+    body = response.body if isinstance(response.body, bytes) else orjson.dumps(response.body)
+    headers = [
+        (b"content-type", response.media_type.encode()),
+        (b"content-length", str(len(body)).encode()),
+        *((name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in response.headers.items()),
+    ]
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _query_string(request: Request) -> str:
+    return "&".join(f"{name}={value}" for name, values in request.query.items() for value in values)
+
+
+def _journal_body(request: Request) -> Any:
+    if request.payload is not None:
+        return request.payload
+    return request.body.decode("utf-8", errors="replace") if request.body else None
+
+
+def _verdict_json(exchange: Exchange) -> dict[str, Any] | None:
+    verdict = exchange.verdict
+    if verdict is None:
+        return None
+    errors = [{"json_path": e.json_path, "message": e.message, "keyword": e.keyword} for e in verdict.errors]
+    return {"valid": verdict.valid, "errors": errors}

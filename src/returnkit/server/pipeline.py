@@ -1,0 +1,136 @@
+"""The request pipeline: one list, read top to bottom.
+
+Connexion routes (its `RoutingMiddleware`, fed the 3.0 routing views); two returnkit
+middlewares sit around it:
+
+    Frontier (before routing)   read the body (bounded), journal the exchange, answer any
+                                refusal Connexion's router raises (405) in the provider's format
+    Pipeline (after routing)    STAGES, in order; the first stage that answers ends the request
+
+Every refusal speaks the provider's own format (its `ErrorFormat`), never a generic one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from returnkit.core.ratelimit import Budget
+from returnkit.providers.kit import ParameterError, ProviderKit, Request
+from returnkit.providers.wire import WireResponse
+from returnkit.server.state import ServerState
+from returnkit.spec import Operation
+from returnkit.validation import Verdict
+
+
+@dataclass(slots=True)
+class Exchange:
+    """One request on its way through the pipeline."""
+
+    request: Request
+    kit: ProviderKit | None = None
+    operation: Operation | None = None
+    body_too_large: bool = False
+    verdict: Verdict | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # added to whatever the answer is
+    note: str | None = None
+
+
+Stage = Callable[[Exchange, ServerState], WireResponse | None]
+
+
+def known_operation(exchange: Exchange, _server: ServerState) -> WireResponse | None:
+    if exchange.operation is not None:
+        return None
+    if exchange.kit is None:
+        return WireResponse(404, {"message": f"no provider is served at {exchange.request.path}"})
+    return exchange.kit.errors.not_found(f"{exchange.request.method} {exchange.request.path} is not an operation")
+
+
+def authenticate(exchange: Exchange, server: ServerState) -> WireResponse | None:
+    kit, request = _routed(exchange)
+    principal = kit.authenticate(request, server.worlds[kit.name])
+    if isinstance(principal, str):
+        exchange.note = principal
+        return kit.errors.unauthorized(principal)
+    request.principal = principal
+    return None
+
+
+def rate_limit(exchange: Exchange, server: ServerState) -> WireResponse | None:
+    kit, request = _routed(exchange)
+    budget = _budget(server, exchange)
+    if budget is None or request.principal is None:
+        return None
+    allowance = server.limiter.take(request.principal.key, request.operation_id, budget, server.clock.timestamp())
+    exchange.headers.update(allowance.headers())
+    if allowance.allowed:
+        return None
+    exchange.note = f"rate limit of {budget.limit} per {budget.window_seconds:g} s exceeded"
+    return kit.errors.rate_limited(allowance.retry_after)
+
+
+def check_body(exchange: Exchange, server: ServerState) -> WireResponse | None:
+    kit, request = _routed(exchange)
+    if exchange.body_too_large:
+        return kit.errors.too_large(server.body_limit)
+    operation = exchange.operation
+    if operation is None or operation.request_media_type is None:
+        return None
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if "json" not in media_type:
+        return kit.errors.unsupported_media_type(media_type or "none")
+    return None
+
+
+def validate_body(exchange: Exchange, server: ServerState) -> WireResponse | None:
+    kit, request = _routed(exchange)
+    if exchange.operation is None or exchange.operation.request_schema is None:
+        return None
+    validator = server.catalog.validator(kit.name, request.operation_id)
+    verdict, request.payload = validator.read_json(request.body)
+    exchange.verdict = verdict
+    return None if verdict.valid else kit.errors.invalid(verdict)
+
+
+def handle(exchange: Exchange, server: ServerState) -> WireResponse | None:
+    kit, request = _routed(exchange)
+    handler = kit.handlers.get(request.operation_id)
+    if handler is None:
+        return WireResponse(501, {"message": f"returnkit does not simulate {kit.name} {request.operation_id} yet"})
+    world = server.worlds[kit.name]
+    try:
+        with server.store.transaction():
+            return handler(request, world)
+    except ParameterError as error:
+        return kit.errors.bad_parameter(error)
+
+
+STAGES: tuple[Stage, ...] = (
+    known_operation,
+    authenticate,
+    rate_limit,
+    check_body,
+    validate_body,
+    handle,
+)
+
+
+def run_stages(exchange: Exchange, server: ServerState) -> WireResponse:
+    for stage in STAGES:
+        answer = stage(exchange, server)
+        if answer is not None:
+            return answer
+    raise AssertionError("the last stage always answers")  # pragma: no cover
+
+
+def _routed(exchange: Exchange) -> tuple[ProviderKit, Request]:
+    assert exchange.kit is not None, "known_operation runs first"
+    return exchange.kit, exchange.request
+
+
+def _budget(server: ServerState, exchange: Exchange) -> Budget | None:
+    assert exchange.kit is not None
+    raw = exchange.operation.extensions.get("x-returnkit-rate-limit") if exchange.operation else None
+    if not raw:
+        return None
+    return Budget(int(raw["limit"]), float(raw["window_seconds"]))

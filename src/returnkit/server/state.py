@@ -1,0 +1,114 @@
+"""Everything one server instance owns: worlds, clock, store, journal, limiter, catalog.
+
+Nothing here is global: two `ServerState`s in one process never share anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from returnkit.core.clock import ClockMode, VirtualClock
+from returnkit.core.journal import Journal
+from returnkit.core.ratelimit import FixedWindowLimiter
+from returnkit.core.store import SQLiteStore, Store
+from returnkit.core.world import read_mock
+from returnkit.errors import SpecError
+from returnkit.providers.kit import ProviderKit, World
+from returnkit.validation import Catalog
+
+SEEDED = "world.seeded"
+CLOCK = "clock.elapsed"
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    seed: int = 0
+    db: str = ":memory:"
+    clock_mode: ClockMode | None = None  # None: the mocks' default
+    journal_limit: int | None = None
+    body_limit: int | None = None
+
+
+@dataclass
+class ServerState:
+    kits: Mapping[str, ProviderKit]
+    catalog: Catalog
+    store: Store
+    clock: VirtualClock
+    journal: Journal
+    limiter: FixedWindowLimiter
+    seed: int
+    body_limit: int
+    worlds: dict[str, World] = field(default_factory=dict)
+    owners: list[tuple[str, str]] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, kits: Sequence[ProviderKit], options: ServerOptions) -> ServerState:
+        server_mocks = read_mock("server")
+        start = datetime.fromisoformat(str(server_mocks["clock"]["start"]))
+        clock = VirtualClock(start, options.clock_mode or server_mocks["clock"]["mode"])
+        state = cls(
+            kits={kit.name: kit for kit in kits},
+            catalog=Catalog([*(kit.name for kit in kits if kit.name != "admin"), "admin"]),
+            store=SQLiteStore(options.db),
+            clock=clock,
+            journal=Journal(options.journal_limit or int(server_mocks["journal"]["limit"])),
+            limiter=FixedWindowLimiter(),
+            seed=options.seed,
+            body_limit=options.body_limit or int(server_mocks["body"]["limit_bytes"]),
+        )
+        state.owners = path_owners(state.kits)
+        for kit in kits:
+            state.worlds[kit.name] = World(state.store, clock, options.seed, _mocks_of(kit.name))
+        state.open()
+        return state
+
+    def kit_for_path(self, path: str) -> ProviderKit | None:
+        """The provider whose paths `path` falls under, to answer it in that provider's format."""
+        for prefix, name in self.owners:
+            if path.startswith(prefix) or path == prefix.rstrip("/"):
+                return self.kits[name]
+        return None
+
+    def open(self) -> None:
+        """Seed a new store; resume a persisted one where it stopped."""
+        if self.store.get_meta(SEEDED) is None:
+            self.reset()
+        else:
+            self.clock.restore(float(self.store.get_meta(CLOCK) or 0.0))
+
+    def reset(self) -> None:
+        with self.store.transaction():
+            self.store.clear()
+            self.clock.reset()
+            for kit in self.kits.values():
+                kit.seed(self.worlds[kit.name])
+            self.store.set_meta(SEEDED, self.seed)
+            self.store.set_meta(CLOCK, 0.0)
+        self.journal.clear()
+        self.limiter.clear()
+
+    def advance(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+        self.save_clock()
+
+    def save_clock(self) -> None:
+        with self.store.transaction():
+            self.store.set_meta(CLOCK, self.clock.elapsed())
+
+
+def _mocks_of(name: str) -> Mapping[str, Any]:
+    try:
+        return read_mock(name)
+    except SpecError:  # a provider without mock data (admin) gets an empty world
+        return {}
+
+
+def path_owners(kits: Mapping[str, ProviderKit]) -> list[tuple[str, str]]:
+    """(prefix, provider) pairs, longest prefix first: `/zinc/...` and each kit's real paths."""
+    owners = [(f"/{name}/", name) for name in kits if name != "admin"]
+    owners += [(prefix, kit.name) for kit in kits.values() for prefix in kit.path_prefixes]
+    return sorted(owners, key=lambda owner: len(owner[0]), reverse=True)
