@@ -71,12 +71,15 @@ class World:
 class ParameterError(Exception):
     """A query or path parameter the provider would refuse; rendered by its `ErrorFormat`."""
 
-    def __init__(self, name: str, message: str, value: Any = None, location: str = "query") -> None:
+    def __init__(
+        self, name: str, message: str, value: Any = None, location: str = "query", kind: str = "value_error"
+    ) -> None:
         super().__init__(message)
         self.name = name
         self.message = message
         self.value = value
         self.location = location
+        self.kind = kind  # pydantic's error type, for providers that speak FastAPI
 
 
 class ErrorFormat(Protocol):
@@ -129,7 +132,10 @@ def int_param(request: Request, name: str, default: int | None, minimum: int, ma
     try:
         value = int(raw)
     except ValueError:
-        raise ParameterError(name, f"{raw!r} is not a valid integer", raw) from None
-    if not minimum <= value <= maximum:
-        raise ParameterError(name, f"{value} is not between {minimum} and {maximum}", value)
+        message = "Input should be a valid integer, unable to parse string as an integer"
+        raise ParameterError(name, message, raw, kind="int_parsing") from None
+    if value < minimum:
+        raise ParameterError(name, f"Input should be greater than or equal to {minimum}", raw, kind="greater_than_equal")
+    if value > maximum:
+        raise ParameterError(name, f"Input should be less than or equal to {maximum}", raw, kind="less_than_equal")
     return value

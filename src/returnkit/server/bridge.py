@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from returnkit.errors import SpecError
 from returnkit.spec import HTTP_METHODS
 from returnkit.validation.words import value_at
 
@@ -31,6 +32,26 @@ def routing_view(document: Mapping[str, Any], operation_prefix: str = "") -> dic
         "info": {"title": document["info"]["title"], "version": str(document["info"]["version"])},
         "paths": paths,
     }
+
+
+def combined_routing_view(documents: Mapping[str, Mapping[str, Any]], separator: str) -> dict[str, Any]:
+    """One routing view of several providers' real paths, each operationId prefixed by its provider.
+
+    Connexion chains APIs mounted at the same base path, but with three or more the middle
+    ones become unreachable (each new API replaces the previous fallback), so the providers
+    that share the root share one document instead. Two providers claiming one path is a
+    spec error.
+    """
+    owners: dict[str, str] = {}
+    paths: dict[str, Any] = {}
+    for name, document in documents.items():
+        for path, item in routing_view(document, name + separator)["paths"].items():
+            if path in owners:
+                raise SpecError(f"{name} and {owners[path]} both serve {path}")
+            owners[path] = name
+            paths[path] = item
+    ordered = {path: paths[path] for path in routing_order(paths)}
+    return {"openapi": OPENAPI_30, "info": {"title": "returnkit", "version": "1"}, "paths": ordered}
 
 
 def routing_order(paths: Iterable[str]) -> list[str]:

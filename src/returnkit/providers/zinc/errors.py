@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from returnkit.providers.kit import ParameterError
 from returnkit.providers.wire import WireResponse
 from returnkit.validation import PayloadError, Verdict
 
@@ -118,3 +119,44 @@ def render_validation_error(verdict: Verdict) -> WireResponse:
 
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
+
+
+def business(status: int, code: str, message: str, details: dict[str, Any] | None = None) -> WireResponse:
+    return WireResponse(status, error_body(code, message, details))
+
+
+class ZincErrors:
+    """Zinc runs on FastAPI: unknown routes and methods get FastAPI's own `{"detail": ...}`."""
+
+    def invalid(self, verdict: Verdict) -> WireResponse:
+        return render_validation_error(verdict)
+
+    def bad_parameter(self, error: ParameterError) -> WireResponse:
+        entry = {"type": error.kind, "loc": [error.location, error.name], "msg": error.message, "input": error.value}
+        return WireResponse(VALIDATION_STATUS, {"detail": [entry]})
+
+    def unauthorized(self, reason: str) -> WireResponse:
+        code = "unauthorized" if reason.startswith("Missing") else "invalid_token"
+        return business(401, code, reason)
+
+    def not_found(self, reason: str) -> WireResponse:
+        return WireResponse(404, {"detail": "Not Found"})
+
+    def method_not_allowed(self, allowed: list[str]) -> WireResponse:
+        return WireResponse(405, {"detail": "Method Not Allowed"}, {"Allow": ", ".join(allowed)})
+
+    def unsupported_media_type(self, media_type: str) -> WireResponse:
+        # FastAPI reads a non-JSON body as raw input, so the model check fails on `body` itself.
+        entry = {
+            "type": "model_attributes_type",
+            "loc": ["body"],
+            "msg": "Input should be a valid dictionary or object to extract fields from",
+            "input": media_type,
+        }
+        return WireResponse(VALIDATION_STATUS, {"detail": [entry]})
+
+    def too_large(self, limit: int) -> WireResponse:
+        return business(413, "bad_request", f"Request body is larger than {limit} bytes")
+
+    def rate_limited(self, retry_after: int) -> WireResponse:
+        return business(429, "rate_limit_exceeded", "Too many requests", {"retry_after": retry_after})

@@ -1,0 +1,145 @@
+"""One function per Zinc operation: request -> store changes -> response."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from returnkit.providers.kit import Handler, ParameterError, Request, World, int_param
+from returnkit.providers.wire import WireResponse
+from returnkit.providers.zinc import behaviour
+from returnkit.providers.zinc.errors import business
+from returnkit.providers.zinc.world import PROVIDER
+
+ORDER_PRIVATE = ("owner",)
+
+
+def create_return(request: Request, world: World) -> WireResponse:
+    payload = request.payload
+    order = _owned(world, "order", payload["order_id"], request.owner)
+    if order is None:
+        return business(404, "not_found", f"Order {payload['order_id']} not found", {"order_id": payload["order_id"]})
+    refused = behaviour.refusal(world, order, payload, request.base_url)
+    if refused:
+        status, code, message, details = refused
+        return business(status, code, message, details)
+    record = behaviour.file_return(world, request.owner, payload)
+    return WireResponse(201, behaviour.current(record, world, request.base_url))
+
+
+def list_returns(request: Request, world: World) -> WireResponse:
+    limit, offset = _page(request)
+    status, search = request.param("status"), (request.param("search") or "").lower()
+    returns = [behaviour.current(r, world, request.base_url) for r in world.store.query(PROVIDER, "return", owner=request.owner)]
+    returns.reverse()  # newest first; equal timestamps keep filing order reversed
+    returns.sort(key=lambda r: r["created_at"], reverse=True)
+    found = [r for r in returns if (not status or r["status"] == status) and search in r["order_id"].lower()]
+    return WireResponse(200, {"return_requests": found[offset : offset + limit], "total": len(found)})
+
+
+def get_return(request: Request, world: World) -> WireResponse:
+    return_id = _uuid_path(request, "return_request_id")
+    record = _owned(world, "return", return_id, request.owner)
+    if record is None:
+        return business(404, "not_found", f"Return request {return_id} not found", {"return_request_id": return_id})
+    return WireResponse(200, behaviour.current(record, world, request.base_url))
+
+
+def list_orders(request: Request, world: World) -> WireResponse:
+    limit, offset = _page(request)
+    tests = _order_filters(request)
+    orders = [_public_order(o, world, request.base_url) for o in world.store.query(PROVIDER, "order", owner=request.owner)]
+    orders.sort(key=lambda o: o["created_at"], reverse=True)
+    found = [o for o in orders if all(test(o) for test in tests)]
+    return WireResponse(200, {"orders": found[offset : offset + limit], "total": len(found), "limit": limit, "offset": offset})
+
+
+def get_order(request: Request, world: World) -> WireResponse:
+    order_id = _uuid_path(request, "order_id")
+    order = _owned(world, "order", order_id, request.owner)
+    if order is None:
+        return business(404, "not_found", f"Order {order_id} not found", {"order_id": order_id})
+    return WireResponse(200, _public_order(order, world, request.base_url))
+
+
+def _public_order(order: Mapping[str, Any], world: World, base_url: str) -> dict[str, Any]:
+    public = {key: value for key, value in order.items() if key not in ORDER_PRIVATE}
+    public["returns"] = behaviour.returns_of_order(world, order["id"], base_url)
+    return public
+
+
+def _order_filters(request: Request) -> list[Callable[[Mapping[str, Any]], bool]]:
+    tests: list[Callable[[Mapping[str, Any]], bool]] = []
+    if status := request.param("status_filter"):
+        tests.append(lambda o: o["status"] == status)
+    if order_id := request.param("order_id"):
+        tests.append(lambda o: o["id"] == order_id)
+    if search := request.param("search"):
+        tests.append(lambda o: search.lower() in o["id"] or any(search in m for m in o["merchant_order_ids"]))
+    if return_status := request.param("return_status"):
+        tests.append(_return_status_test(return_status))
+    for name, after in (("created_after", True), ("created_before", False)):
+        if (moment := _moment(request, name)) is not None:
+            tests.append(_created_test(moment, after))
+    return tests
+
+
+def _return_status_test(value: str) -> Callable[[Mapping[str, Any]], bool]:
+    if value not in {"open", "closed"}:
+        raise ParameterError("return_status", "Input should be 'open' or 'closed'", value, kind="enum")
+    wanted = {"open"} if value == "open" else {"approved", "denied"}
+    return lambda o: any(r["status"] in wanted for r in o["returns"])
+
+
+def _created_test(moment: datetime, after: bool) -> Callable[[Mapping[str, Any]], bool]:
+    def test(order: Mapping[str, Any]) -> bool:
+        created = datetime.fromisoformat(order["created_at"])
+        return created >= moment if after else created < moment
+
+    return test
+
+
+def _moment(request: Request, name: str) -> datetime | None:
+    raw = request.param(name)
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ParameterError(name, "Input should be a valid datetime", raw, kind="datetime_from_date_parsing") from None
+    if moment.tzinfo is None:
+        raise ParameterError(name, "Input should have timezone info", raw, kind="timezone_aware")
+    return moment
+
+
+def _page(request: Request) -> tuple[int, int]:
+    limit = int_param(request, "limit", 50, 1, 500)
+    offset = int_param(request, "offset", 0, 0, 2**31)
+    assert limit is not None and offset is not None
+    return limit, offset
+
+
+def _uuid_path(request: Request, name: str) -> str:
+    raw = request.path_params.get(name, "")
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError:
+        message = "Input should be a valid UUID, invalid character: expected an optional prefix of `urn:uuid:`"
+        raise ParameterError(name, message, raw, location="path", kind="uuid_parsing") from None
+
+
+def _owned(world: World, kind: str, key: str, owner: str) -> dict[str, Any] | None:
+    """The record if `owner` owns it: another account's order or return does not exist for them."""
+    record = world.store.get(PROVIDER, kind, key)
+    return record if record is not None and record.get("owner") == owner else None
+
+
+HANDLERS: Mapping[str, Handler] = {
+    "create_return_request_returns_post": create_return,
+    "list_return_requests_returns_get": list_returns,
+    "get_return_request_returns__return_request_id__get": get_return,
+    "list_orders_orders_get": list_orders,
+    "get_order_orders__order_id__get": get_order,
+}

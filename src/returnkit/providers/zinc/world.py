@@ -1,0 +1,95 @@
+"""Seed Zinc's part of the world from `mocks/zinc.yaml` and the seed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from faker import Faker
+
+from returnkit.core.clock import iso
+from returnkit.core.world import derive_uuid, seeded_faker
+from returnkit.providers.kit import World
+
+PROVIDER = "zinc"
+ITEM_STATUS = {
+    "order_placed": ("shipped", "delivered"),
+    "pending": ("pending",),
+    "in_progress": ("processing",),
+    "order_failed": ("failed",),
+    "cancelled": ("cancelled",),
+    "cancelled_by_retailer": ("cancelled",),
+}
+
+
+def seed(world: World) -> None:
+    faker = seeded_faker(world.seed, PROVIDER)
+    for account in world.mocks["accounts"]:
+        for status, count in world.mocks["orders"]["per_status"].items():
+            for _ in range(count):
+                save_order(world, account["id"], new_order(world, faker, status))
+
+
+def add_orders(world: World, owner: str | None, count: int) -> tuple[str, list[str]]:
+    """`count` fresh `order_placed` orders for `owner` (the first account by default)."""
+    owner = owner or world.mocks["accounts"][0]["id"]
+    made = world.store.count(PROVIDER, "order")
+    faker = seeded_faker(world.seed, (PROVIDER, made))
+    ids = []
+    for _ in range(count):
+        order = new_order(world, faker, "order_placed")
+        save_order(world, owner, order)
+        ids.append(order["id"])
+    return owner, ids
+
+
+def new_order(world: World, faker: Faker, status: str) -> dict[str, Any]:
+    mocks = world.mocks["orders"]
+    order_id = _uuid(world, faker)
+    created = world.clock.now() - timedelta(days=faker.random_int(2, 40), minutes=faker.random_int(0, 1439))
+    placed = iso(created + timedelta(hours=faker.random_int(1, 30)))
+    items = [_item(world, faker, status, iso(created), placed) for _ in range(faker.random_int(*mocks["items_per_order"]))]
+    return {
+        "id": order_id,
+        "status": status,
+        "max_price": faker.random_int(*mocks["max_price_cents"]),
+        "attempts": 1 if status != "pending" else 0,
+        "items": items,
+        "shipping_address": {
+            "first_name": faker.first_name(),
+            "last_name": faker.last_name(),
+            "address_line1": faker.street_address(),
+            "city": faker.city(),
+            "state": faker.state_abbr() if hasattr(faker, "state_abbr") else "NY",
+            "postal_code": faker.postcode(),
+            "country": "US",
+            "phone_number": faker.numerify("+1##########"),
+        },
+        "metadata": {},
+        "retailer_credentials_id": None,
+        "merchant_order_ids": [faker.bothify("###-#######-#######")] if status == "order_placed" else [],
+        "tracking_numbers": [],
+        "returns": [],
+        "created_at": iso(created),
+        "updated_at": placed,
+    }
+
+
+def _item(world: World, faker: Faker, order_status: str, created: str, updated: str) -> dict[str, Any]:
+    retailer = faker.random_element(world.mocks["orders"]["retailers"])
+    return {
+        "id": _uuid(world, faker),
+        "url": f"https://www.{retailer}/dp/{faker.bothify('B0########').upper()}",
+        "quantity": faker.random_int(*world.mocks["orders"]["quantity"]),
+        "status": faker.random_element(ITEM_STATUS[order_status]),
+        "created_at": created,
+        "updated_at": updated,
+    }
+
+
+def _uuid(world: World, faker: Faker) -> str:
+    return derive_uuid(world.seed, PROVIDER, faker.random_int(0, 2**62))
+
+
+def save_order(world: World, owner: str, order: dict[str, Any]) -> None:
+    world.store.put(PROVIDER, "order", order["id"], {**order, "owner": owner}, owner=owner)
