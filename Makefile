@@ -22,6 +22,9 @@ typecheck: install
 test: lint typecheck
 	$(BIN)/python -m pytest
 
+serve: install
+	$(BIN)/returnkit serve
+
 bench: install
 	$(BIN)/python bench/validate.py
 

@@ -1,0 +1,63 @@
+"""`returnkit serve | validate-payload`: thin adapters over `create_app` and the validation engine.
+
+`returnkit serve` runs every provider on one port with embedded defaults (no config file):
+
+    returnkit serve [--host 127.0.0.1] [--port 8000] [--seed 0] [--db PATH] [--clock wall|frozen]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="returnkit", description="Mock servers and validation for returns APIs.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the mock server for every provider on one port")
+    serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000; 0 picks a free one)")
+    serve.add_argument("--seed", type=int, default=0, help="fixes every generated id, order and decision (default 0)")
+    serve.add_argument("--db", default=":memory:", help="SQLite file: the world survives a restart (default: in memory)")
+    serve.add_argument(
+        "--clock",
+        choices=("wall", "frozen"),
+        default=None,
+        help="wall: virtual time also follows real time (default); frozen: it moves only by /__admin/clock/advance",
+    )
+    serve.add_argument("--log-level", default="warning", help="uvicorn's log level (default warning)")
+    commands.add_parser("validate-payload", help="validate payloads; see validate-payload --help", add_help=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["validate-payload"]:
+        from returnkit.cli.validate_payload import main as validate_payload
+
+        return validate_payload(args_list[1:])
+    args = build_parser().parse_args(args_list)
+    return serve(args)
+
+
+def serve(args: argparse.Namespace) -> int:
+    import warnings
+
+    import uvicorn
+
+    # Connexion imports Starlette's test client at import time; that warning is not for users.
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+
+    from returnkit.server.app import ServerOptions, create_app
+
+    app = create_app(ServerOptions(seed=args.seed, db=args.db, clock_mode=args.clock))
+    print(f"returnkit serving every provider on http://{args.host}:{args.port} (admin: /__admin/world)", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, lifespan="on")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
