@@ -21,7 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000; 0 picks a free one)")
     serve.add_argument("--seed", type=int, default=0, help="fixes every generated id, order and decision (default 0)")
-    serve.add_argument("--db", default=":memory:", help="SQLite file: the world survives a restart (default: in memory)")
+    serve.add_argument(
+        "--db", default=":memory:", help="SQLite file: the world survives a restart (default: in memory)"
+    )
     serve.add_argument(
         "--clock",
         choices=("wall", "frozen"),

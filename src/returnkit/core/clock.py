@@ -16,7 +16,9 @@ ClockMode = Literal["frozen", "wall"]
 
 
 class VirtualClock:
-    def __init__(self, start: datetime, mode: ClockMode = "frozen", monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, start: datetime, mode: ClockMode = "frozen", monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
         self.start = start.astimezone(UTC)
         self.mode = mode
         self._monotonic = monotonic

@@ -65,7 +65,12 @@ class Journal:
         return iter(self._entries)
 
     def find(
-        self, *, provider: str | None = None, path: str | None = None, status: int | None = None, method: str | None = None
+        self,
+        *,
+        provider: str | None = None,
+        path: str | None = None,
+        status: int | None = None,
+        method: str | None = None,
     ) -> list[JournalEntry]:
         return [
             entry

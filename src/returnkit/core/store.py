@@ -21,7 +21,9 @@ Document = dict[str, Any]
 class Store(Protocol):
     def get(self, provider: str, kind: str, key: str) -> Document | None: ...
 
-    def put(self, provider: str, kind: str, key: str, document: Document, *, owner: str = "", ref: str = "") -> None: ...
+    def put(
+        self, provider: str, kind: str, key: str, document: Document, *, owner: str = "", ref: str = ""
+    ) -> None: ...
 
     def query(
         self, provider: str, kind: str, *, owner: str | None = None, ref: str | None = None
@@ -76,13 +78,12 @@ class SQLiteStore:
     def put(self, provider: str, kind: str, key: str, document: Document, *, owner: str = "", ref: str = "") -> None:
         self._db.execute(
             "INSERT INTO records (provider, kind, key, owner, ref, data) VALUES (?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (provider, kind, key) DO UPDATE SET data=excluded.data, owner=excluded.owner, ref=excluded.ref",
+            " ON CONFLICT (provider, kind, key)"
+            " DO UPDATE SET data=excluded.data, owner=excluded.owner, ref=excluded.ref",
             (provider, kind, key, owner, ref, orjson.dumps(document)),
         )
 
-    def query(
-        self, provider: str, kind: str, *, owner: str | None = None, ref: str | None = None
-    ) -> list[Document]:
+    def query(self, provider: str, kind: str, *, owner: str | None = None, ref: str | None = None) -> list[Document]:
         sql = "SELECT data FROM records WHERE provider=? AND kind=?"
         args: list[str] = [provider, kind]
         if owner is not None:

@@ -10,8 +10,8 @@ from collections.abc import Callable, Mapping
 from returnkit.providers.aboutyou import errors as aboutyou_errors
 from returnkit.providers.kibo_commerce import errors as kibo_commerce_errors
 from returnkit.providers.kibo_oms import errors as kibo_oms_errors
-from returnkit.providers.rye import errors as rye_errors
 from returnkit.providers.kit import ProviderKit
+from returnkit.providers.rye import errors as rye_errors
 from returnkit.providers.wire import WireResponse
 from returnkit.providers.zinc import errors as zinc_errors
 from returnkit.validation import Verdict
@@ -35,7 +35,9 @@ def default_kits() -> list[ProviderKit]:
         AboutYou(),
         Zinc(),
         SpecOnlyKit("rye", ("/v1/",), rye_errors.render_validation_error),
-        SpecOnlyKit("kibo-commerce", ("/api/commerce/", "/api/platform/"), kibo_commerce_errors.render_validation_error),
+        SpecOnlyKit(
+            "kibo-commerce", ("/api/commerce/", "/api/platform/"), kibo_commerce_errors.render_validation_error
+        ),
         SpecOnlyKit("kibo-oms", ("/api/v2/",), kibo_oms_errors.render_validation_error),
     ]
 

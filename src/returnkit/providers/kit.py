@@ -106,10 +106,19 @@ Handler = Callable[[Request, World], WireResponse]
 
 
 class ProviderKit(Protocol):
-    name: str
-    path_prefixes: tuple[str, ...]  # the real paths it owns, to answer unknown ones in its format
-    errors: ErrorFormat
-    handlers: Mapping[str, Handler]
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def path_prefixes(self) -> tuple[str, ...]:
+        """The real paths it owns, to answer unknown ones in its format."""
+        ...
+
+    @property
+    def errors(self) -> ErrorFormat: ...
+
+    @property
+    def handlers(self) -> Mapping[str, Handler]: ...
 
     def seed(self, world: World) -> None: ...
 
@@ -135,7 +144,9 @@ def int_param(request: Request, name: str, default: int | None, minimum: int, ma
         message = "Input should be a valid integer, unable to parse string as an integer"
         raise ParameterError(name, message, raw, kind="int_parsing") from None
     if value < minimum:
-        raise ParameterError(name, f"Input should be greater than or equal to {minimum}", raw, kind="greater_than_equal")
+        raise ParameterError(
+            name, f"Input should be greater than or equal to {minimum}", raw, kind="greater_than_equal"
+        )
     if value > maximum:
         raise ParameterError(name, f"Input should be less than or equal to {maximum}", raw, kind="less_than_equal")
     return value

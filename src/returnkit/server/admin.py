@@ -23,7 +23,10 @@ class AdminErrors:
         return WireResponse(400, {"message": "; ".join(sentence(e) for e in verdict.errors), "errors": errors})
 
     def bad_parameter(self, error: ParameterError) -> WireResponse:
-        return WireResponse(400, {"message": f"{error.name}: {error.message}", "errors": [{"path": error.name, "message": error.message}]})
+        return WireResponse(
+            400,
+            {"message": f"{error.name}: {error.message}", "errors": [{"path": error.name, "message": error.message}]},
+        )
 
     def unauthorized(self, reason: str) -> WireResponse:
         return WireResponse(401, {"message": reason})
@@ -115,7 +118,10 @@ class AdminKit:
         status = int_param(request, "status", None, 100, 599)
         limit = int_param(request, "limit", 100, 1, 10_000)
         found = self.server.journal.find(
-            provider=request.param("provider"), path=request.param("path"), status=status, method=request.param("method")
+            provider=request.param("provider"),
+            path=request.param("path"),
+            status=status,
+            method=request.param("method"),
         )
         newest = found[-limit:] if limit else found
         return WireResponse(200, {"total": len(found), "requests": [entry.as_json() for entry in newest]})
@@ -123,4 +129,3 @@ class AdminKit:
     def reset(self, request: Request, world: World) -> WireResponse:
         self.server.reset()
         return WireResponse(200, self.clock())
-

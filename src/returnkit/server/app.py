@@ -54,12 +54,12 @@ def create_app(options: ServerOptions | None = None, kits: Sequence[ProviderKit]
     for name, document in documents.items():
         if name != "admin":
             app.add_api(routing_view(document, name + OPERATION_SEPARATOR), base_path=f"/{name}", name=name)
-    app.returnkit = server  # type: ignore[attr-defined]  # the plugin and tests reach the state through the app
+    app.returnkit = server  # the plugin and tests reach the state through the app
     return app
 
 
 def server_state(app: AsyncApp) -> ServerState:
-    state: ServerState = app.returnkit  # type: ignore[attr-defined]
+    state: ServerState = app.returnkit
     return state
 
 

@@ -33,7 +33,7 @@ class Frontier:
             await self.app(scope, receive, send)
             return
         exchange = Exchange(request=_request(scope, self.server))
-        exchange.body_too_large = await _read_body(scope, receive, exchange.request, self.server.body_limit)
+        exchange.body_too_large = await _read_body(receive, exchange.request, self.server.body_limit)
         exchange.kit = self.server.kit_for_path(exchange.request.path)
         scope.setdefault("extensions", {})[EXCHANGE] = exchange
         answer = await self._answer(scope, exchange)
@@ -123,7 +123,7 @@ def _request(scope: Scope, server: ServerState) -> Request:
     )
 
 
-async def _read_body(scope: Scope, receive: Receive, request: Request, limit: int) -> bool:
+async def _read_body(receive: Receive, request: Request, limit: int) -> bool:
     """Read the body into `request`; True (and stop reading) once it passes `limit` bytes."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
@@ -149,7 +149,7 @@ async def _no_more_body() -> Message:
     return {"type": "http.request", "body": b"", "more_body": False}
 
 
-async def _refuse_send(message: Message) -> None:
+async def _refuse_send(_message: Message) -> None:
     raise RuntimeError("the pipeline answers through the Frontier, never directly")
 
 

@@ -26,7 +26,10 @@ def routing_view(document: Mapping[str, Any], operation_prefix: str = "") -> dic
 
     `operation_prefix` keeps operationIds unique when several providers share one router.
     """
-    paths = {path: _path_item(document["paths"][path], document, operation_prefix) for path in routing_order(document["paths"])}
+    paths = {
+        path: _path_item(document["paths"][path], document, operation_prefix)
+        for path in routing_order(document["paths"])
+    }
     return {
         "openapi": OPENAPI_30,
         "info": {"title": document["info"]["title"], "version": str(document["info"]["version"])},

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
 from returnkit.core.ratelimit import Budget
 from returnkit.providers.kit import ParameterError, ProviderKit, Request
 from returnkit.providers.wire import WireResponse
@@ -58,7 +59,7 @@ def authenticate(exchange: Exchange, server: ServerState) -> WireResponse | None
 
 def rate_limit(exchange: Exchange, server: ServerState) -> WireResponse | None:
     kit, request = _routed(exchange)
-    budget = _budget(server, exchange)
+    budget = _budget(exchange)
     if budget is None or request.principal is None:
         return None
     allowance = server.limiter.take(request.principal.key, request.operation_id, budget, server.clock.timestamp())
@@ -128,7 +129,7 @@ def _routed(exchange: Exchange) -> tuple[ProviderKit, Request]:
     return exchange.kit, exchange.request
 
 
-def _budget(server: ServerState, exchange: Exchange) -> Budget | None:
+def _budget(exchange: Exchange) -> Budget | None:
     assert exchange.kit is not None
     raw = exchange.operation.extensions.get("x-returnkit-rate-limit") if exchange.operation else None
     if not raw:

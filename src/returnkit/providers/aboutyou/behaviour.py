@@ -83,7 +83,14 @@ def complete(world: World, batch: dict[str, Any]) -> None:
 
 def apply_return(world: World, owner: str, entry: Mapping[str, Any]) -> ItemResult:
     """Only shipped items can be returned (x-returnkit-inferred: the user guide's flow)."""
-    return _change(world, owner, entry["order_items"], {"shipped"}, "returned", {"return_tracking_key": entry["return_tracking_key"]})
+    return _change(
+        world,
+        owner,
+        entry["order_items"],
+        allowed={"shipped"},
+        new_status="returned",
+        fields={"return_tracking_key": entry["return_tracking_key"]},
+    )
 
 
 def apply_ship(world: World, owner: str, entry: Mapping[str, Any]) -> ItemResult:
@@ -94,11 +101,11 @@ def apply_ship(world: World, owner: str, entry: Mapping[str, Any]) -> ItemResult
         "return_tracking_key": entry.get("return_tracking_key"),
         "carrier_key": entry["carrier_key"],
     }
-    return _change(world, owner, entry["order_items"], {"open"}, "shipped", fields)
+    return _change(world, owner, entry["order_items"], allowed={"open"}, new_status="shipped", fields=fields)
 
 
 def apply_cancel(world: World, owner: str, entry: Mapping[str, Any]) -> ItemResult:
-    return _change(world, owner, [entry["id"]], {"open"}, "cancelled", {})
+    return _change(world, owner, [entry["id"]], allowed={"open"}, new_status="cancelled", fields={})
 
 
 APPLY: dict[str, Callable[[World, str, Mapping[str, Any]], ItemResult]] = {
@@ -108,9 +115,13 @@ APPLY: dict[str, Callable[[World, str, Mapping[str, Any]], ItemResult]] = {
 }
 
 
-def _change(world: World, owner: str, ids: list[int], allowed: set[str], new_status: str, fields: Mapping[str, Any]) -> ItemResult:
+def _change(
+    world: World, owner: str, ids: list[int], *, allowed: set[str], new_status: str, fields: Mapping[str, Any]
+) -> ItemResult:
     """Move every item in `ids` to `new_status`, or none of them (with one error per refused id)."""
-    errors = [error for item_id in dict.fromkeys(ids) if (error := _refusal(world, owner, item_id, allowed, new_status))]
+    errors = [
+        error for item_id in dict.fromkeys(ids) if (error := _refusal(world, owner, item_id, allowed, new_status))
+    ]
     if len(set(ids)) != len(ids):
         errors.append("The same order item is listed more than once")
     if errors:

@@ -40,7 +40,9 @@ def results_of(kind: str) -> Handler:
         if batch is None or batch["owner"] != request.owner or batch["kind"] != kind:
             return message(404, f"Batch request {batch_id} not found")
         items = batch["results"] or []
-        return WireResponse(200, {"batchRequestId": batch_id, "status": behaviour.status(batch, world.now()), "items": items})
+        return WireResponse(
+            200, {"batchRequestId": batch_id, "status": behaviour.status(batch, world.now()), "items": items}
+        )
 
     results.__name__ = f"{kind}_results"
     return results

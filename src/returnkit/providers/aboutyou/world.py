@@ -13,6 +13,7 @@ from returnkit.core.world import seeded_faker
 from returnkit.providers.kit import World
 
 PROVIDER = "aboutyou"
+SIZES = ("S", "M", "L", "XL")
 ITEM_STATUSES_FOR = {
     "open": ["open"],
     "shipped": ["shipped"],
@@ -37,7 +38,7 @@ def seed(world: World) -> None:
 def add_orders(world: World, owner: str | None, count: int) -> tuple[str, list[str]]:
     """`count` fresh open orders for `owner` (the first merchant by default)."""
     owner = owner or world.mocks["merchants"][0]["id"]
-    faker = seeded_faker(world.seed, (PROVIDER, int(world.store.get_meta(f"{PROVIDER}.next_item"))))
+    faker = seeded_faker(world.seed, f"{PROVIDER}/{world.store.get_meta(f'{PROVIDER}.next_item')}")
     next_item = int(world.store.get_meta(f"{PROVIDER}.next_item"))
     numbers = []
     for _ in range(count):
@@ -78,7 +79,7 @@ def new_item(world: World, faker: Faker, item_id: int, status: str) -> dict[str,
     shipped = status in {"shipped", "returned"}
     return {
         "id": item_id,
-        "sku": f"{faker.lexify('????').upper()}-{faker.random_int(1000, 9999)}-{faker.random_element(['S', 'M', 'L', 'XL'])}",
+        "sku": f"{faker.lexify('????').upper()}-{faker.random_int(1000, 9999)}-{faker.random_element(SIZES)}",
         "status": status,
         "price_with_tax": gross,
         "price_without_tax": round(gross / (1 + vat / 100)),
@@ -97,7 +98,9 @@ def order_status(items: list[dict[str, Any]]) -> str:
 def save_order(world: World, owner: str, order: Mapping[str, Any]) -> None:
     world.store.put(PROVIDER, "order", order["order_number"], dict(order), owner=owner)
     for item in order["order_items"]:
-        world.store.put(PROVIDER, "item", str(item["id"]), {"order": order["order_number"], "owner": owner}, owner=owner)
+        world.store.put(
+            PROVIDER, "item", str(item["id"]), {"order": order["order_number"], "owner": owner}, owner=owner
+        )
 
 
 def merchant_orders(world: World, owner: str) -> Iterator[dict[str, Any]]:

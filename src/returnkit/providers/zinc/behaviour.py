@@ -84,7 +84,9 @@ def returns_of_order(world: World, order_id: str, base_url: str) -> list[dict[st
     return [current(record, world, base_url) for record in world.store.query(PROVIDER, "return", ref=order_id)]
 
 
-def refusal(world: World, order: Mapping[str, Any], payload: Mapping[str, Any], base_url: str) -> tuple[int, str, str, dict[str, Any]] | None:
+def refusal(
+    world: World, order: Mapping[str, Any], payload: Mapping[str, Any], base_url: str
+) -> tuple[int, str, str, dict[str, Any]] | None:
     """(status, code, message, details) when the return cannot be filed, else None."""
     if order["status"] != "order_placed":
         message = f"Order {order['id']} is {order['status']}; only orders in order_placed status can be returned"
@@ -114,12 +116,17 @@ def _item_refusal(
     if open_return:
         message = f"Order item {item_id} already has an open return"
         return 409, "already_exists", message, {**details, "return_request_id": open_return["id"]}
-    returned = sum(i["quantity"] for r in existing if r["status"] in {"approved", "credited"} for i in r["items"] if i["order_item_id"] == item_id)
-    if item["quantity"] > ordered["quantity"] - returned:
-        message = f"Quantity {item['quantity']} exceeds the {ordered['quantity'] - returned} still returnable for order item {item_id}"
-        return 409, "return_not_allowed", message, {**details, "returnable_quantity": ordered["quantity"] - returned}
+    left = ordered["quantity"] - _returned_quantity(existing, item_id)
+    if item["quantity"] > left:
+        message = f"Quantity {item['quantity']} exceeds the {left} still returnable for order item {item_id}"
+        return 409, "return_not_allowed", message, {**details, "returnable_quantity": left}
     return None
 
 
 def _covers(record: Mapping[str, Any], item_id: str) -> bool:
     return any(item["order_item_id"] == item_id for item in record["items"])
+
+
+def _returned_quantity(existing: list[dict[str, Any]], item_id: str) -> int:
+    settled = (r for r in existing if r["status"] in {"approved", "credited"})
+    return sum(i["quantity"] for r in settled for i in r["items"] if i["order_item_id"] == item_id)

@@ -32,7 +32,10 @@ def create_return(request: Request, world: World) -> WireResponse:
 def list_returns(request: Request, world: World) -> WireResponse:
     limit, offset = _page(request)
     status, search = request.param("status"), (request.param("search") or "").lower()
-    returns = [behaviour.current(r, world, request.base_url) for r in world.store.query(PROVIDER, "return", owner=request.owner)]
+    returns = [
+        behaviour.current(r, world, request.base_url)
+        for r in world.store.query(PROVIDER, "return", owner=request.owner)
+    ]
     returns.reverse()  # newest first; equal timestamps keep filing order reversed
     returns.sort(key=lambda r: r["created_at"], reverse=True)
     found = [r for r in returns if (not status or r["status"] == status) and search in r["order_id"].lower()]
@@ -50,10 +53,14 @@ def get_return(request: Request, world: World) -> WireResponse:
 def list_orders(request: Request, world: World) -> WireResponse:
     limit, offset = _page(request)
     tests = _order_filters(request)
-    orders = [_public_order(o, world, request.base_url) for o in world.store.query(PROVIDER, "order", owner=request.owner)]
+    orders = [
+        _public_order(o, world, request.base_url) for o in world.store.query(PROVIDER, "order", owner=request.owner)
+    ]
     orders.sort(key=lambda o: o["created_at"], reverse=True)
     found = [o for o in orders if all(test(o) for test in tests)]
-    return WireResponse(200, {"orders": found[offset : offset + limit], "total": len(found), "limit": limit, "offset": offset})
+    return WireResponse(
+        200, {"orders": found[offset : offset + limit], "total": len(found), "limit": limit, "offset": offset}
+    )
 
 
 def get_order(request: Request, world: World) -> WireResponse:
@@ -117,7 +124,8 @@ def _moment(request: Request, name: str) -> datetime | None:
 def _page(request: Request) -> tuple[int, int]:
     limit = int_param(request, "limit", 50, 1, 500)
     offset = int_param(request, "offset", 0, 0, 2**31)
-    assert limit is not None and offset is not None
+    assert limit is not None
+    assert offset is not None
     return limit, offset
 
 

@@ -34,7 +34,7 @@ def add_orders(world: World, owner: str | None, count: int) -> tuple[str, list[s
     """`count` fresh `order_placed` orders for `owner` (the first account by default)."""
     owner = owner or world.mocks["accounts"][0]["id"]
     made = world.store.count(PROVIDER, "order")
-    faker = seeded_faker(world.seed, (PROVIDER, made))
+    faker = seeded_faker(world.seed, f"{PROVIDER}/{made}")
     ids = []
     for _ in range(count):
         order = new_order(world, faker, "order_placed")
@@ -48,7 +48,9 @@ def new_order(world: World, faker: Faker, status: str) -> dict[str, Any]:
     order_id = _uuid(world, faker)
     created = world.clock.now() - timedelta(days=faker.random_int(2, 40), minutes=faker.random_int(0, 1439))
     placed = iso(created + timedelta(hours=faker.random_int(1, 30)))
-    items = [_item(world, faker, status, iso(created), placed) for _ in range(faker.random_int(*mocks["items_per_order"]))]
+    items = [
+        _item(world, faker, status, iso(created), placed) for _ in range(faker.random_int(*mocks["items_per_order"]))
+    ]
     return {
         "id": order_id,
         "status": status,
