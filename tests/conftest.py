@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
 
+from returnkit.server.app import ServerOptions, create_app
 from returnkit.validation import Catalog
+from tests.http import CheckedClient, TestClient, serving
 
 # "ci" is derandomized (the same examples every run) and sized to keep CI short;
 # HYPOTHESIS_PROFILE=thorough runs ten times as many.
@@ -51,3 +54,26 @@ VALID_CREATE: dict[str, Any] = {
 @pytest.fixture(scope="session")
 def catalog() -> Catalog:
     return Catalog()
+
+
+@pytest.fixture(scope="module")
+def app() -> Any:
+    """A server app (frozen clock, seed 7) shared by a module; `http` resets it before each test."""
+    return create_app(ServerOptions(seed=7, clock_mode="frozen"))
+
+
+@pytest.fixture
+def http(app: Any) -> Iterator[TestClient]:
+    with serving(app) as client:
+        assert client.post("/__admin/reset").status_code == 200
+        yield client
+
+
+@pytest.fixture
+def admin(http: TestClient) -> CheckedClient:
+    return CheckedClient(http, "admin")
+
+
+def world_of(http: TestClient, provider: str) -> dict[str, Any]:
+    body: dict[str, Any] = http.get("/__admin/world").json()["providers"][provider]
+    return body

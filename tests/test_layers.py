@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "returnkit"
-LAYERS = ["errors", "spec", "validation", "providers", "server", "cli", "testing"]
+LAYERS = ["errors", "spec", "validation", "core", "providers", "server", "cli", "testing"]
 
 
 def layer_of(module: str) -> int | None:

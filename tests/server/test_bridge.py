@@ -9,7 +9,8 @@ import pytest
 from connexion import AsyncApp
 from connexion.resolver import Resolver
 
-from returnkit.server.bridge import routing_view
+from returnkit.errors import SpecError
+from returnkit.server.bridge import combined_routing_view, routing_view
 from returnkit.spec import load_provider
 from tests.conftest import PROVIDERS
 
@@ -56,3 +57,18 @@ def test_connexion_routes_every_operation_of_the_31_spec(provider: str) -> None:
     for op in (o for o in spec.operations if o.kind == "rest"):
         response = client.request(op.method, concrete(op.path))
         assert (op.method, op.path, response.json()) == (op.method, op.path, {"operationId": op.operation_id})
+
+
+def test_the_combined_view_routes_every_providers_real_paths_and_refuses_a_shared_path() -> None:
+    documents = {name: load_provider(name).document for name in PROVIDERS}
+    view = combined_routing_view(documents, ":")
+    owners = {
+        op["operationId"].split(":")[0]
+        for item in view["paths"].values()
+        for op in item.values()
+        if "operationId" in op
+    }
+    assert owners == set(PROVIDERS)
+    clash = {"zinc": documents["zinc"], "also-zinc": documents["zinc"]}
+    with pytest.raises(SpecError, match="both serve /orders"):
+        combined_routing_view(clash, ":")

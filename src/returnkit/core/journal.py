@@ -40,7 +40,7 @@ class JournalEntry:
             "verdict": self.verdict,
             "note": self.note,
             "request": {"headers": self.request_headers, "body": self.request_body},
-            "response": {"body": self.response_body},
+            "response": {"body": _printable(self.response_body)},
         }
 
 
@@ -84,3 +84,7 @@ class Journal:
     def clear(self) -> None:
         self._entries.clear()
         self._ids = itertools.count(1)
+
+
+def _printable(body: Any) -> Any:
+    return f"<{len(body)} bytes>" if isinstance(body, bytes) else body

@@ -26,9 +26,13 @@ def read_mock(name: str) -> Mapping[str, Any]:
     return data
 
 
-def seeded_faker(seed: int, scope: str) -> Faker:
-    """A faker whose every value follows from (`seed`, `scope`): one stream per provider."""
-    faker = Faker(["de_DE", "en_US"])
+def seeded_faker(seed: int, scope: str, locale: str = "en_US") -> Faker:
+    """A faker whose every value follows from (`seed`, `scope`): one stream per provider.
+
+    One locale only: a multi-locale Faker seeds each locale alike and alternates between
+    them, so values repeat (and generated ids collide).
+    """
+    faker = Faker(locale)
     faker.seed_instance(derive_int(seed, scope))
     return faker
 

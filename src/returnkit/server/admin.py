@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from returnkit.core import labels
 from returnkit.providers.kit import Handler, ParameterError, Principal, Request, World, int_param
 from returnkit.providers.wire import WireResponse, sentence
 from returnkit.validation import Verdict
@@ -61,6 +62,7 @@ class AdminKit:
             "advance_clock": self.advance_clock,
             "list_requests": self.list_requests,
             "reset": self.reset,
+            "get_label": self.get_label,
         }
 
     def bind(self, server: ServerState) -> None:
@@ -125,6 +127,14 @@ class AdminKit:
         )
         newest = found[-limit:] if limit else found
         return WireResponse(200, {"total": len(found), "requests": [entry.as_json() for entry in newest]})
+
+    def get_label(self, request: Request, world: World) -> WireResponse:
+        why = labels.refusal(
+            self.server.seed, request.path, request.param("expires"), request.param("signature"), world.now()
+        )
+        if why:
+            return WireResponse(403, {"message": why})
+        return WireResponse(200, labels.PDF, media_type="application/pdf")
 
     def reset(self, request: Request, world: World) -> WireResponse:
         self.server.reset()

@@ -24,7 +24,7 @@ ITEM_STATUSES_FOR = {
 
 
 def seed(world: World) -> None:
-    faker = seeded_faker(world.seed, PROVIDER)
+    faker = seeded_faker(world.seed, PROVIDER, "de_DE")
     next_item = int(world.mocks["orders"]["first_item_id"])
     for merchant in world.mocks["merchants"]:
         for status, count in world.mocks["orders"]["per_status"].items():
@@ -38,7 +38,7 @@ def seed(world: World) -> None:
 def add_orders(world: World, owner: str | None, count: int) -> tuple[str, list[str]]:
     """`count` fresh open orders for `owner` (the first merchant by default)."""
     owner = owner or world.mocks["merchants"][0]["id"]
-    faker = seeded_faker(world.seed, f"{PROVIDER}/{world.store.get_meta(f'{PROVIDER}.next_item')}")
+    faker = seeded_faker(world.seed, f"{PROVIDER}/{world.store.get_meta(f'{PROVIDER}.next_item')}", "de_DE")
     next_item = int(world.store.get_meta(f"{PROVIDER}.next_item"))
     numbers = []
     for _ in range(count):
@@ -59,7 +59,7 @@ def new_order(world: World, faker: Faker, first_item: int, status: str) -> dict[
     items = [new_item(world, faker, first_item + n, wanted[n % len(wanted)]) for n in range(size)]
     created = world.clock.now() - timedelta(days=faker.random_int(1, 60), minutes=faker.random_int(0, 1439))
     return {
-        "order_number": f"{faker.random_int(100_000_000, 999_999_999)}",
+        "order_number": str(300_000_000 + first_item),  # unique: item ids never repeat
         "status": order_status(items),
         "order_items": items,
         "carrier_key": faker.random_element(world.mocks["carriers"]["keys"]),

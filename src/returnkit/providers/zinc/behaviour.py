@@ -8,11 +8,10 @@ signed label URLs that expire 7 days after each read (docs: "Re-fetch the return
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Mapping
 from typing import Any
 
+from returnkit.core import labels
 from returnkit.core.clock import iso
 from returnkit.core.world import derive_int, derive_uuid
 from returnkit.providers.kit import World
@@ -71,13 +70,7 @@ def current(record: Mapping[str, Any], world: World, base_url: str) -> dict[str,
 
 def label_url(world: World, base_url: str, return_id: str) -> str:
     expires = int(world.now() + float(world.mocks["returns"]["label_ttl_seconds"]))
-    path = f"/__admin/labels/zinc/{return_id}.pdf"
-    return f"{base_url}{path}?expires={expires}&signature={sign(world.seed, path, expires)}"
-
-
-def sign(seed: int, path: str, expires: int) -> str:
-    key = hashlib.sha256(f"returnkit-labels-{seed}".encode()).digest()
-    return hmac.new(key, f"{path}|{expires}".encode(), hashlib.sha256).hexdigest()[:32]
+    return labels.label_url(base_url, world.seed, PROVIDER, f"{return_id}.pdf", expires)
 
 
 def returns_of_order(world: World, order_id: str, base_url: str) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from typing import Any
 from faker import Faker
 
 from returnkit.core.clock import iso
-from returnkit.core.world import derive_uuid, seeded_faker
+from returnkit.core.world import seeded_faker
 from returnkit.providers.kit import World
 
 PROVIDER = "zinc"
@@ -45,7 +45,7 @@ def add_orders(world: World, owner: str | None, count: int) -> tuple[str, list[s
 
 def new_order(world: World, faker: Faker, status: str) -> dict[str, Any]:
     mocks = world.mocks["orders"]
-    order_id = _uuid(world, faker)
+    order_id = _uuid(faker)
     created = world.clock.now() - timedelta(days=faker.random_int(2, 40), minutes=faker.random_int(0, 1439))
     placed = iso(created + timedelta(hours=faker.random_int(1, 30)))
     items = [
@@ -80,7 +80,7 @@ def new_order(world: World, faker: Faker, status: str) -> dict[str, Any]:
 def _item(world: World, faker: Faker, order_status: str, created: str, updated: str) -> dict[str, Any]:
     retailer = faker.random_element(world.mocks["orders"]["retailers"])
     return {
-        "id": _uuid(world, faker),
+        "id": _uuid(faker),
         "url": f"https://www.{retailer}/dp/{faker.bothify('B0########').upper()}",
         "quantity": faker.random_int(*world.mocks["orders"]["quantity"]),
         "status": faker.random_element(ITEM_STATUS[order_status]),
@@ -89,8 +89,8 @@ def _item(world: World, faker: Faker, order_status: str, created: str, updated: 
     }
 
 
-def _uuid(world: World, faker: Faker) -> str:
-    return derive_uuid(world.seed, PROVIDER, faker.random_int(0, 2**62))
+def _uuid(faker: Faker) -> str:
+    return str(faker.uuid4())
 
 
 def save_order(world: World, owner: str, order: dict[str, Any]) -> None:
