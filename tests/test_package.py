@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from returnkit.spec import PROVIDER_FILES
+from returnkit.spec import SPEC_FILES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,7 +29,8 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_wheel_contains_every_spec_and_py_typed(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
-    expected = {f"returnkit/specs/{name}" for name in (*PROVIDER_FILES.values(), "rye.graphql")}
+    expected = {f"returnkit/specs/{name}" for name in (*SPEC_FILES.values(), "rye.graphql")}
+    expected |= {f"returnkit/mocks/{name}.yaml" for name in ("server", "aboutyou", "zinc")}
     assert expected <= names
     assert "returnkit/py.typed" in names
 
@@ -42,6 +43,8 @@ def test_installed_wheel_loads_specs_without_the_source_tree(wheel: Path, tmp_pa
         "import sys; sys.path.insert(0, sys.argv[1]);"
         "import returnkit; from returnkit.validation import Catalog;"
         "assert returnkit.__file__.startswith(sys.argv[1]), returnkit.__file__;"
+        "from returnkit.server.app import create_app, server_state;"
+        "assert server_state(create_app()).store.count('zinc', 'order') > 0;"
         "print(len(Catalog().spec('kibo-commerce').operations))"
     )
     result = subprocess.run(

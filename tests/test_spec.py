@@ -95,14 +95,14 @@ def walk(node: Any) -> Iterator[dict[str, Any]]:
             yield from walk(value)
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", [*PROVIDERS, "admin"])
 def test_spec_is_valid_openapi_31(provider: str) -> None:
     document = load_provider(provider).document
     assert str(document["openapi"]).startswith("3.1")
     validate_openapi(dict(document), cls=OpenAPIV31SpecValidator)
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", [*PROVIDERS, "admin"])
 def test_every_example_validates_against_its_schema(provider: str) -> None:
     document = load_provider(provider).document
     found = list(examples(document))
