@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,8 @@ import pytest
 
 from returnkit.cli.validate_payload import main as validate_payload
 from returnkit.server.app import ServerOptions, create_app
-from tests.conftest import world_of
+from returnkit.spec import load_provider
+from tests.conftest import PROVIDERS, world_of
 from tests.http import CheckedClient, TestClient, serving
 
 AY = {"X-API-Key": "ay_sandbox_nordlicht_7f3a9c21"}
@@ -53,6 +55,7 @@ def test_a_rejected_body_gets_the_same_status_and_body_as_validate_payload(
 def test_unknown_paths_and_methods_answer_in_the_providers_format(http: TestClient) -> None:
     assert http.get("/returns/x/y", headers=ZINC).json() == {"detail": "Not Found"}
     assert http.get("/zinc/nothing").status_code == 404
+    assert http.get("/zinc/api/v1/orders/", headers=AY).json() == {"detail": "Not Found"}  # not a Zinc path
     wrong = http.put("/returns", headers=ZINC)
     assert (wrong.status_code, wrong.json()) == (405, {"detail": "Method Not Allowed"})
     assert "GET" in wrong.headers["Allow"]
@@ -210,3 +213,22 @@ def test_with_a_database_file_the_world_and_clock_survive_a_restart(tmp_path: Pa
     with serving(create_app(options)) as client:
         assert client.get(f"/returns/{created['id']}", headers=ZINC).json() == created
         assert client.get("/__admin/clock").json()["elapsed_seconds"] == 30.0
+
+
+@pytest.mark.parametrize("prefixed", [False, True], ids=["real-path", "under-provider-name"])
+def test_every_operation_of_every_spec_reaches_its_handler_stage(http: TestClient, prefixed: bool) -> None:
+    """Routed by Connexion through the 3.0 view: the journal names the operation each call reached."""
+    missed = []
+    for provider in PROVIDERS:
+        for operation in load_provider(provider).operations:
+            if operation.kind != "rest":
+                continue
+            path = re.sub(r"\{[^}]+\}", "1", operation.path)
+            path = f"/{provider}{path}" if prefixed else path
+            status = http.request(operation.method, path).status_code
+            (entry,) = http.get(
+                "/__admin/requests", params={"limit": 1, "path": path, "method": operation.method}
+            ).json()["requests"]
+            if entry["operation"] != operation.operation_id or (status >= 500 and status != 501):
+                missed.append((provider, operation.method, path, status, entry["operation"]))
+    assert missed == []

@@ -25,7 +25,7 @@ from returnkit.providers import default_kits
 from returnkit.providers.kit import ProviderKit
 from returnkit.server.admin import AdminKit
 from returnkit.server.asgi import OPERATION_SEPARATOR, Frontier, Pipeline
-from returnkit.server.bridge import combined_routing_view, routing_view
+from returnkit.server.bridge import combined_routing_view
 from returnkit.server.state import ServerOptions, ServerState
 
 __all__ = ["ServerOptions", "create_app"]
@@ -49,11 +49,10 @@ def create_app(options: ServerOptions | None = None, kits: Sequence[ProviderKit]
         resolver=Resolver(function_resolver=_answered_by_pipeline),
         lifespan=partial(_lifespan, server=server),
     )
+    # One router for every provider's real paths; /{provider}/... is routed by the Frontier
+    # stripping the name (one document for Connexion to load keeps startup short).
     documents = {name: server.catalog.spec(name).document for name in server.kits}
     app.add_api(combined_routing_view(documents, OPERATION_SEPARATOR), base_path="", name="returnkit")
-    for name, document in documents.items():
-        if name != "admin":
-            app.add_api(routing_view(document, name + OPERATION_SEPARATOR), base_path=f"/{name}", name=name)
     app.returnkit = server  # the plugin and tests reach the state through the app
     return app
 

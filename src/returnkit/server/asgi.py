@@ -35,6 +35,10 @@ class Frontier:
         exchange = Exchange(request=_request(scope, self.server))
         exchange.body_too_large = await _read_body(receive, exchange.request, self.server.body_limit)
         exchange.kit = self.server.kit_for_path(exchange.request.path)
+        exchange.named_provider = self.server.named_prefix(exchange.request.path)
+        if exchange.named_provider:  # route /zinc/returns as /returns, then insist on a Zinc operation
+            routed_path = exchange.request.path[len(exchange.named_provider) + 1 :]
+            scope = {**scope, "path": routed_path, "raw_path": routed_path.encode()}
         scope.setdefault("extensions", {})[EXCHANGE] = exchange
         answer = await self._answer(scope, exchange)
         await _send(send, self._finish(exchange, answer))
@@ -94,6 +98,8 @@ class Pipeline:
             return
         exchange: Exchange = scope["extensions"][EXCHANGE]
         routed = scope["extensions"].get(ROUTING_CONTEXT, {}).get("operation_id")
+        if routed and exchange.named_provider not in (None, routed.split(OPERATION_SEPARATOR, 1)[0]):
+            routed = None  # /zinc/api/v1/orders/ is not a Zinc path
         if routed:
             provider, operation_id = routed.split(OPERATION_SEPARATOR, 1)
             exchange.kit = self.server.kits[provider]

@@ -31,6 +31,7 @@ class Exchange:
     kit: ProviderKit | None = None
     operation: Operation | None = None
     body_too_large: bool = False
+    named_provider: str | None = None  # set for /{provider}/... paths: only its operations match
     verdict: Verdict | None = None
     headers: dict[str, str] = field(default_factory=dict)  # added to whatever the answer is
     note: str | None = None

@@ -73,6 +73,11 @@ class ServerState:
                 return self.kits[name]
         return None
 
+    def named_prefix(self, path: str) -> str | None:
+        """The provider named by a `/{provider}/...` path, e.g. `zinc` for `/zinc/returns`."""
+        name = path[1:].split("/", 1)[0]
+        return name if name in self.kits and name != "admin" and path.startswith(f"/{name}/") else None
+
     def open(self) -> None:
         """Seed a new store; resume a persisted one where it stopped."""
         if self.store.get_meta(SEEDED) is None:
