@@ -84,6 +84,10 @@ def test_a_body_over_one_mebibyte_is_413_and_the_server_keeps_serving(http: Test
     assert response.status_code == 413
     assert "1048576 bytes" in response.text
     assert http.get("/__admin/clock").status_code == 200
+    big = b'{"pad": "' + b"x" * 70_000 + b'"}'  # under the limit, over what the journal keeps
+    assert http.post(path, content=big, headers={**headers, "Content-Type": "application/json"}).status_code < 500
+    (entry,) = http.get("/__admin/requests", params={"limit": 1, "path": path}).json()["requests"]
+    assert entry["request"]["body"] == f"<{len(big)} bytes, not kept: over 65536>"
 
 
 def test_every_provider_is_routed_at_its_real_path_and_under_its_name(http: TestClient) -> None:

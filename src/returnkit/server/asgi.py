@@ -19,6 +19,7 @@ from returnkit.server.state import ServerState
 EXCHANGE = "returnkit.exchange"
 ROUTING_CONTEXT = "connexion_routing"
 OPERATION_SEPARATOR = ":"
+JOURNAL_BODY_LIMIT = 64 * 1024
 
 
 class Frontier:
@@ -175,6 +176,12 @@ def _query_string(request: Request) -> str:
 
 
 def _journal_body(request: Request) -> Any:
+    """The body as the journal keeps it: parsed JSON, else text; large bodies only by size.
+
+    The journal is bounded by entries, so its memory is bounded only if each entry is too.
+    """
+    if len(request.body) > JOURNAL_BODY_LIMIT:
+        return f"<{len(request.body)} bytes, not kept: over {JOURNAL_BODY_LIMIT}>"
     if request.payload is not None:
         return request.payload
     return request.body.decode("utf-8", errors="replace") if request.body else None
