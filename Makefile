@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test lint typecheck check serve bench clean
+.PHONY: install test lint typecheck check serve bench bench-serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ serve: install
 
 bench: install
 	$(BIN)/python bench/validate.py
+
+bench-serve: install  # memory over ~1M requests, then the bodies and command for the peer comparison
+	$(BIN)/python bench/serve_load.py memory
+	$(BIN)/python bench/serve_load.py prepare --orders 80000
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis

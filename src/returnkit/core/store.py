@@ -37,6 +37,10 @@ class Store(Protocol):
 
     def set_meta(self, name: str, value: Any) -> None: ...
 
+    def next_number(self, name: str) -> int:
+        """1, 2, 3 ... per `name`: a sequence that costs the same however much is stored."""
+        ...
+
     def transaction(self) -> Any: ...
 
     def clear(self) -> None: ...
@@ -115,6 +119,11 @@ class SQLiteStore:
             "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value=excluded.value",
             (name, orjson.dumps(value)),
         )
+
+    def next_number(self, name: str) -> int:
+        number = int(self.get_meta(f"sequence.{name}") or 0) + 1
+        self.set_meta(f"sequence.{name}", number)
+        return number
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -42,8 +42,7 @@ def submit(world: World, owner: str, kind: str, payload: Mapping[str, Any], dedu
     seen = world.store.get(PROVIDER, "dedup", dedup_key)
     if seen and now < seen["until"] and world.store.get(PROVIDER, "inflight", seen["batch"]):
         return str(seen["batch"])
-    number = int(world.store.get_meta(f"{PROVIDER}.batches") or 0) + 1
-    world.store.set_meta(f"{PROVIDER}.batches", number)
+    number = world.store.next_number(f"{PROVIDER}.batch")
     batch_id = derive_uuid(world.seed, PROVIDER, "batch", number)
     timing = world.mocks["batches"]
     batch = {

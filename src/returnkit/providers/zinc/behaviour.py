@@ -23,7 +23,7 @@ RETURNABLE_ITEM_STATUSES = {"shipped", "delivered", "ordered"}
 
 def file_return(world: World, owner: str, payload: Mapping[str, Any]) -> dict[str, Any]:
     now = world.now()
-    number = world.store.count(PROVIDER, "return") + 1
+    number = world.store.next_number(f"{PROVIDER}.return")
     items = [{"order_item_id": item["order_item_id"], "quantity": item["quantity"]} for item in payload["items"]]
     fingerprint = (payload["order_id"], sorted((i["order_item_id"], i["quantity"]) for i in items), payload["reason"])
     mocks = world.mocks["returns"]

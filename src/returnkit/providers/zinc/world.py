@@ -33,8 +33,8 @@ def seed(world: World) -> None:
 def add_orders(world: World, owner: str | None, count: int) -> tuple[str, list[str]]:
     """`count` fresh `order_placed` orders for `owner` (the first account by default)."""
     owner = owner or world.mocks["accounts"][0]["id"]
-    made = world.store.count(PROVIDER, "order")
-    faker = seeded_faker(world.seed, f"{PROVIDER}/{made}")
+    batch = world.store.next_number(f"{PROVIDER}.added-orders")
+    faker = seeded_faker(world.seed, f"{PROVIDER}/added/{batch}")
     ids = []
     for _ in range(count):
         order = new_order(world, faker, "order_placed")

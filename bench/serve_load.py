@@ -1,0 +1,228 @@
+"""Load `returnkit serve` on Zinc `POST /returns` beside the peer mock servers, and watch its memory.
+
+A successful `POST /returns` files a return, so every request needs a fresh order (the same
+item twice is a 409). Orders come from `POST /__admin/world/orders`, whose ids follow from
+--seed and the chunk sizes, so a server started later with the same seed and the same chunks
+gets the same orders again:
+
+    .venv/bin/python bench/serve_load.py prepare [--orders 80000]   # bodies file + run_peers.sh command
+    .venv/bin/python bench/serve_load.py memory [--requests 1000000] # idle RSS, then RSS every 100k requests
+
+`prepare` seeds a throw-away server, writes one fresh valid body per line (`--out`, a .jsonl
+for the peers' wrk script) and prints the `/tmp/peers/run_peers.sh` command, whose
+PEER_CMD_returnkit is `serve_load.py peer`: it starts the seeding in the background and
+execs `returnkit serve`, so the server is ready (first 2xx to the file's last body) once
+every order exists. Peers: /work/shared/peers/README.md; their wrk script restarts a .jsonl at
+line 2 on every run (warm-up, 16, 64 connections), so apply bench/peers-post-lua.patch to the
+copy first: it resumes where the previous run stopped. `memory` needs wrk and
+bench/mixed.lua (GET of a return, 409 duplicate, 422 invalid body: the world does not grow).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+LUA = Path(__file__).resolve().with_name("mixed.lua")
+BODIES = Path(tempfile.gettempdir(), "returnkit-zinc.jsonl")
+PEERS_DIR = Path(tempfile.gettempdir(), "peers")  # the copy of /work/shared/peers its README asks for
+PATCH = Path(__file__).resolve().with_name("peers-post-lua.patch")
+RETURNKIT = Path(sys.executable).with_name("returnkit")
+AUTH = "Authorization: Bearer zn_test_acme_5d2f8a91c4e7"
+PEERS = "prism wiremock connexion-uvicorn returnkit"
+
+
+def call(port: int, method: str, path: str, body: Any = None, timeout: float = 600) -> tuple[int, Any]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        name, value = AUTH.split(": ", 1)
+        headers = {name: value, "Content-Type": "application/json"}
+        connection.request(method, path, None if body is None else json.dumps(body), headers)
+        response = connection.getresponse()
+        return response.status, json.loads(response.read() or b"null")
+    finally:
+        connection.close()
+
+
+def wait_up(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            call(port, "GET", "/__admin/clock", timeout=2)
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def serve_argv(port: int, seed: int) -> list[str]:
+    return [str(RETURNKIT), "serve", "--host", "127.0.0.1", "--port", str(port), "--seed", str(seed)]
+
+
+def chunks(total: int, size: int) -> Iterator[int]:
+    """Chunks of `size`, then the last order alone: it is the one run_peers.sh probes for readiness."""
+    for start in range(0, total - 1, size):
+        yield min(size, total - 1 - start)
+    yield 1
+
+
+def add_orders(port: int, total: int, chunk: int, settle: float = 0) -> list[str]:
+    ids: list[str] = []
+    for count in chunks(total, chunk):
+        if count == 1:
+            # A probe that timed out (curl --max-time 2) while a big chunk blocked the server is still
+            # answered later; let it meet a missing order (404), not file the probe's return (then 409).
+            time.sleep(settle)
+        status, answer = call(port, "POST", "/__admin/world/orders", {"provider": "zinc", "count": count})
+        assert status == 201, (status, answer)
+        ids += answer["orders"]
+    return ids
+
+
+def fresh_bodies(port: int, order_ids: list[str]) -> list[str]:
+    """One valid return body per distinct new order: its first item, quantity 1."""
+    _, world = call(port, "GET", "/__admin/world")
+    orders = {o["id"]: o for a in world["providers"]["zinc"]["accounts"] for o in a["orders"]}
+    return [
+        json.dumps(
+            {
+                "order_id": oid,
+                "items": [{"order_item_id": orders[oid]["items"][0]["id"], "quantity": 1}],
+                "reason": "damaged",
+            },
+            separators=(",", ":"),
+        )
+        for oid in dict.fromkeys(order_ids)  # add_orders can repeat an id; the store keeps one order
+    ]
+
+
+def prepare(args: argparse.Namespace) -> int:
+    port = free_port()
+    with subprocess.Popen(serve_argv(port, args.seed), stdout=subprocess.DEVNULL) as server:
+        try:
+            wait_up(port)
+            started = time.monotonic()
+            ids = add_orders(port, args.orders, args.chunk)
+            seconds = time.monotonic() - started
+            bodies = fresh_bodies(port, ids)
+        finally:
+            server.terminate()
+    args.out.write_text("\n".join(bodies) + "\n")
+    Path(f"{args.out}.offset").unlink(missing_ok=True)  # the patched post.lua's resume point
+    print(f"{len(bodies)} fresh bodies ({len(ids)} orders asked, seeded in {seconds:.1f} s) -> {args.out}")
+    peer = [sys.executable, __file__, "peer", "--port", "{port}", "--seed", str(args.seed)]
+    peer += ["--orders", str(args.orders), "--chunk", str(args.chunk), "--bodies", str(args.out)]
+    command = shlex.join(peer).replace("'{port}'", "{port}")  # run_peers.sh fills in {port}
+    post_lua = PEERS_DIR / "load" / "post.lua"
+    if not post_lua.exists() or ".offset" not in post_lua.read_text():
+        # Unpatched, every wrk run restarts at the file's second line: warm-up bodies come back as 409s.
+        print(f"first (peers README set-up, then): patch -p1 -d {PEERS_DIR} < {PATCH}")
+    print(
+        f"cd {PEERS_DIR} && AUTH_HDR={shlex.quote(AUTH)} VALID_BODY={args.out} CONFORMANCE=0 ROUNDS=1 \\\n"
+        f"  PEER_CMD_returnkit={shlex.quote(command)} \\\n"
+        f'  PEERS="{PEERS}" ./run_peers.sh'
+    )
+    return 0
+
+
+def peer(args: argparse.Namespace) -> int:
+    """PEER_CMD_returnkit: seed in the background (same session, exits when done), become the server."""
+    seeder = [sys.executable, __file__, "seed", "--port", str(args.port), "--orders", str(args.orders)]
+    subprocess.Popen([*seeder, "--chunk", str(args.chunk), "--bodies", str(args.bodies)])
+    argv = serve_argv(args.port, args.seed)
+    os.execv(argv[0], argv)  # noqa: S606  # the runner stops the session by its id: the server must be in it
+
+
+def seed(args: argparse.Namespace) -> int:
+    wait_up(args.port, timeout=120)
+    created = set(add_orders(args.port, args.orders, args.chunk, settle=3))
+    wanted = [json.loads(line)["order_id"] for line in args.bodies.read_text().splitlines() if line]
+    missing = sum(1 for oid in wanted if oid not in created)
+    print(f"seeded {len(created)} orders; {missing} of the {len(wanted)} bodies' orders missing", file=sys.stderr)
+    return 1 if missing else 0
+
+
+def rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise LookupError(pid)
+
+
+def memory(args: argparse.Namespace) -> int:
+    port = free_port()
+    with (
+        subprocess.Popen(serve_argv(port, args.seed), stdout=subprocess.DEVNULL) as server,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        try:
+            wait_up(port)
+            time.sleep(1)
+            samples = [(0, rss_kb(server.pid))]
+            print(f"idle RSS after startup: {samples[0][1] / 1024:.1f} MiB")
+            body = json.loads(fresh_bodies(port, add_orders(port, 1, 1))[0])
+            status, filed = call(port, "POST", "/returns", body)
+            assert status == 201, (status, filed)
+            Path(tmp, "dup.json").write_text(json.dumps(body))
+            Path(tmp, "invalid.json").write_text(json.dumps({**body, "reason": "changed_my_mind", "items": []}))
+            argv = ["/usr/bin/taskset", "-c", "1", "/usr/bin/wrk", "-t1", f"-c{args.conns}", "-d3600s", "-s", str(LUA)]
+            argv += [f"http://127.0.0.1:{port}", "--", f"/returns/{filed['id']}", f"{tmp}/dup.json"]
+            with subprocess.Popen([*argv, f"{tmp}/invalid.json", AUTH], stdout=subprocess.PIPE, text=True) as wrk:
+                while samples[-1][0] < args.requests and wrk.poll() is None:
+                    time.sleep(0.5)
+                    _, journal = call(port, "GET", "/__admin/requests?limit=1")  # newest id = requests so far
+                    if (answered := journal["requests"][0]["id"]) >= samples[-1][0] + args.every:
+                        samples.append((answered, rss_kb(server.pid)))
+                        print(f"{answered:>9} requests  RSS {samples[-1][1] / 1024:6.1f} MiB", flush=True)
+                wrk.send_signal(signal.SIGINT)  # wrk then prints its summary
+                print(wrk.communicate()[0].strip(), f"journal: {journal['total']} entries")
+        finally:
+            server.terminate()
+    first = samples[1][1]
+    drift = max(abs(kb - first) for _, kb in samples[1:]) / first
+    print(f"RSS drift after the first {samples[1][0]} requests: {drift:.1%} (flat means within ±10 %)")
+    return 0 if drift <= 0.10 else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name in ("prepare", "peer", "seed", "memory"):
+        command = commands.add_parser(name)
+        command.add_argument("--seed", type=int, default=0)
+        command.add_argument("--orders", type=int, default=80_000, help="fresh orders (≈ rate × valid-load seconds)")
+        command.add_argument("--chunk", type=int, default=20_000, help="orders per admin call (≤ 100000)")
+        command.add_argument("--bodies", "--out", dest="out", type=Path, default=BODIES)
+        command.add_argument("--port", type=int, default=0)
+    memory_command = commands.choices["memory"]
+    memory_command.add_argument("--requests", type=int, default=1_000_000)
+    memory_command.add_argument("--every", type=int, default=100_000, help="RSS sample interval in requests")
+    memory_command.add_argument("--conns", type=int, default=16)
+    args = parser.parse_args(argv)
+    args.bodies = args.out
+    actions = {"prepare": prepare, "peer": peer, "seed": seed, "memory": memory}
+    return actions[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
