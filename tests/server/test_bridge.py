@@ -72,3 +72,18 @@ def test_the_combined_view_routes_every_providers_real_paths_and_refuses_a_share
     clash = {"zinc": documents["zinc"], "also-zinc": documents["zinc"]}
     with pytest.raises(SpecError, match="both serve /orders"):
         combined_routing_view(clash, ":")
+
+
+def test_the_combined_view_refuses_a_template_that_would_shadow_another_providers_path() -> None:
+    def document(path: str, operation_id: str) -> dict[str, Any]:
+        operation = {"operationId": operation_id, "responses": {"200": {"description": "ok"}}}
+        return {
+            "openapi": "3.1.0",
+            "info": {"title": operation_id, "version": "1"},
+            "paths": {path: {"get": operation}},
+        }
+
+    shadowing = {"a": document("/things/{id}", "getThing"), "b": {**document("/things/new", "newThing")}}
+    shadowing["b"]["paths"]["/other"] = shadowing["b"]["paths"]["/things/new"]  # b lists more paths: a goes first
+    with pytest.raises(SpecError, match=re.escape("a's /things/{id} would shadow b's /things/new")):
+        combined_routing_view(shadowing, ":")

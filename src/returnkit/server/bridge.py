@@ -10,6 +10,7 @@ security out.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -47,14 +48,26 @@ def combined_routing_view(documents: Mapping[str, Mapping[str, Any]], separator:
     """
     owners: dict[str, str] = {}
     paths: dict[str, Any] = {}
-    for name, document in documents.items():
+    # Starlette tries routes in order: providers with few paths first, so a Zinc call is not
+    # matched against Kibo's thirty paths before its own. Within a provider, literal first.
+    for name, document in sorted(documents.items(), key=lambda named: len(named[1]["paths"])):
         for path, item in routing_view(document, name + separator)["paths"].items():
             if path in owners:
                 raise SpecError(f"{name} and {owners[path]} both serve {path}")
             owners[path] = name
             paths[path] = item
-    ordered = {path: paths[path] for path in routing_order(paths)}
-    return {"openapi": OPENAPI_30, "info": {"title": "returnkit", "version": "1"}, "paths": ordered}
+    _refuse_shadowing(owners)
+    return {"openapi": OPENAPI_30, "info": {"title": "returnkit", "version": "1"}, "paths": paths}
+
+
+def _refuse_shadowing(owners: Mapping[str, str]) -> None:
+    """A templated path of one provider must not match a literal path of another listed later."""
+    listed = list(owners)
+    for position, path in enumerate(listed):
+        pattern = re.compile("^" + re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(path)) + "$")
+        for later in listed[position + 1 :]:
+            if owners[later] != owners[path] and pattern.match(later):
+                raise SpecError(f"{owners[path]}'s {path} would shadow {owners[later]}'s {later}")
 
 
 def routing_order(paths: Iterable[str]) -> list[str]:

@@ -132,7 +132,17 @@ class SchemaValidator(JSONPayloadValidator):
         if keyword_of(error) != "format":
             return False
         checker = self.reference.format_checker
-        return checker is not None and checker.conforms(error.instance, error.kind.format)
+        if checker is None:
+            return False
+        # FormatChecker.conforms without its exception round trip (a third of an invalid request's cost)
+        known = checker.checkers.get(error.kind.format)
+        if known is None:
+            return True  # a format the reference does not know is an annotation to it
+        check, raises = known
+        try:
+            return bool(check(error.instance))
+        except raises:
+            return False
 
     def validate_unusual(self, payload: Any) -> Verdict:
         # jsonschema-rs reads such numbers as floats or null; the reference reads them exactly.
