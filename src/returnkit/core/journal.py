@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import json
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
+
+import orjson
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,24 +47,44 @@ class JournalEntry:
         }
 
 
+class Stored(NamedTuple):
+    """One entry as kept: filter fields, and the rest serialised (one object for the GC, not dozens)."""
+
+    provider: str | None
+    path: str
+    status: int
+    method: str
+    blob: bytes
+
+    def as_json(self) -> dict[str, Any]:
+        document: dict[str, Any] = orjson.loads(self.blob)
+        return document
+
+
 class Journal:
-    """At most `limit` entries; the oldest is dropped first."""
+    """At most `limit` entries; the oldest is dropped first.
+
+    Entries are kept serialised: ten thousand entries of nested dicts made every full garbage
+    collection walk a few hundred thousand objects, a pause of 100 ms and more under load.
+    """
 
     def __init__(self, limit: int = 10_000) -> None:
         self.limit = limit
-        self._entries: deque[JournalEntry] = deque(maxlen=limit)
+        self._entries: deque[Stored] = deque(maxlen=limit)
         self._ids = itertools.count(1)
 
     def next_id(self) -> int:
         return next(self._ids)
 
     def record(self, entry: JournalEntry) -> None:
-        self._entries.append(entry)
+        self._entries.append(
+            Stored(entry.provider, entry.path, entry.status, entry.method, _serialised(entry.as_json()))
+        )
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def __iter__(self) -> Iterator[JournalEntry]:
+    def __iter__(self) -> Iterator[Stored]:
         return iter(self._entries)
 
     def find(
@@ -71,7 +94,7 @@ class Journal:
         path: str | None = None,
         status: int | None = None,
         method: str | None = None,
-    ) -> list[JournalEntry]:
+    ) -> list[Stored]:
         return [
             entry
             for entry in self._entries
@@ -88,3 +111,10 @@ class Journal:
 
 def _printable(body: Any) -> Any:
     return f"<{len(body)} bytes>" if isinstance(body, bytes) else body
+
+
+def _serialised(document: dict[str, Any]) -> bytes:
+    try:
+        return orjson.dumps(document)
+    except TypeError:  # integers beyond 64 bits and the like: the stdlib writes them exactly
+        return json.dumps(document, default=str).encode()
