@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from returnkit.core.clock import VirtualClock
@@ -150,3 +151,59 @@ def int_param(request: Request, name: str, default: int | None, minimum: int, ma
     if value > maximum:
         raise ParameterError(name, f"Input should be less than or equal to {maximum}", raw, kind="less_than_equal")
     return value
+
+
+def datetime_param(request: Request, name: str) -> datetime | None:
+    """An RFC 3339 query parameter with its time zone, or the provider's parameter error."""
+    raw = request.param(name)
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ParameterError(name, "Input should be a valid datetime", raw, kind="datetime_from_date_parsing") from None
+    if moment.tzinfo is None:
+        raise ParameterError(name, "Input should have timezone info", raw, kind="timezone_aware")
+    return moment
+
+
+class WorldModule(Protocol):
+    """A provider's `world.py`."""
+
+    def seed(self, world: World) -> None: ...
+
+    def add_orders(self, world: World, owner: str | None, count: int) -> tuple[str, list[str]]: ...
+
+    def describe(self, world: World) -> dict[str, Any]: ...
+
+
+class AuthModule(Protocol):
+    """A provider's `auth.py`."""
+
+    def authenticate(self, request: Request, world: World) -> Principal | str: ...
+
+
+class ModuleKit:
+    """A kit assembled from a provider package's modules; a provider sets the class attributes."""
+
+    name: str
+    path_prefixes: tuple[str, ...]
+    errors: ErrorFormat
+    handlers: Mapping[str, Handler]
+    world_module: WorldModule
+    auth_module: AuthModule
+
+    def seed(self, world: World) -> None:
+        self.world_module.seed(world)
+
+    def add_orders(self, world: World, owner: str | None, count: int) -> tuple[str, list[str]]:
+        return self.world_module.add_orders(world, owner, count)
+
+    def authenticate(self, request: Request, world: World) -> Principal | str:
+        return self.auth_module.authenticate(request, world)
+
+    def describe(self, world: World) -> dict[str, Any]:
+        return self.world_module.describe(world)
+
+    def response_headers(self, request: Request, world: World) -> Mapping[str, str]:
+        return {}

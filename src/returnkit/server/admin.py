@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from returnkit.core import labels
 from returnkit.providers.kit import Handler, ParameterError, Principal, Request, World, int_param
+from returnkit.providers.spec_only import MessageErrors
 from returnkit.providers.wire import WireResponse, sentence
 from returnkit.validation import Verdict
 
@@ -18,34 +19,19 @@ if TYPE_CHECKING:
     from returnkit.server.state import ServerState
 
 
-class AdminErrors:
+class AdminErrors(MessageErrors):
+    """`{"message"}` like most providers, plus `errors[]` with a path for each problem."""
+
+    def __init__(self) -> None:
+        super().__init__(self.invalid)
+
     def invalid(self, verdict: Verdict) -> WireResponse:
         errors = [{"path": e.json_path, "message": e.message} for e in verdict.errors]
         return WireResponse(400, {"message": "; ".join(sentence(e) for e in verdict.errors), "errors": errors})
 
     def bad_parameter(self, error: ParameterError) -> WireResponse:
-        return WireResponse(
-            400,
-            {"message": f"{error.name}: {error.message}", "errors": [{"path": error.name, "message": error.message}]},
-        )
-
-    def unauthorized(self, reason: str) -> WireResponse:
-        return WireResponse(401, {"message": reason})
-
-    def not_found(self, reason: str) -> WireResponse:
-        return WireResponse(404, {"message": reason})
-
-    def method_not_allowed(self, allowed: list[str]) -> WireResponse:
-        return WireResponse(405, {"message": f"allowed: {', '.join(allowed)}"}, {"Allow": ", ".join(allowed)})
-
-    def unsupported_media_type(self, media_type: str) -> WireResponse:
-        return WireResponse(415, {"message": f"send application/json, not {media_type}"})
-
-    def too_large(self, limit: int) -> WireResponse:
-        return WireResponse(413, {"message": f"the body is over the {limit} byte limit"})
-
-    def rate_limited(self, retry_after: int) -> WireResponse:
-        return WireResponse(429, {"message": "too many requests"}, {"Retry-After": str(retry_after)})
+        problem = {"path": error.name, "message": error.message}
+        return WireResponse(400, {"message": f"{error.name}: {error.message}", "errors": [problem]})
 
 
 class AdminKit:

@@ -22,12 +22,14 @@ OPERATION_SEPARATOR = ":"
 JOURNAL_BODY_LIMIT = 64 * 1024
 
 
-class Frontier:
-    """Outermost: reads the body within the limit, journals every exchange, never lets an error escape."""
-
+class ServerMiddleware:
     def __init__(self, app: ASGIApp, server: ServerState) -> None:
         self.app = app
         self.server = server
+
+
+class Frontier(ServerMiddleware):
+    """Outermost: reads the body within the limit, journals every exchange, never lets an error escape."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -86,12 +88,8 @@ class Frontier:
         return WireResponse(answer.status, answer.body, headers, answer.media_type)
 
 
-class Pipeline:
+class Pipeline(ServerMiddleware):
     """After Connexion's router: the provider and operation are known; run the stages."""
-
-    def __init__(self, app: ASGIApp, server: ServerState) -> None:
-        self.app = app
-        self.server = server
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

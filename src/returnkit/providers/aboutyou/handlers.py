@@ -11,7 +11,7 @@ from typing import Any
 from returnkit.providers.aboutyou import behaviour
 from returnkit.providers.aboutyou.errors import message
 from returnkit.providers.aboutyou.world import PROVIDER, merchant_orders
-from returnkit.providers.kit import Handler, ParameterError, Request, World, int_param
+from returnkit.providers.kit import Handler, ParameterError, Request, World, datetime_param, int_param
 from returnkit.providers.wire import WireResponse
 
 DEFAULT_DEDUP_SECONDS = 300.0
@@ -61,7 +61,7 @@ def list_orders(request: Request, world: World) -> WireResponse:
 
 def _matches(order: Mapping[str, Any], request: Request) -> bool:
     number, status = request.param("order_number"), request.param("order_status")
-    since, until = _moment(request, "orders_from"), _moment(request, "orders_to")
+    since, until = datetime_param(request, "orders_from"), datetime_param(request, "orders_to")
     created = datetime.fromisoformat(order["created_at"])
     return (
         (number is None or order["order_number"] == number)
@@ -69,19 +69,6 @@ def _matches(order: Mapping[str, Any], request: Request) -> bool:
         and (since is None or created >= since)
         and (until is None or created < until)
     )
-
-
-def _moment(request: Request, name: str) -> datetime | None:
-    raw = request.param(name)
-    if not raw:
-        return None
-    try:
-        moment = datetime.fromisoformat(raw)
-    except ValueError:
-        raise ParameterError(name, f"{raw!r} is not an RFC 3339 date-time", raw) from None
-    if moment.tzinfo is None:
-        raise ParameterError(name, f"{raw!r} has no time zone", raw)
-    return moment
 
 
 def _dedup_seconds(request: Request, world: World) -> float:

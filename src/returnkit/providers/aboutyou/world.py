@@ -105,3 +105,8 @@ def save_order(world: World, owner: str, order: Mapping[str, Any]) -> None:
 
 def merchant_orders(world: World, owner: str) -> Iterator[dict[str, Any]]:
     yield from world.store.query(PROVIDER, "order", owner=owner)
+
+
+def describe(world: World) -> dict[str, Any]:
+    merchants = [{**m, "orders": list(merchant_orders(world, m["id"]))} for m in world.mocks["merchants"]]
+    return {"auth": "X-API-Key header", "merchants": merchants}

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from returnkit.providers.kit import Handler, ParameterError, Request, World, int_param
+from returnkit.providers.kit import Handler, ParameterError, Request, World, datetime_param, int_param
 from returnkit.providers.wire import WireResponse
 from returnkit.providers.zinc import behaviour
 from returnkit.providers.zinc.errors import business
@@ -88,7 +88,7 @@ def _order_filters(request: Request) -> list[Callable[[Mapping[str, Any]], bool]
     if return_status := request.param("return_status"):
         tests.append(_return_status_test(return_status))
     for name, after in (("created_after", True), ("created_before", False)):
-        if (moment := _moment(request, name)) is not None:
+        if (moment := datetime_param(request, name)) is not None:
             tests.append(_created_test(moment, after))
     return tests
 
@@ -106,19 +106,6 @@ def _created_test(moment: datetime, after: bool) -> Callable[[Mapping[str, Any]]
         return created >= moment if after else created < moment
 
     return test
-
-
-def _moment(request: Request, name: str) -> datetime | None:
-    raw = request.param(name)
-    if not raw:
-        return None
-    try:
-        moment = datetime.fromisoformat(raw)
-    except ValueError:
-        raise ParameterError(name, "Input should be a valid datetime", raw, kind="datetime_from_date_parsing") from None
-    if moment.tzinfo is None:
-        raise ParameterError(name, "Input should have timezone info", raw, kind="timezone_aware")
-    return moment
 
 
 def _page(request: Request) -> tuple[int, int]:

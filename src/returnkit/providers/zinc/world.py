@@ -95,3 +95,11 @@ def _uuid(faker: Faker) -> str:
 
 def save_order(world: World, owner: str, order: dict[str, Any]) -> None:
     world.store.put(PROVIDER, "order", order["id"], {**order, "owner": owner}, owner=owner)
+
+
+def describe(world: World) -> dict[str, Any]:
+    accounts = []
+    for account in world.mocks["accounts"]:
+        orders = world.store.query(PROVIDER, "order", owner=account["id"])
+        accounts.append({**account, "orders": [{k: v for k, v in o.items() if k != "owner"} for o in orders]})
+    return {"auth": "Authorization: Bearer <api key>", "accounts": accounts}
