@@ -28,6 +28,7 @@ VALIDATION_RENDERERS: Mapping[str, Callable[[Verdict], WireResponse]] = {
 def default_kits() -> list[ProviderKit]:
     """A fresh kit per provider, in the order the server registers them."""
     from returnkit.providers.aboutyou import AboutYou
+    from returnkit.providers.kibo_commerce import KiboCommerce
     from returnkit.providers.spec_only import SpecOnlyKit
     from returnkit.providers.zinc import Zinc
 
@@ -35,9 +36,7 @@ def default_kits() -> list[ProviderKit]:
         AboutYou(),
         Zinc(),
         SpecOnlyKit("rye", ("/v1/",), rye_errors.render_validation_error),
-        SpecOnlyKit(
-            "kibo-commerce", ("/api/commerce/", "/api/platform/"), kibo_commerce_errors.render_validation_error
-        ),
+        KiboCommerce(),
         SpecOnlyKit("kibo-oms", ("/api/v2/",), kibo_oms_errors.render_validation_error),
     ]
 

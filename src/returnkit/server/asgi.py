@@ -39,8 +39,12 @@ class Frontier(ServerMiddleware):
         exchange.body_too_large = await _read_body(receive, exchange.request, self.server.body_limit)
         exchange.kit = self.server.kit_for_path(exchange.request.path)
         exchange.named_provider = self.server.named_prefix(exchange.request.path)
+        routed_path = exchange.request.path
         if exchange.named_provider:  # route /zinc/returns as /returns, then insist on a Zinc operation
-            routed_path = exchange.request.path[len(exchange.named_provider) + 1 :]
+            routed_path = routed_path[len(exchange.named_provider) + 1 :]
+        if getattr(exchange.kit, "strip_trailing_slash", False) and routed_path.endswith("/"):
+            routed_path = routed_path.rstrip("/")  # a legacy spelling of the same path (Kibo's old SDKs)
+        if routed_path != exchange.request.path:
             scope = {**scope, "path": routed_path, "raw_path": routed_path.encode()}
         scope.setdefault("extensions", {})[EXCHANGE] = exchange
         answer = await self._answer(scope, exchange)

@@ -1,1 +1,28 @@
-"""Kibo Commerce Returns: a state machine per return, payments, replacement orders, restock."""
+"""Kibo Commerce Returns: OAuth app tokens, the return state machine, refunds and replacements."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from returnkit.core.world import derive_uuid
+from returnkit.providers.kibo_commerce import auth, handlers, world
+from returnkit.providers.kibo_commerce.errors import KiboErrors
+from returnkit.providers.kit import ModuleKit, Request, World
+
+
+class KiboCommerce(ModuleKit):
+    name = "kibo-commerce"
+    path_prefixes = ("/api/commerce/", "/api/platform/")
+    errors = KiboErrors()
+    handlers = handlers.HANDLERS
+    world_module = world
+    auth_module = auth
+    strip_trailing_slash = True  # the legacy SDKs call /api/commerce/returns/?startIndex=...
+
+    def response_headers(self, request: Request, world_: World) -> Mapping[str, str]:
+        """`x-vol-correlation` echoed, or one of ours (the SDKs read it from every response)."""
+        sent = request.headers.get("x-vol-correlation")
+        return {
+            "x-vol-correlation": sent
+            or derive_uuid(world_.seed, self.name, "correlation", request.journal_id).replace("-", "")
+        }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from returnkit.providers.kit import ParameterError
 from returnkit.providers.wire import WireResponse, dotted, sentence
 from returnkit.validation import Verdict
 
@@ -32,3 +33,55 @@ def render_validation_error(verdict: Verdict) -> WireResponse:
     message = "Validation Error: " + "; ".join(sentence(e) for e in verdict.errors)
     data = [{"name": dotted(e), "value": e.message} for e in verdict.errors]
     return WireResponse(VALIDATION_STATUS, error_body(message, "MISSING_OR_INVALID_PARAMETER", data))
+
+
+def kibo_error(status: int, error_code: str, message: str, **data: Any) -> WireResponse:
+    extra = [{"name": name, "value": str(value)} for name, value in data.items()]
+    body = error_body(message, error_code, extra)
+    body["exceptionDetail"]["type"] = EXCEPTION_TYPES.get(status, body["exceptionDetail"]["type"])
+    return WireResponse(status, body)
+
+
+EXCEPTION_TYPES = {
+    401: "Mozu.Core.Exceptions.VaeUnAuthorizedException",
+    404: "Mozu.Core.Exceptions.VaeItemNotFoundException",
+    409: "Mozu.Core.Exceptions.VaeValidationException",
+}
+
+
+def not_found(kind: str, key: str) -> WireResponse:
+    return kibo_error(404, "ITEM_NOT_FOUND", f"Item not found: {kind} {key} not found", **{kind: key})
+
+
+def conflict(message: str, **data: Any) -> WireResponse:
+    return kibo_error(409, "VALIDATION_CONFLICT", f"Validation Error: {message}", **data)
+
+
+class KiboErrors:
+    def invalid(self, verdict: Verdict) -> WireResponse:
+        return render_validation_error(verdict)
+
+    def bad_parameter(self, error: ParameterError) -> WireResponse:
+        return kibo_error(400, "MISSING_OR_INVALID_PARAMETER", f"Invalid parameter {error.name}: {error.message}")
+
+    def unauthorized(self, reason: str) -> WireResponse:
+        return kibo_error(401, "UNAUTHORIZED", reason)
+
+    def not_found(self, reason: str) -> WireResponse:
+        return kibo_error(404, "ITEM_NOT_FOUND", f"Item not found: {reason}")
+
+    def method_not_allowed(self, allowed: list[str]) -> WireResponse:
+        answer = kibo_error(405, "METHOD_NOT_ALLOWED", f"Method not allowed; use {', '.join(allowed)}")
+        return WireResponse(answer.status, answer.body, {"Allow": ", ".join(allowed)})
+
+    def unsupported_media_type(self, media_type: str) -> WireResponse:
+        return kibo_error(
+            415, "UNSUPPORTED_MEDIA_TYPE", f"Unsupported media type {media_type!r}; send application/json"
+        )
+
+    def too_large(self, limit: int) -> WireResponse:
+        return kibo_error(413, "REQUEST_TOO_LARGE", f"Request body is larger than {limit} bytes")
+
+    def rate_limited(self, retry_after: int) -> WireResponse:
+        answer = kibo_error(429, "EXCEEDED_MAX_RETRIES", "Too many requests")
+        return WireResponse(answer.status, answer.body, {"Retry-After": str(retry_after)})

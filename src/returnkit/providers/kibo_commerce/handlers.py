@@ -1,0 +1,229 @@
+"""One function per Kibo Commerce returns operation: request -> store changes -> response."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from returnkit.core.clock import iso
+from returnkit.core.world import derive_uuid
+from returnkit.providers.kibo_commerce import auth, behaviour, listing, money
+from returnkit.providers.kibo_commerce.errors import conflict, kibo_error, not_found
+from returnkit.providers.kibo_commerce.world import PROVIDER
+from returnkit.providers.kit import Handler, Request, World, int_param
+from returnkit.providers.wire import WireResponse
+
+ACTIVE = {"Created", "Authorized", "Pending", "Received", "Refunded", "Shipped", "Restocked", "Closed"}
+
+
+def token(request: Request, world: World) -> WireResponse:
+    body = request.payload or {}
+    issued = auth.issue_token(world, body.get("client_id"), body.get("client_secret"))
+    if issued is None:
+        return kibo_error(401, "UNAUTHORIZED", "Unauthorized: unknown client_id or client_secret")
+    return WireResponse(200, issued)
+
+
+def create_return(request: Request, world: World) -> WireResponse:
+    body = request.payload or {}
+    order = owned(world, "order", str(body.get("originalOrderId") or ""), request.owner)
+    if order is None:
+        return not_found("order", str(body.get("originalOrderId")))
+    if order["fulfillmentStatus"] != "Fulfilled":
+        return conflict(f"order {order['id']} has no shipped package to return", originalOrderId=order["id"])
+    items = []
+    for wanted in body.get("items") or []:
+        item = _return_item(world, order, wanted, body.get("returnType") or "Refund")
+        if isinstance(item, WireResponse):
+            return item
+        items.append(item)
+    if not items:
+        return conflict("a return needs at least one item")
+    return WireResponse(200, behaviour.view(world, _save_new_return(request, world, order, body, items)))
+
+
+def _save_new_return(
+    request: Request, world: World, order: dict[str, Any], body: Mapping[str, Any], items: list[dict[str, Any]]
+) -> dict[str, Any]:
+    number = world.store.next_number(f"{PROVIDER}.return-number.{request.owner}")
+    now = iso(world.clock.now())
+    record = {
+        "id": derive_uuid(world.seed, PROVIDER, "return", request.owner, number).replace("-", ""),
+        "returnNumber": number,
+        "originalOrderId": order["id"],
+        "originalOrderNumber": order["orderNumber"],
+        "returnOrderId": None,
+        "returnType": body.get("returnType") or "Refund",
+        "status": "Created",
+        "receiveStatus": "NotRequested",
+        "refundStatus": "NotRequested",
+        "replaceStatus": "NotRequested",
+        "currencyCode": order["currencyCode"],
+        "tenantId": order["tenantId"],
+        "siteId": order["siteId"],
+        "customerInteractionType": body.get("customerInteractionType") or "Website",
+        "items": items,
+        "notes": [],
+        "payments": [],
+        "refundAmount": 0.0,
+        "rmaDeadline": body.get("rmaDeadline"),
+        "auditInfo": {"createDate": now, "updateDate": now, "createBy": None, "updateBy": None},
+        "owner": request.owner,
+        "replacementOrderIds": [],
+    }
+    behaviour.touch(world, record)
+    return record
+
+
+def _return_item(
+    world: World, order: Mapping[str, Any], wanted: Mapping[str, Any], return_type: str
+) -> dict[str, Any] | WireResponse:
+    line = _order_line(order, wanted)
+    if line is None:
+        return conflict("the item is not part of the original order", orderItemId=wanted.get("orderItemId"))
+    reasons = wanted.get("reasons") or []
+    known = {reason.replace(" ", "").lower() for reason in world.mocks["reasons"]}
+    bad = [r.get("reason") for r in reasons if str(r.get("reason") or "").replace(" ", "").lower() not in known]
+    if not reasons or bad:
+        return conflict(
+            f"Return reason '{bad[0] if bad else None}' is not valid", **{"ReturnItem.Reasons": bad[0] if bad else None}
+        )
+    quantity = int(wanted.get("quantityShipped") or sum(int(r.get("quantity") or 0) for r in reasons) or 1)
+    left = line["quantity"] - _already_returned(world, order, line["id"])
+    if quantity > left:
+        return conflict(f"quantity {quantity} is more than the {left} left to return of order item {line['id']}")
+    return _new_item(world, line, wanted, reasons, quantity=quantity, return_type=return_type)
+
+
+def _new_item(
+    world: World,
+    line: Mapping[str, Any],
+    wanted: Mapping[str, Any],
+    reasons: list[Any],
+    *,
+    quantity: int,
+    return_type: str,
+) -> dict[str, Any]:
+    number = world.store.next_number(f"{PROVIDER}.return-item")
+    return {
+        "id": derive_uuid(world.seed, PROVIDER, "return-item", number).replace("-", ""),
+        "orderItemId": line["id"],
+        "orderLineId": line["lineId"],
+        "product": line["product"],
+        "reasons": [{"reason": r.get("reason"), "quantity": int(r.get("quantity") or quantity)} for r in reasons],
+        "returnType": wanted.get("returnType") or return_type,
+        "quantityShipped": quantity,
+        "quantityReceived": 0,
+        "quantityRestockable": 0,
+        "quantityRestocked": 0,
+        "quantityRefunded": 0,
+        "quantityReplaced": 0,
+        "receiveStatus": "NotRequested",
+        "refundStatus": "NotRequested",
+        "replaceStatus": "NotRequested",
+        "returnNotRequired": False,
+        "refundAmount": 0.0,
+        "notes": [],
+    }
+
+
+def _order_line(order: Mapping[str, Any], wanted: Mapping[str, Any]) -> dict[str, Any] | None:
+    code = (wanted.get("product") or {}).get("productCode")
+    for line in order["items"]:
+        if line["id"] == wanted.get("orderItemId") or line["lineId"] == wanted.get("orderLineId"):
+            return dict(line)
+        if code and line["product"]["productCode"] == code:
+            return dict(line)
+    return None
+
+
+def _already_returned(world: World, order: Mapping[str, Any], item_id: str) -> int:
+    records = world.store.query(PROVIDER, "return", ref=order["id"])
+    active = (r for r in records if r["status"] in ACTIVE)
+    return sum(i["quantityShipped"] for r in active for i in r["items"] if i["orderItemId"] == item_id)
+
+
+def get_return(request: Request, world: World) -> WireResponse:
+    record = owned(world, "return", request.path_params["returnId"], request.owner)
+    return (
+        not_found("return", request.path_params["returnId"])
+        if record is None
+        else WireResponse(200, behaviour.view(world, record))
+    )
+
+
+def list_returns(request: Request, world: World) -> WireResponse:
+    start = int_param(request, "startIndex", 0, 0, 2**31) or 0
+    size = min(
+        int_param(request, "pageSize", world.mocks["paging"]["default"], 1, 2**31) or 1, world.mocks["paging"]["max"]
+    )
+    records = [behaviour.view(world, r) for r in world.store.query(PROVIDER, "return", owner=request.owner)]
+    found = listing.sorted_by(listing.filtered(records, request.param("filter")), request.param("sortBy"))
+    body = {"startIndex": start, "pageSize": size, "pageCount": math.ceil(len(found) / size), "totalCount": len(found)}
+    return WireResponse(200, {**body, "items": found[start : start + size]})
+
+
+def perform_actions(request: Request, world: World) -> WireResponse:
+    action = request.payload.get("actionName")
+    records = []
+    for return_id in request.payload.get("returnIds") or []:
+        record = owned(world, "return", return_id, request.owner)
+        if record is None:
+            return not_found("return", return_id)
+        refused = behaviour.refusal(world, record, str(action))
+        if refused:
+            status, why = refused
+            return kibo_error(
+                status,
+                "VALIDATION_CONFLICT" if status == 409 else "ITEM_NOT_FOUND",
+                f"Validation Error: {why}",
+                returnId=return_id,
+            )
+        records.append(record)
+    for record in records:  # every return was checked first: a refusal changes nothing
+        behaviour.apply(world, record, str(action))
+    views = [behaviour.view(world, r) for r in records]
+    return WireResponse(
+        200, {"startIndex": 0, "pageSize": len(views), "pageCount": 1, "totalCount": len(views), "items": views}
+    )
+
+
+def available_actions(request: Request, world: World) -> WireResponse:
+    record = owned(world, "return", request.path_params["returnId"], request.owner)
+    if record is None:
+        return not_found("return", request.path_params["returnId"])
+    return WireResponse(200, behaviour.available_actions(world, record))
+
+
+def delete_return(request: Request, world: World) -> WireResponse:
+    record = owned(world, "return", request.path_params["returnId"], request.owner)
+    if record is None:
+        return not_found("return", request.path_params["returnId"])
+    if record["status"] != "Cancelled":
+        return conflict(f"only a cancelled return can be deleted; this one is {record['status']}")
+    world.store.delete(PROVIDER, "return", record["id"])
+    return WireResponse(200, b"")
+
+
+def reasons(request: Request, world: World) -> WireResponse:
+    return WireResponse(200, {"totalCount": len(world.mocks["reasons"]), "items": list(world.mocks["reasons"])})
+
+
+def owned(world: World, kind: str, key: str, owner: str) -> dict[str, Any] | None:
+    """The record if this tenant owns it: another tenant's return or order does not exist for them."""
+    record = world.store.get(PROVIDER, kind, key)
+    return record if record is not None and record.get("owner") == owner else None
+
+
+HANDLERS: Mapping[str, Handler] = {
+    "oauthAuthenticateApp": token,
+    "createReturn": create_return,
+    "getReturn": get_return,
+    "getReturns": list_returns,
+    "performReturnActions": perform_actions,
+    "getAvailableReturnActions": available_actions,
+    "deleteReturn": delete_return,
+    "getReasons": reasons,
+    **money.HANDLERS,
+}

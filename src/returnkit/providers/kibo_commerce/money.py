@@ -1,0 +1,258 @@
+"""Money and goods on a Kibo return: refunds, receipt and restock quantities, restock, replacements.
+
+Refunds (`CreditPayment`) go to an existing payment of the parent order or to a new StoreCredit
+or Check payment; each records a `Credit` interaction on the return and none may take the
+order's refunds past what was collected (docs: returns-api-overview; Kibo's SDK tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from returnkit.core.clock import iso
+from returnkit.core.world import derive_uuid
+from returnkit.providers.kibo_commerce import behaviour
+from returnkit.providers.kibo_commerce.errors import conflict, kibo_error, not_found
+from returnkit.providers.kibo_commerce.world import PROVIDER
+from returnkit.providers.kit import Handler, Request, World
+from returnkit.providers.wire import WireResponse
+
+REFUNDABLE = {"Authorized", "Pending", "Received", "Shipped", "Restocked", "Refunded"}
+NEW_PAYMENT_TYPES = {"StoreCredit", "Check"}
+FINAL = {"Closed", "Cancelled", "Rejected"}
+
+
+def _context(request: Request, world: World) -> tuple[dict[str, Any], dict[str, Any]] | WireResponse:
+    from returnkit.providers.kibo_commerce.handlers import owned
+
+    record = owned(world, "return", request.path_params["returnId"], request.owner)
+    if record is None:
+        return not_found("return", request.path_params["returnId"])
+    order = world.store.get(PROVIDER, "order", record["originalOrderId"])
+    assert order is not None
+    return record, order
+
+
+def get_payments(request: Request, world: World) -> WireResponse:
+    found = _context(request, world)
+    if isinstance(found, WireResponse):
+        return found
+    _record, order = found
+    return WireResponse(200, {"totalCount": len(order["payments"]), "items": order["payments"]})
+
+
+def get_payment(request: Request, world: World) -> WireResponse:
+    found = _context(request, world)
+    if isinstance(found, WireResponse):
+        return found
+    record, order = found
+    payment = _payment(order, record, request.path_params["paymentId"])
+    return not_found("payment", request.path_params["paymentId"]) if payment is None else WireResponse(200, payment)
+
+
+def credit_existing(request: Request, world: World) -> WireResponse:
+    found = _context(request, world)
+    if isinstance(found, WireResponse):
+        return found
+    record, order = found
+    payment = next((p for p in order["payments"] if p["id"] == request.path_params["paymentId"]), None)
+    if payment is None:
+        return not_found("payment", request.path_params["paymentId"])
+    refused = _refund_refusal(record, order, request.payload, payment["amountCollected"] - payment["amountCredited"])
+    if refused:
+        return refused
+    amount = float(request.payload["amount"])
+    payment["interactions"].append(
+        _credit(world, payment["id"], order["id"], record["id"], amount=amount, action=request.payload)
+    )
+    payment["amountCredited"] = round(payment["amountCredited"] + amount, 2)
+    payment["status"] = "Credited"
+    return _refunded(world, record, order, payment, amount)
+
+
+def credit_new(request: Request, world: World) -> WireResponse:
+    found = _context(request, world)
+    if isinstance(found, WireResponse):
+        return found
+    record, order = found
+    payment_type = ((request.payload.get("newBillingInfo") or {}).get("paymentType")) or ""
+    if payment_type not in NEW_PAYMENT_TYPES:
+        return conflict(f"a new refund payment is StoreCredit or Check, not {payment_type or 'missing'}")
+    refused = _refund_refusal(record, order, request.payload, order["totalCollected"] - order["amountRefunded"])
+    if refused:
+        return refused
+    amount = float(request.payload["amount"])
+    payment_id = derive_uuid(world.seed, PROVIDER, "payment", world.store.next_number(f"{PROVIDER}.payment")).replace(
+        "-", ""
+    )
+    payment = {
+        "id": payment_id,
+        "orderId": order["id"],
+        "paymentType": payment_type,
+        "status": "Credited",
+        "availableActions": [],
+        "interactions": [_credit(world, payment_id, order["id"], record["id"], amount=amount, action=request.payload)],
+        "amountCollected": 0.0,
+        "amountCredited": amount,
+        "amountRequested": 0.0,
+        "isRecurring": False,
+        "billingInfo": {"paymentType": payment_type, "isSameBillingShippingAddress": False, "isRecurring": False},
+    }
+    return _refunded(world, record, order, payment, amount)
+
+
+def _refund_refusal(
+    record: Mapping[str, Any], order: Mapping[str, Any], action: Mapping[str, Any], left: float
+) -> WireResponse | None:
+    if action.get("actionName") != "CreditPayment":
+        return conflict(f"payment action {action.get('actionName')} is not valid for a return; use CreditPayment")
+    if record["status"] not in REFUNDABLE:
+        return conflict(f"a return in status {record['status']} cannot be refunded; authorize it first")
+    amount = action.get("amount")
+    if not isinstance(amount, int | float) or amount <= 0:
+        return kibo_error(400, "MISSING_OR_INVALID_PARAMETER", "amount must be a positive number")
+    total_left = order["totalCollected"] - order["amountRefunded"]
+    if amount > round(min(left, total_left), 2):
+        return conflict(
+            f"refund of {amount} is more than the {round(min(left, total_left), 2)} left to refund", orderId=order["id"]
+        )
+    return None
+
+
+def _credit(
+    world: World, payment_id: str, order_id: str, return_id: str, *, amount: float, action: Mapping[str, Any]
+) -> dict[str, Any]:
+    return {
+        "id": derive_uuid(
+            world.seed, PROVIDER, "interaction", world.store.next_number(f"{PROVIDER}.interaction")
+        ).replace("-", ""),
+        "paymentId": payment_id,
+        "orderId": order_id,
+        "returnId": return_id,
+        "interactionType": "Credit",
+        "status": "Credited",
+        "amount": amount,
+        "currencyCode": action.get("currencyCode") or "USD",
+        "checkNumber": action.get("checkNumber"),
+        "interactionDate": iso(world.clock.now()),
+        "isManual": False,
+        "isPending": False,
+    }
+
+
+def _refunded(
+    world: World, record: dict[str, Any], order: dict[str, Any], payment: dict[str, Any], amount: float
+) -> WireResponse:
+    order["amountRefunded"] = round(order["amountRefunded"] + amount, 2)
+    order["amountAvailableForRefund"] = round(order["totalCollected"] - order["amountRefunded"], 2)
+    world.store.put(PROVIDER, "order", order["id"], order, owner=order["owner"])
+    record["payments"] = [p for p in record["payments"] if p["id"] != payment["id"]] + [payment]
+    record["refundAmount"] = round(record["refundAmount"] + amount, 2)
+    record["refundStatus"] = "Refunded"
+    behaviour.touch(world, record)
+    return WireResponse(200, behaviour.view(world, record))
+
+
+def _payment(order: Mapping[str, Any], record: Mapping[str, Any], payment_id: str) -> dict[str, Any] | None:
+    payments = [*order["payments"], *record["payments"]]
+    return next((p for p in payments if p["id"] == payment_id), None)
+
+
+def update_return(request: Request, world: World) -> WireResponse:
+    found = _context(request, world)
+    if isinstance(found, WireResponse):
+        return found
+    record, _order = found
+    if record["status"] in FINAL:
+        return conflict(f"a {record['status']} return cannot be changed")
+    items = {item["id"]: item for item in record["items"]}
+    for change in request.payload.get("items") or []:
+        item = items.get(change.get("id"))
+        if item is None:
+            return not_found("returnItem", str(change.get("id")))
+        refused = _quantities(item, change)
+        if refused:
+            return refused
+    if request.payload.get("rmaDeadline") is not None:
+        record["rmaDeadline"] = request.payload["rmaDeadline"]
+    behaviour.touch(world, record)
+    return WireResponse(200, behaviour.view(world, record))
+
+
+def _quantities(item: dict[str, Any], change: Mapping[str, Any]) -> WireResponse | None:
+    received = int(change.get("quantityReceived", item["quantityReceived"]) or 0)
+    restockable = int(change.get("quantityRestockable", item["quantityRestockable"]) or 0)
+    if received > item["quantityShipped"]:
+        return conflict(f"quantityReceived {received} is more than the {item['quantityShipped']} being returned")
+    if restockable > received:
+        return kibo_error(
+            400,
+            "MISSING_OR_INVALID_PARAMETER",
+            f"quantityRestockable {restockable} is more than quantityReceived {received}",
+        )
+    item["quantityReceived"], item["quantityRestockable"] = received, restockable
+    item["receiveStatus"] = "Received" if received else item["receiveStatus"]
+    return None
+
+
+def restock(request: Request, world: World) -> WireResponse:
+    found = _context(request, world)
+    if isinstance(found, WireResponse):
+        return found
+    record, _order = found
+    items = {item["id"]: item for item in record["items"]}
+    for line in request.payload:
+        item = items.get(line["returnItemId"])
+        if item is None:
+            return not_found("returnItem", line["returnItemId"])
+        left = item["quantityRestockable"] - item["quantityRestocked"]
+        if line["quantity"] > left:
+            return conflict(f"return item {item['id']} has {left} restockable units left, not {line['quantity']}")
+    for line in request.payload:
+        items[line["returnItemId"]]["quantityRestocked"] += line["quantity"]
+    behaviour.touch(world, record)
+    return WireResponse(200, behaviour.view(world, record))
+
+
+def ship(request: Request, world: World) -> WireResponse:
+    found = _context(request, world)
+    if isinstance(found, WireResponse):
+        return found
+    record, _order = found
+    if record["status"] in FINAL or record["status"] == "Created":
+        return conflict(f"a return in status {record['status']} cannot ship a replacement; authorize it first")
+    order = behaviour.create_replacement(world, record, request.payload or None)
+    if isinstance(order, str):
+        return conflict(order)
+    return WireResponse(200, {key: value for key, value in order.items() if key != "fulfilledAt"})
+
+
+def return_items(request: Request, world: World) -> WireResponse:
+    found = _context(request, world)
+    if isinstance(found, WireResponse):
+        return found
+    record, _order = found
+    return WireResponse(200, {"totalCount": len(record["items"]), "items": record["items"]})
+
+
+def return_item(request: Request, world: World) -> WireResponse:
+    found = _context(request, world)
+    if isinstance(found, WireResponse):
+        return found
+    record, _order = found
+    item = next((i for i in record["items"] if i["id"] == request.path_params["returnItemId"]), None)
+    return not_found("returnItem", request.path_params["returnItemId"]) if item is None else WireResponse(200, item)
+
+
+HANDLERS: Mapping[str, Handler] = {
+    "getPayments": get_payments,
+    "getPayment": get_payment,
+    "performPaymentActionForReturn": credit_existing,
+    "createPaymentActionForReturn": credit_new,
+    "updateReturn": update_return,
+    "restockReturnItems": restock,
+    "createReturnShippingOrder": ship,
+    "getReturnItems": return_items,
+    "getReturnItem": return_item,
+}

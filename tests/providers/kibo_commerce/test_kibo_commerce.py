@@ -1,0 +1,260 @@
+"""Kibo Commerce through HTTP: OAuth tokens, the return state machine, refunds, replacements, listing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import world_of
+from tests.http import CheckedClient, TestClient
+
+RETURNS = "/api/commerce/returns"
+NORTHWIND = {"client_id": "northwind.returnkit.1.0.0.Release", "client_secret": "kibo_secret_northwind_3c9e71"}
+HARBOR = {"client_id": "harbor.returnkit.1.0.0.Release", "client_secret": "kibo_secret_harbor_8a1f05"}
+OAUTH = "/api/platform/applications/authtickets/oauth"
+
+
+def bearer(http: TestClient, app: dict[str, str]) -> dict[str, str]:
+    response = CheckedClient(http, "kibo-commerce").post(OAUTH, json={**app, "grant_type": "client_credentials"})
+    assert response.status_code == 200
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture
+def kibo(http: TestClient) -> CheckedClient:
+    return CheckedClient(http, "kibo-commerce", bearer(http, NORTHWIND))
+
+
+def shipped_order(http: TestClient, tenant: int = 40001, index: int = 0) -> dict[str, Any]:
+    tenants = world_of(http, "kibo-commerce")["tenants"]
+    orders = next(t for t in tenants if t["id"] == tenant)["orders"]
+    found: dict[str, Any] = [o for o in orders if o["fulfillmentStatus"] == "Fulfilled"][index]
+    return found
+
+
+def create(
+    kibo: CheckedClient, order: dict[str, Any], return_type: str = "Refund", reason: str = "Damaged"
+) -> dict[str, Any]:
+    line = order["items"][0]
+    body = {
+        "originalOrderId": order["id"],
+        "returnType": return_type,
+        "items": [{"orderItemId": line["id"], "reasons": [{"reason": reason, "quantity": 1}], "quantityShipped": 1}],
+    }
+    response = kibo.post(RETURNS, json=body)
+    assert response.status_code == 200, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+def act(kibo: CheckedClient, action: str, *return_ids: str) -> Any:
+    return kibo.post(f"{RETURNS}/actions", json={"actionName": action, "returnIds": list(return_ids)})
+
+
+def advance(http: TestClient, seconds: float) -> None:
+    assert http.post("/__admin/clock/advance", json={"seconds": seconds}).status_code == 200
+
+
+def test_tokens_come_from_the_oauth_endpoint_and_expire_on_the_clock(http: TestClient, kibo: CheckedClient) -> None:
+    token = kibo.post(OAUTH, json={**NORTHWIND, "grant_type": "client_credentials"}).json()
+    assert (token["token_type"], token["expires_in"]) == ("Bearer", 3600)
+    refused = kibo.post(OAUTH, json={**NORTHWIND, "client_secret": "wrong"})
+    assert (refused.status_code, refused.json()["errorCode"]) == (401, "UNAUTHORIZED")
+    assert kibo.as_({}).get(RETURNS).status_code == 401
+    assert kibo.as_({"Authorization": "Bearer nope"}).get(RETURNS).status_code == 401
+    fresh = kibo.as_({"Authorization": f"Bearer {token['access_token']}"})
+    assert fresh.get(RETURNS).status_code == 200
+    advance(http, 3600)
+    expired = fresh.get(RETURNS)
+    assert expired.status_code == 401
+    assert "expired" in expired.json()["message"]
+
+
+def test_a_new_return_is_created_with_the_actions_its_state_allows(http: TestClient, kibo: CheckedClient) -> None:
+    created = create(kibo, shipped_order(http))
+    assert created["status"] == "Created"
+    assert created["availableActions"] == ["Authorize", "Cancel", "Reject"]
+    assert kibo.get(f"{RETURNS}/{created['id']}/actions").json() == ["Authorize", "Cancel", "Reject"]
+    assert kibo.get(f"{RETURNS}/{created['id']}").json() == created
+
+
+def test_create_refusals_are_409_with_kibos_error_body(http: TestClient, kibo: CheckedClient) -> None:
+    order = shipped_order(http)
+    line = order["items"][0]
+    bad_reason = {
+        "originalOrderId": order["id"],
+        "items": [{"orderItemId": line["id"], "reasons": [{"reason": "I don't like it"}]}],
+    }
+    response = kibo.post(RETURNS, json=bad_reason)
+    assert response.status_code == 409
+    assert set(response.json()) >= {
+        "message",
+        "applicationName",
+        "errorCode",
+        "additionalErrorData",
+        "items",
+        "exceptionDetail",
+    }
+    too_many = {
+        **bad_reason,
+        "items": [
+            {"orderItemId": line["id"], "reasons": [{"reason": "Damaged"}], "quantityShipped": line["quantity"] + 1}
+        ],
+    }
+    assert kibo.post(RETURNS, json=too_many).status_code == 409
+    unshipped = next(
+        o
+        for t in world_of(http, "kibo-commerce")["tenants"]
+        if t["id"] == 40001
+        for o in t["orders"]
+        if o["fulfillmentStatus"] != "Fulfilled"
+    )
+    assert kibo.post(RETURNS, json={**bad_reason, "originalOrderId": unshipped["id"]}).status_code == 409
+    foreign = shipped_order(http, tenant=40002)
+    assert kibo.post(RETURNS, json={**bad_reason, "originalOrderId": foreign["id"]}).status_code == 404
+
+
+def test_another_tenants_return_is_404(http: TestClient, kibo: CheckedClient) -> None:
+    created = create(kibo, shipped_order(http))
+    other = kibo.as_(bearer(http, HARBOR))
+    assert other.get(f"{RETURNS}/{created['id']}").status_code == 404
+    assert act(other, "Authorize", created["id"]).status_code == 404
+    assert other.get(RETURNS).json()["totalCount"] == 0
+
+
+def test_an_illegal_action_is_409_and_changes_nothing(http: TestClient, kibo: CheckedClient) -> None:
+    first, second = create(kibo, shipped_order(http, index=0)), create(kibo, shipped_order(http, index=1))
+    assert act(kibo, "Authorize", first["id"]).status_code == 200
+    refused = act(kibo, "Authorize", second["id"], first["id"])  # the first is already authorized
+    assert refused.status_code == 409
+    assert "Authorized" in refused.json()["message"]
+    assert kibo.get(f"{RETURNS}/{second['id']}").json()["status"] == "Created"
+
+
+def test_bulk_actions_return_a_collection(http: TestClient, kibo: CheckedClient) -> None:
+    ids = [create(kibo, shipped_order(http, index=n))["id"] for n in range(2)]
+    done = act(kibo, "Cancel", *ids).json()
+    assert (done["totalCount"], [r["status"] for r in done["items"]]) == (2, ["Cancelled", "Cancelled"])
+    assert all(r["availableActions"] == [] for r in done["items"])
+
+
+def test_close_needs_a_refund_or_a_received_item(http: TestClient, kibo: CheckedClient) -> None:
+    created = create(kibo, shipped_order(http))
+    act(kibo, "Authorize", created["id"])
+    assert "Close" not in kibo.get(f"{RETURNS}/{created['id']}/actions").json()
+    refused = act(kibo, "Close", created["id"])
+    assert refused.status_code == 409
+    assert "refunded or an item was received" in refused.json()["message"]
+    item = created["items"][0]
+    update = kibo.request(
+        "PUT", f"{RETURNS}/{created['id']}", json={"items": [{"id": item["id"], "quantityReceived": 1}]}
+    )
+    assert update.status_code == 200
+    assert "Close" in update.json()["availableActions"]
+    assert act(kibo, "Close", created["id"]).json()["items"][0]["status"] == "Closed"
+
+
+def test_refunds_credit_a_payment_and_cannot_exceed_what_was_paid(http: TestClient, kibo: CheckedClient) -> None:
+    order = shipped_order(http)
+    created = create(kibo, order)
+    payments = kibo.get(f"{RETURNS}/{created['id']}/payments").json()
+    assert payments["totalCount"] == 1
+    payment = payments["items"][0]
+    path = f"{RETURNS}/{created['id']}/payments/{payment['id']}/actions"
+    assert kibo.post(path, json={"actionName": "CreditPayment", "amount": 1.0}).status_code == 409  # not authorized yet
+    act(kibo, "Authorize", created["id"])
+    refunded = kibo.post(path, json={"actionName": "CreditPayment", "amount": 5.0, "currencyCode": "USD"}).json()
+    assert refunded["refundAmount"] == 5.0
+    (credited,) = refunded["payments"]
+    assert (credited["status"], credited["amountCredited"], credited["interactions"][-1]["interactionType"]) == (
+        "Credited",
+        5.0,
+        "Credit",
+    )
+    too_much = kibo.post(path, json={"actionName": "CreditPayment", "amount": order["total"]})
+    assert too_much.status_code == 409
+    store_credit = {"actionName": "CreditPayment", "amount": 2.5, "newBillingInfo": {"paymentType": "StoreCredit"}}
+    after = kibo.post(f"{RETURNS}/{created['id']}/payments/actions", json=store_credit).json()
+    assert (after["refundAmount"], [p["paymentType"] for p in after["payments"]]) == (
+        7.5,
+        ["CreditCard", "StoreCredit"],
+    )
+    assert "Close" in after["availableActions"]
+
+
+def test_received_and_restockable_quantities_then_restock(http: TestClient, kibo: CheckedClient) -> None:
+    created = create(kibo, shipped_order(http))
+    act(kibo, "Authorize", created["id"])
+    item = created["items"][0]
+    path = f"{RETURNS}/{created['id']}"
+    too_many = kibo.request(
+        "PUT", path, json={"items": [{"id": item["id"], "quantityReceived": 0, "quantityRestockable": 1}]}
+    )
+    assert too_many.status_code == 400
+    kibo.request("PUT", path, json={"items": [{"id": item["id"], "quantityReceived": 1, "quantityRestockable": 1}]})
+    restocked = kibo.post(
+        f"{path}/restock", json=[{"returnItemId": item["id"], "quantity": 1, "locationCode": "WH01"}]
+    ).json()
+    assert restocked["items"][0]["quantityRestocked"] == 1
+    assert kibo.post(f"{path}/restock", json=[{"returnItemId": item["id"], "quantity": 1}]).status_code == 409
+
+
+def test_a_replacement_order_blocks_close_until_it_is_fulfilled(http: TestClient, kibo: CheckedClient) -> None:
+    created = create(kibo, shipped_order(http), return_type="Replace")
+    act(kibo, "Authorize", created["id"])
+    child = kibo.post(f"{RETURNS}/{created['id']}/ship", json=[]).json()
+    assert (child["parentReturnId"], child["status"]) == (created["id"], "Submitted")
+    assert [line["quantity"] for line in child["items"]] == [1]
+    current = kibo.get(f"{RETURNS}/{created['id']}").json()
+    assert current["returnOrderId"] == child["id"]
+    kibo.request(
+        "PUT", f"{RETURNS}/{created['id']}", json={"items": [{"id": created["items"][0]["id"], "quantityReceived": 1}]}
+    )
+    refused = act(kibo, "Close", created["id"])
+    assert refused.status_code == 409
+    assert child["id"] in refused.json()["message"]
+    advance(http, 3600)  # the replacement is fulfilled; the app's token has expired too
+    assert act(kibo.as_(bearer(http, NORTHWIND)), "Close", created["id"]).status_code == 200
+
+
+def test_the_deprecated_transitions_still_work(http: TestClient, kibo: CheckedClient) -> None:
+    created = create(kibo, shipped_order(http))
+    rid = created["id"]
+    for action in ("Authorize", "Await"):
+        act(kibo, action, rid)
+    assert act(kibo, "Receive", rid).status_code == 409  # quantityReceived not set yet
+    kibo.request("PUT", f"{RETURNS}/{rid}", json={"items": [{"id": created["items"][0]["id"], "quantityReceived": 1}]})
+    for action, status in (("Receive", "Received"), ("Refund", "Refunded"), ("Close", "Closed")):
+        assert act(kibo, action, rid).json()["items"][0]["status"] == status
+
+
+def test_only_a_cancelled_return_can_be_deleted(http: TestClient, kibo: CheckedClient) -> None:
+    created = create(kibo, shipped_order(http))
+    assert kibo.request("DELETE", f"{RETURNS}/{created['id']}").status_code == 409
+    act(kibo, "Cancel", created["id"])
+    assert kibo.request("DELETE", f"{RETURNS}/{created['id']}").status_code == 200
+    assert kibo.get(f"{RETURNS}/{created['id']}").status_code == 404
+
+
+def test_listing_pages_sorts_and_filters(http: TestClient, kibo: CheckedClient) -> None:
+    ids = [create(kibo, shipped_order(http, index=n))["id"] for n in range(3)]
+    act(kibo, "Authorize", ids[1])
+    page = kibo.get(RETURNS, params={"pageSize": 2, "startIndex": 0, "sortBy": "returnNumber desc"}).json()
+    assert ([r["id"] for r in page["items"]], page["pageCount"], page["totalCount"]) == ([ids[2], ids[1]], 2, 3)
+    authorized = kibo.get(RETURNS, params={"filter": "status eq Authorized"}).json()
+    assert [r["id"] for r in authorized["items"]] == [ids[1]]
+    assert kibo.get(RETURNS, params={"filter": "returnNumber ge 2 and status ne Authorized"}).json()["totalCount"] == 1
+    assert kibo.get(RETURNS, params={"pageSize": 1000}).json()["pageSize"] == 200
+    bad = kibo.get(RETURNS, params={"filter": "status like Created"})
+    assert (bad.status_code, bad.json()["errorCode"]) == (400, "MISSING_OR_INVALID_PARAMETER")
+
+
+def test_the_legacy_trailing_slash_and_the_correlation_header(http: TestClient, kibo: CheckedClient) -> None:
+    response = kibo.get(
+        f"{RETURNS}/", headers={"x-vol-correlation": "abc123", "x-vol-tenant": "40001", "x-vol-site": "50001"}
+    )
+    assert response.status_code == 200
+    assert response.headers["x-vol-correlation"] == "abc123"
+    assert kibo.get(RETURNS).headers["x-vol-correlation"]
+    assert kibo.get(RETURNS, params={"responseFields": "items(id,status)"}).status_code == 200
