@@ -29,6 +29,7 @@ def default_kits() -> list[ProviderKit]:
     """A fresh kit per provider, in the order the server registers them."""
     from returnkit.providers.aboutyou import AboutYou
     from returnkit.providers.kibo_commerce import KiboCommerce
+    from returnkit.providers.kibo_oms import KiboOms
     from returnkit.providers.spec_only import SpecOnlyKit
     from returnkit.providers.zinc import Zinc
 
@@ -37,7 +38,7 @@ def default_kits() -> list[ProviderKit]:
         Zinc(),
         SpecOnlyKit("rye", ("/v1/",), rye_errors.render_validation_error),
         KiboCommerce(),
-        SpecOnlyKit("kibo-oms", ("/api/v2/",), kibo_oms_errors.render_validation_error),
+        KiboOms(),
     ]
 
 

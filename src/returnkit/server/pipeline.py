@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
 
 from returnkit.core.ratelimit import Budget
 from returnkit.providers.kit import ParameterError, ProviderKit, Request
@@ -37,6 +38,7 @@ class Exchange:
     note: str | None = None
 
 
+FORM = "application/x-www-form-urlencoded"
 Stage = Callable[[Exchange, ServerState], WireResponse | None]
 
 
@@ -79,7 +81,8 @@ def check_body(exchange: Exchange, server: ServerState) -> WireResponse | None:
     if operation is None or operation.request_media_type is None:
         return None
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if "json" not in media_type:
+    wanted = "json" if "json" in operation.request_media_type else operation.request_media_type
+    if wanted not in media_type:
         return kit.errors.unsupported_media_type(media_type or "none")
     return None
 
@@ -89,7 +92,11 @@ def validate_body(exchange: Exchange, server: ServerState) -> WireResponse | Non
     if exchange.operation is None or exchange.operation.request_schema is None:
         return None
     validator = server.catalog.validator(kit.name, request.operation_id)
-    verdict, request.payload = validator.read_json(request.body)
+    if exchange.operation.request_media_type == FORM:
+        request.payload = dict(parse_qsl(request.body.decode("latin-1"), keep_blank_values=True))
+        verdict = validator.validate(request.payload)
+    else:
+        verdict, request.payload = validator.read_json(request.body)
     exchange.verdict = verdict
     return None if verdict.valid else kit.errors.invalid(verdict)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from returnkit.providers.kit import ParameterError
 from returnkit.providers.wire import WireResponse, dotted
 from returnkit.validation import Verdict
 
@@ -39,3 +40,35 @@ def render_validation_error(verdict: Verdict) -> WireResponse:
     message = "Missing request data" if missing else "Request field is not valid"
     errors = [{"field": dotted(e), "message": e.message} for e in verdict.errors]
     return WireResponse(CODES[code][1], error_body(code, message, errors))
+
+
+def coded(code: int, message: str, status: int | None = None) -> WireResponse:
+    return WireResponse(status or CODES[code][1], error_body(code, message))
+
+
+class OmsErrors:
+    def invalid(self, verdict: Verdict) -> WireResponse:
+        return render_validation_error(verdict)
+
+    def bad_parameter(self, error: ParameterError) -> WireResponse:
+        return coded(5014, f"Query parameter {error.name} is not valid: {error.message}")
+
+    def unauthorized(self, reason: str) -> WireResponse:
+        return WireResponse(401, error_body(5004, reason))
+
+    def not_found(self, reason: str) -> WireResponse:
+        return coded(5002, f"Not found: {reason}")
+
+    def method_not_allowed(self, allowed: list[str]) -> WireResponse:
+        answer = coded(5005, f"Method not allowed; use {', '.join(allowed)}")
+        return WireResponse(answer.status, answer.body, {"Allow": ", ".join(allowed)})
+
+    def unsupported_media_type(self, media_type: str) -> WireResponse:
+        return coded(5003, f"Unsupported media type {media_type!r}", status=415)
+
+    def too_large(self, limit: int) -> WireResponse:
+        return coded(5003, f"Request body is larger than {limit} bytes", status=413)
+
+    def rate_limited(self, retry_after: int) -> WireResponse:
+        answer = coded(5004, "Account Over Queries Per Second Limit", status=429)
+        return WireResponse(answer.status, answer.body, {"Retry-After": str(retry_after)})

@@ -1,0 +1,238 @@
+"""One function per Kibo OMS operation: request -> store changes -> response.
+
+Returns are OPEN when created, CLOSED once processed (items ACCEPTED or REJECTED by the
+accepted quantity, all accepted when none is given), OPEN again when reopened (docs: process,
+reopen, return event notifications; the transitions are x-returnkit-inferred).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from returnkit.providers.kibo_oms import auth
+from returnkit.providers.kibo_oms.errors import coded
+from returnkit.providers.kibo_oms.world import PROVIDER, oms_time
+from returnkit.providers.kit import Handler, ParameterError, Request, World, int_param
+from returnkit.providers.wire import WireResponse
+
+SEARCHABLE = ("returnID", "orderID", "shipmentID", "status")
+
+
+def token(request: Request, world: World) -> WireResponse:
+    manufacturer = auth.manufacturer_by_basic(world, request.headers.get("authorization", ""))
+    if manufacturer is None:
+        return WireResponse(401, {"error": "invalid_client", "error_description": "Client authentication failed."})
+    if request.payload.get("grant_type") != "client_credentials":
+        return WireResponse(400, {"error": "unsupported_grant_type", "error_description": "Use client_credentials."})
+    return WireResponse(200, auth.issue_token(world, manufacturer))
+
+
+def create_return(request: Request, world: World) -> WireResponse:
+    body = request.payload
+    ids = _ids(request, body)
+    if isinstance(ids, WireResponse):
+        return ids
+    order_id, shipment_id = ids
+    order = world.store.get(PROVIDER, "order", str(order_id))
+    if order is None or not _owns(world, request.owner, order) or order["shipmentID"] != shipment_id:
+        return coded(5002, f"Order {order_id} with shipment {shipment_id} was not found")
+    lines = {item["orderItemID"]: item for item in order["items"]}
+    items = []
+    for wanted in body["item"]:
+        line = lines.get(wanted["orderItemID"])
+        if line is None:
+            return coded(5013, f"orderItemID {wanted['orderItemID']} is not part of order {order_id}")
+        left = line["quantity"] - _returned(world, order_id, line["orderItemID"])
+        if wanted["quantity"] > left:
+            return coded(
+                5015,
+                f"quantity {wanted['quantity']} is more than the {left} left to return of item {line['orderItemID']}",
+            )
+        items.append(_item(world, line, wanted))
+    record = _new_return(world, request.owner, order, body, items)
+    return WireResponse(200, _public(record))
+
+
+def _ids(request: Request, body: Mapping[str, Any]) -> tuple[int, int] | WireResponse:
+    """orderID and shipmentID from the query (translated API) or the body (classic API)."""
+    found = []
+    for name in ("orderID", "shipmentID"):
+        query, data = request.param(name), body.get(name)
+        if query is not None and not query.isdigit():
+            return coded(5014, f"{name} must be an integer, not {query!r}")
+        if query is not None and data is not None and int(query) != data:
+            return coded(5012, f"ID in URI does not match ID in data: {name} {query} != {data}")
+        value = int(query) if query is not None else data
+        if value is None:
+            return coded(5010, f"{name} is required, in the query or the body")
+        found.append(int(value))
+    return found[0], found[1]
+
+
+def _item(world: World, line: Mapping[str, Any], wanted: Mapping[str, Any]) -> dict[str, Any]:
+    subtotal = round(line["price"] * wanted["quantity"], 2)
+    return {
+        "returnItemID": world.store.next_number(f"{PROVIDER}.return-item") + 330000,
+        "orderItemID": line["orderItemID"],
+        "quantity": wanted["quantity"],
+        "returnSubtotal": subtotal,
+        "fulfillerSubtotal": round(subtotal * 0.9, 2),
+        "status": "PENDING",
+        "reason": wanted.get("reason"),
+        "partNumber": line["partNumber"],
+        "UPC": line["UPC"],
+        "SKU": line["SKU"],
+        "partName": line["partName"],
+        "customData": wanted.get("customData"),
+    }
+
+
+def _new_return(
+    world: World, owner: str, order: Mapping[str, Any], body: Mapping[str, Any], items: list[dict[str, Any]]
+) -> dict[str, Any]:
+    total = round(sum(item["returnSubtotal"] for item in items), 2)
+    record = {
+        "returnID": 560000 + world.store.next_number(f"{PROVIDER}.return"),
+        "orderID": order["orderID"],
+        "shipmentID": order["shipmentID"],
+        "status": "OPEN",
+        "returnTotal": total,
+        "fulfillerTotal": round(sum(item["fulfillerSubtotal"] for item in items), 2),
+        "returnReductionTotal": 0.0,
+        "refundType": "STANDARD",
+        "createdTime": oms_time(world.clock.now()),
+        "confirmTime": None,
+        "clearedTime": None,
+        "returnLocation": body.get("returnLocation"),
+        "creationSource": body.get("creationSource") or "API",
+        "item": items,
+        "customData": body.get("customData"),
+        "owner": owner,
+    }
+    _save(world, record)
+    return record
+
+
+def _returned(world: World, order_id: int, item_id: int) -> int:
+    records = world.store.query(PROVIDER, "return", ref=str(order_id))
+    return sum(
+        i["quantity"] for r in records for i in r["item"] if i["orderItemID"] == item_id and i["status"] != "REJECTED"
+    )
+
+
+def get_return(request: Request, world: World) -> WireResponse:
+    raw = request.path_params.get("returnID", "")
+    if not raw.isdigit():
+        return coded(5013, f"returnID must be a positive integer, not {raw!r}")
+    record = _owned_return(world, request.owner, int(raw))
+    return coded(5002, f"Return {raw} was not found") if record is None else WireResponse(200, _public(record))
+
+
+def search_returns(request: Request, world: World) -> WireResponse:
+    limits = world.mocks["search"]
+    per_page = int_param(request, "perPage", limits["per_page"]["default"], 1, limits["per_page"]["max"]) or 1
+    page = int_param(request, "page", 1, 1, 2**31) or 1
+    wanted = {name: _terms(request, name, int(limits["max_terms"])) for name in SEARCHABLE if request.param(name)}
+    records = [r for r in world.store.query(PROVIDER, "return", owner=request.owner) if _matches(r, wanted)]
+    start = (page - 1) * per_page
+    return WireResponse(
+        200, {"totalCount": len(records), "collection": [_public(r) for r in records[start : start + per_page]]}
+    )
+
+
+def _terms(request: Request, name: str, most: int) -> set[str]:
+    terms = [t.strip() for t in (request.param(name) or "").split(",") if t.strip()]
+    if len(terms) > most:
+        raise ParameterError(name, f"at most {most} comma-separated values", len(terms))
+    return {t.upper() if name == "status" else t for t in terms}
+
+
+def _matches(record: Mapping[str, Any], wanted: Mapping[str, set[str]]) -> bool:
+    return all(str(record[name]) in terms for name, terms in wanted.items())
+
+
+def process_return(request: Request, world: World) -> WireResponse:
+    record = _owned_return(world, request.owner, request.payload["returnID"])
+    if record is None:
+        return coded(5002, f"Return {request.payload['returnID']} was not found")
+    if record["status"] != "OPEN":
+        return coded(5015, f"Return {record['returnID']} is {record['status']}; an open RMA is required", status=409)
+    accepted = {a["orderItemID"]: a["quantityAccepted"] for a in request.payload.get("acceptedItemQuantity") or []}
+    items = {item["orderItemID"]: item for item in record["item"]}
+    for item_id, quantity in accepted.items():
+        if item_id not in items:
+            return coded(5013, f"orderItemID {item_id} is not on return {record['returnID']}")
+        if quantity > items[item_id]["quantity"]:
+            return coded(5015, f"quantityAccepted {quantity} is more than the {items[item_id]['quantity']} returned")
+    for item in record["item"]:
+        item["status"] = "ACCEPTED" if accepted.get(item["orderItemID"], item["quantity"]) > 0 else "REJECTED"
+    now = oms_time(world.clock.now())
+    record.update(
+        status="CLOSED",
+        confirmTime=now,
+        clearedTime=now,
+        returnLocation=request.payload.get("locationID", record["returnLocation"]),
+    )
+    record["returnReductionTotal"] = float(request.payload.get("returnReductionOverride") or 0.0)
+    _save(world, record)
+    return WireResponse(200, _public(record))
+
+
+def reopen_return(request: Request, world: World) -> WireResponse:
+    record = _owned_return(world, request.owner, request.payload["returnID"])
+    if record is None:
+        return coded(5002, f"Return {request.payload['returnID']} was not found")
+    if record["status"] != "CLOSED":
+        return coded(
+            5015, f"Return {record['returnID']} is {record['status']}; only a closed return can be reopened", status=409
+        )
+    record.update(status="OPEN", clearedTime=None)
+    for item in record["item"]:
+        item["status"] = "PENDING"
+    _save(world, record)
+    return WireResponse(200, _public(record))
+
+
+def return_locations(request: Request, world: World) -> WireResponse:
+    order_id = request.param("orderID")
+    if order_id is None:
+        return coded(5010, "orderID is required")
+    order = world.store.get(PROVIDER, "order", order_id)
+    if order is None or not _owns(world, request.owner, order):
+        return coded(5002, f"Order {order_id} was not found")
+    per_page = int_param(request, "perPage", 10, 1, 100) or 10
+    page = int_param(request, "page", 1, 1, 2**31) or 1
+    locations = world.store.query(PROVIDER, "location", owner=request.owner)
+    start = (page - 1) * per_page
+    return WireResponse(200, {"totalCount": len(locations), "collection": locations[start : start + per_page]})
+
+
+def _owns(world: World, owner: str, order: Mapping[str, Any]) -> bool:
+    return any(str(o["orderID"]) == str(order["orderID"]) for o in world.store.query(PROVIDER, "order", owner=owner))
+
+
+def _owned_return(world: World, owner: str, return_id: int) -> dict[str, Any] | None:
+    record = world.store.get(PROVIDER, "return", str(return_id))
+    return record if record is not None and record["owner"] == owner else None
+
+
+def _save(world: World, record: dict[str, Any]) -> None:
+    world.store.put(
+        PROVIDER, "return", str(record["returnID"]), record, owner=record["owner"], ref=str(record["orderID"])
+    )
+
+
+def _public(record: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in record.items() if key != "owner"}
+
+
+HANDLERS: Mapping[str, Handler] = {
+    "getToken": token,
+    "createReturn": create_return,
+    "getReturn": get_return,
+    "searchReturns": search_returns,
+    "processReturn": process_return,
+    "reopenReturn": reopen_return,
+    "getReturnLocations": return_locations,
+}

@@ -1,0 +1,151 @@
+"""Kibo OMS through HTTP: token, create (ids from query or body), get, search, process, reopen, locations."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+
+from tests.conftest import world_of
+from tests.http import CheckedClient, TestClient
+
+RETURN = "/api/v2/return/"
+SUMMIT = ("oms_key_summit_61b0c2", "oms_secret_summit_9e47d3")
+LAKESIDE = ("oms_key_lakeside_2f8a51", "oms_secret_lakeside_c03b96")
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def token_for(http: TestClient, credentials: tuple[str, str]) -> dict[str, str]:
+    basic = base64.b64encode(":".join(credentials).encode()).decode()
+    oms = CheckedClient(http, "kibo-oms")
+    response = oms.post(
+        "/oauthserver/oauth2/token",
+        content=b"grant_type=client_credentials",
+        headers={**FORM, "Authorization": f"Basic {basic}"},
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture
+def oms(http: TestClient) -> CheckedClient:
+    return CheckedClient(http, "kibo-oms", token_for(http, SUMMIT))
+
+
+def order(http: TestClient, manufacturer: int = 7101, index: int = 0) -> dict[str, Any]:
+    found: dict[str, Any] = next(m for m in world_of(http, "kibo-oms")["manufacturers"] if m["id"] == manufacturer)[
+        "orders"
+    ][index]
+    return found
+
+
+def create(oms: CheckedClient, placed: dict[str, Any], quantity: int = 1, in_query: bool = True) -> dict[str, Any]:
+    item = placed["items"][0]
+    body: dict[str, Any] = {"item": [{"orderItemID": item["orderItemID"], "quantity": quantity, "reason": "DAMAGED"}]}
+    params = {"orderID": placed["orderID"], "shipmentID": placed["shipmentID"]} if in_query else {}
+    if not in_query:
+        body |= {"orderID": placed["orderID"], "shipmentID": placed["shipmentID"]}
+    response = oms.post(RETURN, json=body, params=params)
+    assert response.status_code == 200, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+def test_the_token_needs_the_issued_key_and_secret(http: TestClient, oms: CheckedClient) -> None:
+    wrong = base64.b64encode(b"oms_key_summit_61b0c2:nope").decode()
+    refused = oms.as_({}).post(
+        "/oauthserver/oauth2/token",
+        content=b"grant_type=client_credentials",
+        headers={**FORM, "Authorization": f"Basic {wrong}"},
+    )
+    assert (refused.status_code, refused.json()["error"]) == (401, "invalid_client")
+    assert oms.as_({}).get(RETURN).status_code == 401
+    assert oms.as_({"API-Key": SUMMIT[0]}).get(RETURN).status_code == 200
+    assert http.post("/__admin/clock/advance", json={"seconds": 3600}).status_code == 200
+    assert oms.get(RETURN).status_code == 401
+
+
+def test_create_takes_ids_from_the_query_or_the_body_and_defaults_creation_source(
+    http: TestClient, oms: CheckedClient
+) -> None:
+    from_query = create(oms, order(http, index=0))
+    from_body = create(oms, order(http, index=1), in_query=False)
+    for created in (from_query, from_body):
+        assert (created["status"], created["creationSource"]) == ("OPEN", "API")
+        assert created["item"][0]["status"] == "PENDING"
+        assert created["createdTime"].endswith("+0000")
+    placed = order(http, index=2)
+    body = {
+        "orderID": placed["orderID"] + 1,
+        "item": [{"orderItemID": placed["items"][0]["orderItemID"], "quantity": 1}],
+    }
+    mismatch = oms.post(RETURN, json=body, params={"orderID": placed["orderID"], "shipmentID": placed["shipmentID"]})
+    assert (mismatch.status_code, mismatch.json()["code"], mismatch.json()["name"]) == (400, 5012, "ID_MISMATCH")
+
+
+def test_create_refusals_carry_oms_codes(http: TestClient, oms: CheckedClient) -> None:
+    placed = order(http)
+    params = {"orderID": placed["orderID"], "shipmentID": placed["shipmentID"]}
+    unknown_item = oms.post(RETURN, json={"item": [{"orderItemID": 1, "quantity": 1}]}, params=params)
+    assert unknown_item.json()["code"] == 5013
+    too_many = oms.post(
+        RETURN, json={"item": [{"orderItemID": placed["items"][0]["orderItemID"], "quantity": 99}]}, params=params
+    )
+    assert (too_many.status_code, too_many.json()["code"]) == (400, 5015)
+    missing = oms.post(RETURN, json={"item": [{"orderItemID": 1, "quantity": 1}]})
+    assert missing.json()["code"] == 5010
+    schema = oms.post(RETURN, json={"item": []}, params=params)
+    assert (schema.status_code, schema.json()["code"]) == (400, 5015)
+
+
+def test_another_manufacturers_orders_and_returns_are_404(http: TestClient, oms: CheckedClient) -> None:
+    created = create(oms, order(http))
+    other = oms.as_(token_for(http, LAKESIDE))
+    assert other.get(f"{RETURN}{created['returnID']}").json()["code"] == 5002
+    assert other.get(RETURN).json() == {"totalCount": 0, "collection": []}
+    foreign = order(http, manufacturer=7102)
+    params = {"orderID": foreign["orderID"], "shipmentID": foreign["shipmentID"]}
+    assert (
+        oms.post(
+            RETURN, json={"item": [{"orderItemID": foreign["items"][0]["orderItemID"], "quantity": 1}]}, params=params
+        ).status_code
+        == 404
+    )
+
+
+def test_search_pages_and_takes_comma_separated_values(http: TestClient, oms: CheckedClient) -> None:
+    created = [create(oms, order(http, index=n)) for n in range(3)]
+    both = oms.get(RETURN, params={"returnID": f"{created[0]['returnID']},{created[2]['returnID']}"}).json()
+    assert [r["returnID"] for r in both["collection"]] == [created[0]["returnID"], created[2]["returnID"]]
+    page = oms.get(RETURN, params={"perPage": 2, "page": 2}).json()
+    assert (page["totalCount"], [r["returnID"] for r in page["collection"]]) == (3, [created[2]["returnID"]])
+    assert oms.get(RETURN, params={"status": "closed"}).json()["totalCount"] == 0
+    assert oms.get(RETURN, params={"perPage": 101}).json()["code"] == 5014
+
+
+def test_process_accepts_per_item_or_all_then_reopen(http: TestClient, oms: CheckedClient) -> None:
+    first, second = create(oms, order(http, index=0)), create(oms, order(http, index=1))
+    item_id = first["item"][0]["orderItemID"]
+    rejected = oms.post(
+        f"{RETURN}action/process/",
+        json={"returnID": first["returnID"], "acceptedItemQuantity": [{"orderItemID": item_id, "quantityAccepted": 0}]},
+    ).json()
+    assert (rejected["status"], rejected["item"][0]["status"]) == ("CLOSED", "REJECTED")
+    assert rejected["clearedTime"].endswith("+0000")
+    accepted = oms.post(f"{RETURN}action/process/", json={"returnID": second["returnID"]}).json()
+    assert [i["status"] for i in accepted["item"]] == ["ACCEPTED"]
+    again = oms.post(f"{RETURN}action/process/", json={"returnID": second["returnID"]})
+    assert (again.status_code, again.json()["code"]) == (409, 5015)
+    reopened = oms.post(f"{RETURN}action/reopen/", json={"returnID": second["returnID"]}).json()
+    assert (reopened["status"], reopened["clearedTime"]) == ("OPEN", None)
+    assert oms.post(f"{RETURN}action/reopen/", json={"returnID": second["returnID"]}).status_code == 409
+    assert oms.get(RETURN, params={"status": "OPEN,CLOSED"}).json()["totalCount"] == 2
+
+
+def test_return_locations_for_an_order(http: TestClient, oms: CheckedClient) -> None:
+    placed = order(http)
+    found = oms.get(f"{RETURN}locations/", params={"orderID": placed["orderID"], "manufacturerID": 7101}).json()
+    assert found["totalCount"] == 2
+    assert all(location["manufacturerID"] == 7101 for location in found["collection"])
+    assert oms.get(f"{RETURN}locations/").json()["code"] == 5010
