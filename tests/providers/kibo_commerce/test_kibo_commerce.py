@@ -258,3 +258,26 @@ def test_the_legacy_trailing_slash_and_the_correlation_header(http: TestClient, 
     assert response.headers["x-vol-correlation"] == "abc123"
     assert kibo.get(RETURNS).headers["x-vol-correlation"]
     assert kibo.get(RETURNS, params={"responseFields": "items(id,status)"}).status_code == 200
+
+
+def test_notes_items_and_returnable_quantities(http: TestClient, kibo: CheckedClient) -> None:
+    order = shipped_order(http)
+    line = order["items"][0]
+    before = kibo.get(f"/api/commerce/orders/{order['id']}/returnableitems").json()["items"][0]
+    assert before["quantityReturnable"] == line["quantity"]
+    created = create(kibo, order)
+    after = kibo.get(f"/api/commerce/orders/{order['id']}/returnableitems").json()["items"][0]
+    assert after["quantityReturnable"] == line["quantity"] - 1
+    path = f"{RETURNS}/{created['id']}/notes"
+    note = kibo.post(path, json={"text": "Box dented"}).json()
+    kibo.request("PUT", f"{path}/{note['id']}", json={"text": "Box dented, item fine"})
+    assert [n["text"] for n in kibo.get(path).json()] == ["Box dented, item fine"]
+    assert kibo.request("DELETE", f"{path}/{note['id']}").status_code == 200
+    assert kibo.get(f"{path}/{note['id']}").status_code == 404
+    items = kibo.get(f"{RETURNS}/{created['id']}/items").json()
+    assert items["totalCount"] == 1
+    assert kibo.get(f"{RETURNS}/{created['id']}/items/{items['items'][0]['id']}").json() == items["items"][0]
+    payment = order["payments"][0]["id"]
+    assert kibo.get(f"{RETURNS}/{created['id']}/payments/{payment}/actions").json() == []  # not authorized yet
+    act(kibo, "Authorize", created["id"])
+    assert kibo.get(f"{RETURNS}/{created['id']}/payments/{payment}/actions").json() == ["CreditPayment"]

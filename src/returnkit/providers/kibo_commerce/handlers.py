@@ -8,13 +8,11 @@ from typing import Any
 
 from returnkit.core.clock import iso
 from returnkit.core.world import derive_uuid
-from returnkit.providers.kibo_commerce import auth, behaviour, listing, money
+from returnkit.providers.kibo_commerce import auth, behaviour, creation, extras, listing, money
 from returnkit.providers.kibo_commerce.errors import conflict, kibo_error, not_found
 from returnkit.providers.kibo_commerce.world import PROVIDER
 from returnkit.providers.kit import Handler, Request, World, int_param
 from returnkit.providers.wire import WireResponse
-
-ACTIVE = {"Created", "Authorized", "Pending", "Received", "Refunded", "Shipped", "Restocked", "Closed"}
 
 
 def token(request: Request, world: World) -> WireResponse:
@@ -27,14 +25,14 @@ def token(request: Request, world: World) -> WireResponse:
 
 def create_return(request: Request, world: World) -> WireResponse:
     body = request.payload or {}
-    order = owned(world, "order", str(body.get("originalOrderId") or ""), request.owner)
+    order = creation.owned(world, "order", str(body.get("originalOrderId") or ""), request.owner)
     if order is None:
         return not_found("order", str(body.get("originalOrderId")))
     if order["fulfillmentStatus"] != "Fulfilled":
         return conflict(f"order {order['id']} has no shipped package to return", originalOrderId=order["id"])
     items = []
     for wanted in body.get("items") or []:
-        item = _return_item(world, order, wanted, body.get("returnType") or "Refund")
+        item = creation.new_return_item(world, order, wanted, body.get("returnType") or "Refund")
         if isinstance(item, WireResponse):
             return item
         items.append(item)
@@ -76,76 +74,8 @@ def _save_new_return(
     return record
 
 
-def _return_item(
-    world: World, order: Mapping[str, Any], wanted: Mapping[str, Any], return_type: str
-) -> dict[str, Any] | WireResponse:
-    line = _order_line(order, wanted)
-    if line is None:
-        return conflict("the item is not part of the original order", orderItemId=wanted.get("orderItemId"))
-    reasons = wanted.get("reasons") or []
-    known = {reason.replace(" ", "").lower() for reason in world.mocks["reasons"]}
-    bad = [r.get("reason") for r in reasons if str(r.get("reason") or "").replace(" ", "").lower() not in known]
-    if not reasons or bad:
-        return conflict(
-            f"Return reason '{bad[0] if bad else None}' is not valid", **{"ReturnItem.Reasons": bad[0] if bad else None}
-        )
-    quantity = int(wanted.get("quantityShipped") or sum(int(r.get("quantity") or 0) for r in reasons) or 1)
-    left = line["quantity"] - _already_returned(world, order, line["id"])
-    if quantity > left:
-        return conflict(f"quantity {quantity} is more than the {left} left to return of order item {line['id']}")
-    return _new_item(world, line, wanted, reasons, quantity=quantity, return_type=return_type)
-
-
-def _new_item(
-    world: World,
-    line: Mapping[str, Any],
-    wanted: Mapping[str, Any],
-    reasons: list[Any],
-    *,
-    quantity: int,
-    return_type: str,
-) -> dict[str, Any]:
-    number = world.store.next_number(f"{PROVIDER}.return-item")
-    return {
-        "id": derive_uuid(world.seed, PROVIDER, "return-item", number).replace("-", ""),
-        "orderItemId": line["id"],
-        "orderLineId": line["lineId"],
-        "product": line["product"],
-        "reasons": [{"reason": r.get("reason"), "quantity": int(r.get("quantity") or quantity)} for r in reasons],
-        "returnType": wanted.get("returnType") or return_type,
-        "quantityShipped": quantity,
-        "quantityReceived": 0,
-        "quantityRestockable": 0,
-        "quantityRestocked": 0,
-        "quantityRefunded": 0,
-        "quantityReplaced": 0,
-        "receiveStatus": "NotRequested",
-        "refundStatus": "NotRequested",
-        "replaceStatus": "NotRequested",
-        "returnNotRequired": False,
-        "refundAmount": 0.0,
-        "notes": [],
-    }
-
-
-def _order_line(order: Mapping[str, Any], wanted: Mapping[str, Any]) -> dict[str, Any] | None:
-    code = (wanted.get("product") or {}).get("productCode")
-    for line in order["items"]:
-        if line["id"] == wanted.get("orderItemId") or line["lineId"] == wanted.get("orderLineId"):
-            return dict(line)
-        if code and line["product"]["productCode"] == code:
-            return dict(line)
-    return None
-
-
-def _already_returned(world: World, order: Mapping[str, Any], item_id: str) -> int:
-    records = world.store.query(PROVIDER, "return", ref=order["id"])
-    active = (r for r in records if r["status"] in ACTIVE)
-    return sum(i["quantityShipped"] for r in active for i in r["items"] if i["orderItemId"] == item_id)
-
-
 def get_return(request: Request, world: World) -> WireResponse:
-    record = owned(world, "return", request.path_params["returnId"], request.owner)
+    record = creation.owned(world, "return", request.path_params["returnId"], request.owner)
     return (
         not_found("return", request.path_params["returnId"])
         if record is None
@@ -168,7 +98,7 @@ def perform_actions(request: Request, world: World) -> WireResponse:
     action = request.payload.get("actionName")
     records = []
     for return_id in request.payload.get("returnIds") or []:
-        record = owned(world, "return", return_id, request.owner)
+        record = creation.owned(world, "return", return_id, request.owner)
         if record is None:
             return not_found("return", return_id)
         refused = behaviour.refusal(world, record, str(action))
@@ -190,14 +120,14 @@ def perform_actions(request: Request, world: World) -> WireResponse:
 
 
 def available_actions(request: Request, world: World) -> WireResponse:
-    record = owned(world, "return", request.path_params["returnId"], request.owner)
+    record = creation.owned(world, "return", request.path_params["returnId"], request.owner)
     if record is None:
         return not_found("return", request.path_params["returnId"])
     return WireResponse(200, behaviour.available_actions(world, record))
 
 
 def delete_return(request: Request, world: World) -> WireResponse:
-    record = owned(world, "return", request.path_params["returnId"], request.owner)
+    record = creation.owned(world, "return", request.path_params["returnId"], request.owner)
     if record is None:
         return not_found("return", request.path_params["returnId"])
     if record["status"] != "Cancelled":
@@ -210,12 +140,6 @@ def reasons(request: Request, world: World) -> WireResponse:
     return WireResponse(200, {"totalCount": len(world.mocks["reasons"]), "items": list(world.mocks["reasons"])})
 
 
-def owned(world: World, kind: str, key: str, owner: str) -> dict[str, Any] | None:
-    """The record if this tenant owns it: another tenant's return or order does not exist for them."""
-    record = world.store.get(PROVIDER, kind, key)
-    return record if record is not None and record.get("owner") == owner else None
-
-
 HANDLERS: Mapping[str, Handler] = {
     "oauthAuthenticateApp": token,
     "createReturn": create_return,
@@ -226,4 +150,5 @@ HANDLERS: Mapping[str, Handler] = {
     "deleteReturn": delete_return,
     "getReasons": reasons,
     **money.HANDLERS,
+    **extras.HANDLERS,
 }

@@ -12,7 +12,7 @@ from typing import Any
 
 from returnkit.core.clock import iso
 from returnkit.core.world import derive_uuid
-from returnkit.providers.kibo_commerce import behaviour
+from returnkit.providers.kibo_commerce import behaviour, creation
 from returnkit.providers.kibo_commerce.errors import conflict, kibo_error, not_found
 from returnkit.providers.kibo_commerce.world import PROVIDER
 from returnkit.providers.kit import Handler, Request, World
@@ -24,9 +24,7 @@ FINAL = {"Closed", "Cancelled", "Rejected"}
 
 
 def _context(request: Request, world: World) -> tuple[dict[str, Any], dict[str, Any]] | WireResponse:
-    from returnkit.providers.kibo_commerce.handlers import owned
-
-    record = owned(world, "return", request.path_params["returnId"], request.owner)
+    record = creation.owned(world, "return", request.path_params["returnId"], request.owner)
     if record is None:
         return not_found("return", request.path_params["returnId"])
     order = world.store.get(PROVIDER, "order", record["originalOrderId"])

@@ -1,0 +1,88 @@
+"""Building the items of a new Kibo return: which order line, which reasons, how many are left."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from returnkit.core.world import derive_uuid
+from returnkit.providers.kibo_commerce.errors import conflict
+from returnkit.providers.kibo_commerce.world import PROVIDER
+from returnkit.providers.kit import World
+from returnkit.providers.wire import WireResponse
+
+ACTIVE = {"Created", "Authorized", "Pending", "Received", "Refunded", "Shipped", "Restocked", "Closed"}
+
+
+def new_return_item(
+    world: World, order: Mapping[str, Any], wanted: Mapping[str, Any], return_type: str
+) -> dict[str, Any] | WireResponse:
+    line = _order_line(order, wanted)
+    if line is None:
+        return conflict("the item is not part of the original order", orderItemId=wanted.get("orderItemId"))
+    reasons = wanted.get("reasons") or []
+    known = {reason.replace(" ", "").lower() for reason in world.mocks["reasons"]}
+    bad = [r.get("reason") for r in reasons if str(r.get("reason") or "").replace(" ", "").lower() not in known]
+    if not reasons or bad:
+        return conflict(
+            f"Return reason '{bad[0] if bad else None}' is not valid", **{"ReturnItem.Reasons": bad[0] if bad else None}
+        )
+    quantity = int(wanted.get("quantityShipped") or sum(int(r.get("quantity") or 0) for r in reasons) or 1)
+    left = line["quantity"] - already_returned(world, order, line["id"])
+    if quantity > left:
+        return conflict(f"quantity {quantity} is more than the {left} left to return of order item {line['id']}")
+    return _new_item(world, line, wanted, reasons, quantity=quantity, return_type=return_type)
+
+
+def _new_item(
+    world: World,
+    line: Mapping[str, Any],
+    wanted: Mapping[str, Any],
+    reasons: list[Any],
+    *,
+    quantity: int,
+    return_type: str,
+) -> dict[str, Any]:
+    number = world.store.next_number(f"{PROVIDER}.return-item")
+    return {
+        "id": derive_uuid(world.seed, PROVIDER, "return-item", number).replace("-", ""),
+        "orderItemId": line["id"],
+        "orderLineId": line["lineId"],
+        "product": line["product"],
+        "reasons": [{"reason": r.get("reason"), "quantity": int(r.get("quantity") or quantity)} for r in reasons],
+        "returnType": wanted.get("returnType") or return_type,
+        "quantityShipped": quantity,
+        "quantityReceived": 0,
+        "quantityRestockable": 0,
+        "quantityRestocked": 0,
+        "quantityRefunded": 0,
+        "quantityReplaced": 0,
+        "receiveStatus": "NotRequested",
+        "refundStatus": "NotRequested",
+        "replaceStatus": "NotRequested",
+        "returnNotRequired": False,
+        "refundAmount": 0.0,
+        "notes": [],
+    }
+
+
+def _order_line(order: Mapping[str, Any], wanted: Mapping[str, Any]) -> dict[str, Any] | None:
+    code = (wanted.get("product") or {}).get("productCode")
+    for line in order["items"]:
+        if line["id"] == wanted.get("orderItemId") or line["lineId"] == wanted.get("orderLineId"):
+            return dict(line)
+        if code and line["product"]["productCode"] == code:
+            return dict(line)
+    return None
+
+
+def already_returned(world: World, order: Mapping[str, Any], item_id: str) -> int:
+    records = world.store.query(PROVIDER, "return", ref=order["id"])
+    active = (r for r in records if r["status"] in ACTIVE)
+    return sum(i["quantityShipped"] for r in active for i in r["items"] if i["orderItemId"] == item_id)
+
+
+def owned(world: World, kind: str, key: str, owner: str) -> dict[str, Any] | None:
+    """The record if this tenant owns it: another tenant's return or order does not exist for them."""
+    record = world.store.get(PROVIDER, kind, key)
+    return record if record is not None and record.get("owner") == owner else None

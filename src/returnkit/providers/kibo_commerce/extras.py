@@ -1,0 +1,159 @@
+"""Kibo Commerce's smaller operations: notes, returnable items, items added to or removed from a return."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from returnkit.core.clock import iso
+from returnkit.core.world import derive_uuid
+from returnkit.providers.kibo_commerce import behaviour, creation
+from returnkit.providers.kibo_commerce.errors import conflict, not_found
+from returnkit.providers.kibo_commerce.world import PROVIDER
+from returnkit.providers.kit import Handler, Request, World
+from returnkit.providers.wire import WireResponse
+
+EDITABLE = {"Created"}
+
+
+def _record(request: Request, world: World) -> dict[str, Any] | WireResponse:
+    record = creation.owned(world, "return", request.path_params.get("returnId", ""), request.owner)
+    return not_found("return", request.path_params.get("returnId", "")) if record is None else record
+
+
+def get_notes(request: Request, world: World) -> WireResponse:
+    record = _record(request, world)
+    return record if isinstance(record, WireResponse) else WireResponse(200, record["notes"])
+
+
+def create_note(request: Request, world: World) -> WireResponse:
+    record = _record(request, world)
+    if isinstance(record, WireResponse):
+        return record
+    now = iso(world.clock.now())
+    note = {
+        "id": derive_uuid(world.seed, PROVIDER, "note", world.store.next_number(f"{PROVIDER}.note")).replace("-", ""),
+        "text": request.payload.get("text"),
+        "auditInfo": {"createDate": now, "updateDate": now, "createBy": None, "updateBy": None},
+    }
+    record["notes"].append(note)
+    behaviour.touch(world, record)
+    return WireResponse(200, note)
+
+
+def _note(request: Request, world: World) -> tuple[dict[str, Any], dict[str, Any]] | WireResponse:
+    record = _record(request, world)
+    if isinstance(record, WireResponse):
+        return record
+    note = next((n for n in record["notes"] if n["id"] == request.path_params["noteId"]), None)
+    return not_found("note", request.path_params["noteId"]) if note is None else (record, note)
+
+
+def get_note(request: Request, world: World) -> WireResponse:
+    found = _note(request, world)
+    return found if isinstance(found, WireResponse) else WireResponse(200, found[1])
+
+
+def update_note(request: Request, world: World) -> WireResponse:
+    found = _note(request, world)
+    if isinstance(found, WireResponse):
+        return found
+    record, note = found
+    note["text"] = request.payload.get("text", note["text"])
+    note["auditInfo"]["updateDate"] = iso(world.clock.now())
+    behaviour.touch(world, record)
+    return WireResponse(200, note)
+
+
+def delete_note(request: Request, world: World) -> WireResponse:
+    found = _note(request, world)
+    if isinstance(found, WireResponse):
+        return found
+    record, note = found
+    record["notes"] = [n for n in record["notes"] if n["id"] != note["id"]]
+    behaviour.touch(world, record)
+    return WireResponse(200, b"")
+
+
+def returnable_items(request: Request, world: World) -> WireResponse:
+    order = creation.owned(world, "order", request.path_params["orderId"], request.owner)
+    if order is None:
+        return not_found("order", request.path_params["orderId"])
+    shipped = order["fulfillmentStatus"] == "Fulfilled"
+    items = [_returnable(line, shipped, creation.already_returned(world, order, line["id"])) for line in order["items"]]
+    return WireResponse(200, {"totalCount": len(items), "items": items})
+
+
+def _returnable(line: Mapping[str, Any], shipped: bool, returned: int) -> dict[str, Any]:
+    fulfilled = line["quantity"] if shipped else 0
+    return {
+        "productCode": line["product"]["productCode"],
+        "productName": line["product"]["name"],
+        "orderItemId": line["id"],
+        "orderLineId": line["lineId"],
+        "quantityOrdered": line["quantity"],
+        "quantityFulfilled": fulfilled,
+        "quantityReturned": returned,
+        "quantityRejected": 0,
+        "quantityReturnable": max(fulfilled - returned, 0),
+        "fulfillmentStatus": "Fulfilled" if shipped else "NotFulfilled",
+    }
+
+
+def create_item(request: Request, world: World) -> WireResponse:
+    record = _record(request, world)
+    if isinstance(record, WireResponse):
+        return record
+    if record["status"] not in EDITABLE:
+        return conflict(f"items can be added only to a Created return; this one is {record['status']}")
+    order = world.store.get(PROVIDER, "order", record["originalOrderId"])
+    assert order is not None
+    item = creation.new_return_item(world, order, request.payload, record["returnType"])
+    if isinstance(item, WireResponse):
+        return item
+    record["items"].append(item)
+    behaviour.touch(world, record)
+    return WireResponse(200, behaviour.view(world, record))
+
+
+def delete_order_item(request: Request, world: World) -> WireResponse:
+    return_id = request.param("returnId") or request.path_params["orderId"]
+    record = creation.owned(world, "return", return_id, request.owner)
+    if record is None:
+        return not_found("return", return_id)
+    wanted = request.param("returnItemId") or request.path_params["orderItemId"]
+    kept = [i for i in record["items"] if wanted not in (i["id"], i["orderItemId"])]
+    if len(kept) == len(record["items"]):
+        return not_found("returnItem", wanted)
+    if record["status"] not in EDITABLE:
+        return conflict(f"items can be removed only from a Created return; this one is {record['status']}")
+    record["items"] = kept
+    behaviour.touch(world, record)
+    return WireResponse(200, behaviour.view(world, record))
+
+
+def available_payment_actions(request: Request, world: World) -> WireResponse:
+    record = _record(request, world)
+    if isinstance(record, WireResponse):
+        return record
+    order = world.store.get(PROVIDER, "order", record["originalOrderId"])
+    assert order is not None
+    payment = next((p for p in order["payments"] if p["id"] == request.path_params["paymentId"]), None)
+    if payment is None:
+        return not_found("payment", request.path_params["paymentId"])
+    left = payment["amountCollected"] - payment["amountCredited"]
+    refundable = record["status"] in {"Authorized", "Pending", "Received", "Shipped", "Restocked", "Refunded"}
+    return WireResponse(200, ["CreditPayment"] if refundable and left > 0 else [])
+
+
+HANDLERS: Mapping[str, Handler] = {
+    "getReturnNotes": get_notes,
+    "createReturnNote": create_note,
+    "getReturnNote": get_note,
+    "updateReturnNote": update_note,
+    "deleteReturnNote": delete_note,
+    "getOrderReturnableItems": returnable_items,
+    "createReturnItem": create_item,
+    "deleteOrderItem": delete_order_item,
+    "getAvailablePaymentActionsForReturn": available_payment_actions,
+}

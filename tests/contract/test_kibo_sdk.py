@@ -1,0 +1,161 @@
+"""Kibo's official npm SDK (`@kibocommerce/rest-sdk`, pinned in kibo_sdk/package.json) against a listening returnkit.
+
+Node runs kibo_sdk/flow.mjs, which drives one refund return through the SDK's `ReturnApi` and prints one JSON
+line; this module reads the seeded world, passes the ids in, and asserts on that line.
+
+Why flow.mjs builds the SDK the way it does: with `clientId`/`sharedSecret` in `Configuration` (the SDK's
+default path) it first looks the tenant up at `https://<authHost>/api/platform/tenants/<id>`, the scheme
+hard-coded in `@kibocommerce/rest-sdk/client-runtime/tenant-data-manager.js` line 20, and
+`Configuration.getBaseAPIUrl` in `client-runtime/configuration.js` then sends every call to
+`https://<tenant.domain>/api`. That path needs TLS plus the tenant endpoint, not yet served by returnkit. So
+flow.mjs uses only public configuration: `new APIAuthClient({clientId, sharedSecret, authHost: base}, fetch)`
+from `@kibocommerce/sdk-authentication` for the OAuth ticket, and
+`new Configuration({tenantId, siteId, apiHost: base, accessToken: () => auth.getAccessToken()})` for `ReturnApi`.
+
+Node runs without HTTP_PROXY/HTTPS_PROXY/http_proxy/https_proxy: sdk-authentication's `getProxyAgent`
+(`dist/util/index.js`) would route the loopback token request through a proxy and switch off TLS checks.
+`npm install` (about 7 s cold) runs only when node_modules does not already hold the pinned versions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+SDK_DIR = Path(__file__).parent / "kibo_sdk"
+PINNED = {"@kibocommerce/rest-sdk": "3.2634.1", "@kibocommerce/sdk-authentication": "1.0.1"}
+PROXY_VARIABLES = frozenset({"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"})
+NPM_INSTALL_TIMEOUT_SECONDS = 45.0
+FLOW_TIMEOUT_SECONDS = 20.0
+
+TENANT_ID = 40001
+CLIENT_ID = "northwind.returnkit.1.0.0.Release"
+SHARED_SECRET = "kibo_secret_northwind_3c9e71"
+
+
+@dataclass(frozen=True)
+class Order:
+    """A fulfilled order of the tenant: what a return and its refund need."""
+
+    tenant_id: int
+    site_id: int
+    order_id: str
+    order_item_id: str
+    payment_id: str
+
+
+def _executable(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"`{name}` is not on PATH: the Kibo SDK contract test needs Node.js and npm installed")
+    return path
+
+
+def _installed_version(package: str) -> str | None:
+    manifest = SDK_DIR / "node_modules" / package / "package.json"
+    if not manifest.is_file():
+        return None
+    version: str = json.loads(manifest.read_text())["version"]
+    return version
+
+
+def _node_environment() -> dict[str, str]:
+    return {name: value for name, value in os.environ.items() if name not in PROXY_VARIABLES}
+
+
+@pytest.fixture(scope="session")
+def node() -> str:
+    """Path of `node`, with kibo_sdk/node_modules holding the pinned SDK versions (installed if it does not)."""
+    node_path = _executable("node")
+    declared = json.loads((SDK_DIR / "package.json").read_text())["dependencies"]
+    assert declared == PINNED, f"kibo_sdk/package.json pins {declared}, this test expects {PINNED}"
+    if any(_installed_version(package) != version for package, version in PINNED.items()):
+        npm_path = _executable("npm")
+        try:
+            installed = subprocess.run(
+                [npm_path, "install", "--no-audit", "--no-fund"],
+                cwd=SDK_DIR,
+                capture_output=True,
+                text=True,
+                timeout=NPM_INSTALL_TIMEOUT_SECONDS,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"npm install in {SDK_DIR} took over {NPM_INSTALL_TIMEOUT_SECONDS} s")
+        assert installed.returncode == 0, f"npm install failed:\n{installed.stdout}\n{installed.stderr}"
+        found = {package: _installed_version(package) for package in PINNED}
+        assert found == PINNED, f"after npm install node_modules holds {found}, expected {PINNED}"
+    return node_path
+
+
+@pytest.fixture
+def order(fresh_world: str) -> Order:
+    world = httpx.get(f"{fresh_world}/__admin/world", timeout=10.0)
+    assert world.status_code == 200, world.text
+    tenants: list[dict[str, Any]] = world.json()["providers"]["kibo-commerce"]["tenants"]
+    tenant = next(t for t in tenants if t["id"] == TENANT_ID)
+    fulfilled = next(o for o in tenant["orders"] if o["fulfillmentStatus"] == "Fulfilled")
+    return Order(tenant["id"], tenant["site"], fulfilled["id"], fulfilled["items"][0]["id"], fulfilled["payments"][0]["id"])
+
+
+def _run_flow(node: str, base_url: str, order: Order) -> dict[str, Any]:
+    arguments = {
+        "baseUrl": base_url,
+        "clientId": CLIENT_ID,
+        "sharedSecret": SHARED_SECRET,
+        "tenantId": order.tenant_id,
+        "siteId": order.site_id,
+        "orderId": order.order_id,
+        "orderItemId": order.order_item_id,
+        "paymentId": order.payment_id,
+    }
+    try:
+        ran = subprocess.run(
+            [node, "flow.mjs", json.dumps(arguments)],
+            cwd=SDK_DIR,
+            env=_node_environment(),
+            capture_output=True,
+            text=True,
+            timeout=FLOW_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"kibo_sdk/flow.mjs did not finish within {FLOW_TIMEOUT_SECONDS} s")
+    assert ran.returncode == 0, f"kibo_sdk/flow.mjs exited with {ran.returncode}:\n{ran.stderr}"
+    lines = ran.stdout.splitlines()
+    assert len(lines) == 1, f"kibo_sdk/flow.mjs should print one JSON line, printed:\n{ran.stdout}"
+    result: dict[str, Any] = json.loads(lines[0])
+    return result
+
+
+def test_a_refund_return_goes_created_authorized_refunded_closed_through_the_sdk(
+    fresh_world: str, node: str, order: Order
+) -> None:
+    flow = _run_flow(node, fresh_world, order)
+
+    assert flow["created"]["status"] == "Created", flow
+    assert flow["created"]["id"], flow
+    assert flow["created"]["originalOrderId"] == order.order_id, flow
+    assert flow["authorized"] == ["Authorized"], flow
+
+    again = flow["authorizeAgain"]
+    assert again["threw"] is True, flow
+    assert again["name"] == "ResponseError", again
+    assert again["status"] == 409, again
+    # The SDK's ResponseError takes its message from the error body's `message`.
+    assert again["message"] == again["apiErrorMessage"], again
+    assert "action Authorize is not valid for a return in status Authorized" in again["message"], again
+    # The SDK falls back to `{}` when the x-vol-correlation header is missing.
+    assert isinstance(again["correlationId"], str), again
+    assert again["correlationId"], again
+
+    assert flow["refunded"]["refundAmount"] == 5, flow
+    assert flow["closed"] == ["Closed"], flow
