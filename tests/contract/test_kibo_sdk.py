@@ -37,14 +37,14 @@ NPM_INSTALL_TIMEOUT_SECONDS = 45.0
 FLOW_TIMEOUT_SECONDS = 20.0
 
 TENANT_ID = 40001
-CLIENT_ID = "northwind.returnkit.1.0.0.Release"
-SHARED_SECRET = "kibo_secret_northwind_3c9e71"
+CLIENT_ID = "northwind.returnkit.1.0.0.Release"  # its secret is read from the world's tenant applications
 
 
 @dataclass(frozen=True)
 class Order:
-    """A fulfilled order of the tenant: what a return and its refund need."""
+    """A fulfilled order of the tenant, and the tenant's API credentials: what a return and its refund need."""
 
+    shared_secret: str
     tenant_id: int
     site_id: int
     order_id: str
@@ -102,15 +102,23 @@ def order(fresh_world: str) -> Order:
     assert world.status_code == 200, world.text
     tenants: list[dict[str, Any]] = world.json()["providers"]["kibo-commerce"]["tenants"]
     tenant = next(t for t in tenants if t["id"] == TENANT_ID)
+    application = next(a for a in tenant["applications"] if a["client_id"] == CLIENT_ID)
     fulfilled = next(o for o in tenant["orders"] if o["fulfillmentStatus"] == "Fulfilled")
-    return Order(tenant["id"], tenant["site"], fulfilled["id"], fulfilled["items"][0]["id"], fulfilled["payments"][0]["id"])
+    return Order(
+        shared_secret=application["client_secret"],
+        tenant_id=tenant["id"],
+        site_id=tenant["site"],
+        order_id=fulfilled["id"],
+        order_item_id=fulfilled["items"][0]["id"],
+        payment_id=fulfilled["payments"][0]["id"],
+    )
 
 
 def _run_flow(node: str, base_url: str, order: Order) -> dict[str, Any]:
     arguments = {
         "baseUrl": base_url,
         "clientId": CLIENT_ID,
-        "sharedSecret": SHARED_SECRET,
+        "sharedSecret": order.shared_secret,
         "tenantId": order.tenant_id,
         "siteId": order.site_id,
         "orderId": order.order_id,
