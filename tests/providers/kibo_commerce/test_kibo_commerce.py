@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from returnkit.spec import load_provider
 from tests.conftest import world_of
 from tests.http import CheckedClient, TestClient
 
@@ -281,3 +282,47 @@ def test_notes_items_and_returnable_quantities(http: TestClient, kibo: CheckedCl
     assert kibo.get(f"{RETURNS}/{created['id']}/payments/{payment}/actions").json() == []  # not authorized yet
     act(kibo, "Authorize", created["id"])
     assert kibo.get(f"{RETURNS}/{created['id']}/payments/{payment}/actions").json() == ["CreditPayment"]
+
+
+def reach(http: TestClient, kibo: CheckedClient, status: str) -> tuple[CheckedClient, dict[str, Any]]:
+    """A return in `status`, reached through the API (a Replace return, so every branch is open)."""
+    created = create(kibo, shipped_order(http), return_type="Replace")
+    rid, item = created["id"], created["items"][0]["id"]
+    steps = {
+        "Created": [],
+        "Authorized": ["Authorize"],
+        "Pending": ["Authorize", "Await"],
+        "Received": ["Authorize", "Await", "receive", "Receive"],
+        "Refunded": ["Authorize", "Refund"],
+        "Shipped": ["Authorize", "Await", "receive", "Receive", "Ship"],
+        "Restocked": ["Authorize", "Await", "receive", "Receive", "Restock"],
+    }[status]
+    for step in steps:
+        if step == "receive":
+            body = {"items": [{"id": item, "quantityReceived": 1, "quantityRestockable": 1}]}
+            assert kibo.request("PUT", f"{RETURNS}/{rid}", json=body).status_code == 200
+        else:
+            assert act(kibo, step, rid).status_code == 200, step
+    return kibo, kibo.get(f"{RETURNS}/{rid}").json()
+
+
+MACHINE = load_provider("kibo-commerce").operation("performReturnActions").extensions["x-returnkit-state-machine"]
+TRANSITIONS = [(t["from"], t["action"], t["to"]) for t in MACHINE["transitions"]]
+
+
+@pytest.mark.parametrize(("start", "action", "end"), TRANSITIONS, ids=[f"{s}-{a}" for s, a, _ in TRANSITIONS])
+def test_every_transition_of_the_state_machine(
+    http: TestClient, kibo: CheckedClient, start: str, action: str, end: str
+) -> None:
+    client, record = reach(http, kibo, start)
+    assert record["status"] == start
+    if action == "Close" and start == "Shipped":
+        advance(http, 3600)  # the replacement order is fulfilled (and the token expires)
+        client = kibo.as_(bearer(http, NORTHWIND))
+    if (action, start) in {("Close", "Authorized"), ("Receive", "Pending")}:  # their preconditions
+        item = record["items"][0]["id"]
+        client.request("PUT", f"{RETURNS}/{record['id']}", json={"items": [{"id": item, "quantityReceived": 1}]})
+    assert action in client.get(f"{RETURNS}/{record['id']}/actions").json()
+    done = act(client, action, record["id"])
+    assert done.status_code == 200, done.text
+    assert done.json()["items"][0]["status"] == end
