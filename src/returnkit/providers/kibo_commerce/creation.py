@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from returnkit.core.world import derive_uuid
-from returnkit.providers.kibo_commerce.errors import conflict
+from returnkit.providers.kibo_commerce.errors import conflict, not_found
 from returnkit.providers.kibo_commerce.world import PROVIDER
-from returnkit.providers.kit import World
+from returnkit.providers.kit import Handler, Request, World
 from returnkit.providers.wire import WireResponse
 
 ACTIVE = {"Created", "Authorized", "Pending", "Received", "Refunded", "Shipped", "Restocked", "Closed"}
@@ -86,3 +86,22 @@ def owned(world: World, kind: str, key: str, owner: str) -> dict[str, Any] | Non
     """The record if this tenant owns it: another tenant's return or order does not exist for them."""
     record = world.store.get(PROVIDER, kind, key)
     return record if record is not None and record.get("owner") == owner else None
+
+
+ReturnHandler = Callable[[Request, World, dict[str, Any], dict[str, Any]], WireResponse]
+
+
+def on_return(handler: ReturnHandler) -> Handler:
+    """A handler under `/returns/{returnId}`, given the tenant's return and its order (else Kibo's 404)."""
+
+    def handle(request: Request, world: World) -> WireResponse:
+        return_id = request.path_params.get("returnId", "")
+        record = owned(world, "return", return_id, request.owner)
+        if record is None:
+            return not_found("return", return_id)
+        order = world.store.get(PROVIDER, "order", record["originalOrderId"])
+        assert order is not None, "a return's order is never deleted"
+        return handler(request, world, record, order)
+
+    handle.__name__ = handler.__name__
+    return handle

@@ -16,20 +16,13 @@ from returnkit.providers.wire import WireResponse
 EDITABLE = {"Created"}
 
 
-def _record(request: Request, world: World) -> dict[str, Any] | WireResponse:
-    record = creation.owned(world, "return", request.path_params.get("returnId", ""), request.owner)
-    return not_found("return", request.path_params.get("returnId", "")) if record is None else record
+@creation.on_return
+def get_notes(request: Request, world: World, record: dict[str, Any], _order: dict[str, Any]) -> WireResponse:
+    return WireResponse(200, record["notes"])
 
 
-def get_notes(request: Request, world: World) -> WireResponse:
-    record = _record(request, world)
-    return record if isinstance(record, WireResponse) else WireResponse(200, record["notes"])
-
-
-def create_note(request: Request, world: World) -> WireResponse:
-    record = _record(request, world)
-    if isinstance(record, WireResponse):
-        return record
+@creation.on_return
+def create_note(request: Request, world: World, record: dict[str, Any], _order: dict[str, Any]) -> WireResponse:
     now = iso(world.clock.now())
     note = {
         "id": derive_uuid(world.seed, PROVIDER, "note", world.store.next_number(f"{PROVIDER}.note")).replace("-", ""),
@@ -42,9 +35,9 @@ def create_note(request: Request, world: World) -> WireResponse:
 
 
 def _note(request: Request, world: World) -> tuple[dict[str, Any], dict[str, Any]] | WireResponse:
-    record = _record(request, world)
-    if isinstance(record, WireResponse):
-        return record
+    record = creation.owned(world, "return", request.path_params.get("returnId", ""), request.owner)
+    if record is None:
+        return not_found("return", request.path_params.get("returnId", ""))
     note = next((n for n in record["notes"] if n["id"] == request.path_params["noteId"]), None)
     return not_found("note", request.path_params["noteId"]) if note is None else (record, note)
 
@@ -100,10 +93,8 @@ def _returnable(line: Mapping[str, Any], shipped: bool, returned: int) -> dict[s
     }
 
 
-def create_item(request: Request, world: World) -> WireResponse:
-    record = _record(request, world)
-    if isinstance(record, WireResponse):
-        return record
+@creation.on_return
+def create_item(request: Request, world: World, record: dict[str, Any], _order: dict[str, Any]) -> WireResponse:
     if record["status"] not in EDITABLE:
         return conflict(f"items can be added only to a Created return; this one is {record['status']}")
     order = world.store.get(PROVIDER, "order", record["originalOrderId"])
@@ -132,10 +123,10 @@ def delete_order_item(request: Request, world: World) -> WireResponse:
     return WireResponse(200, behaviour.view(world, record))
 
 
-def available_payment_actions(request: Request, world: World) -> WireResponse:
-    record = _record(request, world)
-    if isinstance(record, WireResponse):
-        return record
+@creation.on_return
+def available_payment_actions(
+    request: Request, world: World, record: dict[str, Any], _order: dict[str, Any]
+) -> WireResponse:
     order = world.store.get(PROVIDER, "order", record["originalOrderId"])
     assert order is not None
     payment = next((p for p in order["payments"] if p["id"] == request.path_params["paymentId"]), None)

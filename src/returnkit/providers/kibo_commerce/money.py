@@ -23,37 +23,19 @@ NEW_PAYMENT_TYPES = {"StoreCredit", "Check"}
 FINAL = {"Closed", "Cancelled", "Rejected"}
 
 
-def _context(request: Request, world: World) -> tuple[dict[str, Any], dict[str, Any]] | WireResponse:
-    record = creation.owned(world, "return", request.path_params["returnId"], request.owner)
-    if record is None:
-        return not_found("return", request.path_params["returnId"])
-    order = world.store.get(PROVIDER, "order", record["originalOrderId"])
-    assert order is not None
-    return record, order
-
-
-def get_payments(request: Request, world: World) -> WireResponse:
-    found = _context(request, world)
-    if isinstance(found, WireResponse):
-        return found
-    _record, order = found
+@creation.on_return
+def get_payments(request: Request, world: World, _record: dict[str, Any], order: dict[str, Any]) -> WireResponse:
     return WireResponse(200, {"totalCount": len(order["payments"]), "items": order["payments"]})
 
 
-def get_payment(request: Request, world: World) -> WireResponse:
-    found = _context(request, world)
-    if isinstance(found, WireResponse):
-        return found
-    record, order = found
+@creation.on_return
+def get_payment(request: Request, world: World, record: dict[str, Any], order: dict[str, Any]) -> WireResponse:
     payment = _payment(order, record, request.path_params["paymentId"])
     return not_found("payment", request.path_params["paymentId"]) if payment is None else WireResponse(200, payment)
 
 
-def credit_existing(request: Request, world: World) -> WireResponse:
-    found = _context(request, world)
-    if isinstance(found, WireResponse):
-        return found
-    record, order = found
+@creation.on_return
+def credit_existing(request: Request, world: World, record: dict[str, Any], order: dict[str, Any]) -> WireResponse:
     payment = next((p for p in order["payments"] if p["id"] == request.path_params["paymentId"]), None)
     if payment is None:
         return not_found("payment", request.path_params["paymentId"])
@@ -69,11 +51,8 @@ def credit_existing(request: Request, world: World) -> WireResponse:
     return _refunded(world, record, order, payment, amount)
 
 
-def credit_new(request: Request, world: World) -> WireResponse:
-    found = _context(request, world)
-    if isinstance(found, WireResponse):
-        return found
-    record, order = found
+@creation.on_return
+def credit_new(request: Request, world: World, record: dict[str, Any], order: dict[str, Any]) -> WireResponse:
     payment_type = ((request.payload.get("newBillingInfo") or {}).get("paymentType")) or ""
     if payment_type not in NEW_PAYMENT_TYPES:
         return conflict(f"a new refund payment is StoreCredit or Check, not {payment_type or 'missing'}")
@@ -157,11 +136,8 @@ def _payment(order: Mapping[str, Any], record: Mapping[str, Any], payment_id: st
     return next((p for p in payments if p["id"] == payment_id), None)
 
 
-def update_return(request: Request, world: World) -> WireResponse:
-    found = _context(request, world)
-    if isinstance(found, WireResponse):
-        return found
-    record, _order = found
+@creation.on_return
+def update_return(request: Request, world: World, record: dict[str, Any], _order: dict[str, Any]) -> WireResponse:
     if record["status"] in FINAL:
         return conflict(f"a {record['status']} return cannot be changed")
     items = {item["id"]: item for item in record["items"]}
@@ -194,11 +170,8 @@ def _quantities(item: dict[str, Any], change: Mapping[str, Any]) -> WireResponse
     return None
 
 
-def restock(request: Request, world: World) -> WireResponse:
-    found = _context(request, world)
-    if isinstance(found, WireResponse):
-        return found
-    record, _order = found
+@creation.on_return
+def restock(request: Request, world: World, record: dict[str, Any], _order: dict[str, Any]) -> WireResponse:
     items = {item["id"]: item for item in record["items"]}
     for line in request.payload:
         item = items.get(line["returnItemId"])
@@ -213,11 +186,8 @@ def restock(request: Request, world: World) -> WireResponse:
     return WireResponse(200, behaviour.view(world, record))
 
 
-def ship(request: Request, world: World) -> WireResponse:
-    found = _context(request, world)
-    if isinstance(found, WireResponse):
-        return found
-    record, _order = found
+@creation.on_return
+def ship(request: Request, world: World, record: dict[str, Any], _order: dict[str, Any]) -> WireResponse:
     if record["status"] in FINAL or record["status"] == "Created":
         return conflict(f"a return in status {record['status']} cannot ship a replacement; authorize it first")
     order = behaviour.create_replacement(world, record, request.payload or None)
@@ -226,19 +196,13 @@ def ship(request: Request, world: World) -> WireResponse:
     return WireResponse(200, {key: value for key, value in order.items() if key != "fulfilledAt"})
 
 
-def return_items(request: Request, world: World) -> WireResponse:
-    found = _context(request, world)
-    if isinstance(found, WireResponse):
-        return found
-    record, _order = found
+@creation.on_return
+def return_items(request: Request, world: World, record: dict[str, Any], _order: dict[str, Any]) -> WireResponse:
     return WireResponse(200, {"totalCount": len(record["items"]), "items": record["items"]})
 
 
-def return_item(request: Request, world: World) -> WireResponse:
-    found = _context(request, world)
-    if isinstance(found, WireResponse):
-        return found
-    record, _order = found
+@creation.on_return
+def return_item(request: Request, world: World, record: dict[str, Any], _order: dict[str, Any]) -> WireResponse:
     item = next((i for i in record["items"] if i["id"] == request.path_params["returnItemId"]), None)
     return not_found("returnItem", request.path_params["returnItemId"]) if item is None else WireResponse(200, item)
 
