@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -24,26 +25,33 @@ def _free_port() -> int:
         return port
 
 
-def _wait_until_ready(base_url: str, server: subprocess.Popen[bytes], stderr_path: Path) -> None:
+def _wait_until_ready(base_url: str, server: subprocess.Popen[bytes], stderr_path: Path, ca: Path | None) -> None:
     deadline = time.monotonic() + READY_WITHIN_SECONDS
-    with httpx.Client(base_url=base_url, timeout=1.0) as client:
-        while time.monotonic() < deadline:
-            if server.poll() is not None:
-                pytest.fail(f"returnkit serve exited with {server.returncode}:\n{stderr_path.read_text()}")
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"returnkit serve exited with {server.returncode}:\n{stderr_path.read_text()}")
+        if ca is None or ca.exists():  # with --tls the server writes its CA first
             try:
-                if client.get("/__admin/clock").status_code == 200:
-                    return
+                verify = ssl.create_default_context(cafile=str(ca)) if ca else True
+                with httpx.Client(base_url=base_url, timeout=1.0, verify=verify) as client:
+                    if client.get("/__admin/clock").status_code == 200:
+                        return
             except httpx.TransportError:
                 pass
-            time.sleep(POLL_INTERVAL_SECONDS)
+        time.sleep(POLL_INTERVAL_SECONDS)
     pytest.fail(f"returnkit serve did not answer within {READY_WITHIN_SECONDS} s:\n{stderr_path.read_text()}")
 
 
 @contextmanager
-def returnkit_serve(logs: Path, *options: str) -> Iterator[str]:
-    """Base URL of `returnkit serve OPTIONS` on a free port; the process is stopped afterwards."""
+def returnkit_serve(logs: Path, *options: str, tls: Path | None = None) -> Iterator[str]:
+    """Base URL of `returnkit serve OPTIONS` on a free port; the process is stopped afterwards.
+
+    With `tls`, the server runs `--tls tls` and the URL is https (its CA is `tls / "ca.pem"`).
+    """
     port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
+    base_url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
+    if tls:
+        options = (*options, "--tls", str(tls))
     stderr_path = logs / "stderr.txt"
     command = [
         str(Path(sys.executable).parent / "returnkit"),
@@ -57,7 +65,7 @@ def returnkit_serve(logs: Path, *options: str) -> Iterator[str]:
     with (logs / "stdout.txt").open("wb") as stdout, stderr_path.open("wb") as stderr:
         server = subprocess.Popen(command, stdout=stdout, stderr=stderr)
         try:
-            _wait_until_ready(base_url, server, stderr_path)
+            _wait_until_ready(base_url, server, stderr_path, tls / "ca.pem" if tls else None)
             yield base_url
         finally:
             server.terminate()

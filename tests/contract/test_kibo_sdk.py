@@ -7,9 +7,11 @@ Why flow.mjs builds the SDK the way it does: with `clientId`/`sharedSecret` in `
 default path) it first looks the tenant up at `https://<authHost>/api/platform/tenants/<id>`, the scheme
 hard-coded in `@kibocommerce/rest-sdk/client-runtime/tenant-data-manager.js` line 20, and
 `Configuration.getBaseAPIUrl` in `client-runtime/configuration.js` then sends every call to
-`https://<tenant.domain>/api`. That path needs TLS plus the tenant endpoint, not yet served by returnkit. So
-flow.mjs uses only public configuration: `new APIAuthClient({clientId, sharedSecret, authHost: base}, fetch)`
-from `@kibocommerce/sdk-authentication` for the OAuth ticket, and
+`https://<tenant.domain>/api`. That path needs TLS plus the tenant endpoint: the second test runs it, unchanged
+but for its hosts, against `returnkit serve --tls` (Node trusts returnkit's CA through NODE_EXTRA_CA_CERTS). The
+first test shows the plain-http route, which uses only public configuration:
+`new APIAuthClient({clientId, sharedSecret, authHost: base}, fetch)` from `@kibocommerce/sdk-authentication`
+for the OAuth ticket, and
 `new Configuration({tenantId, siteId, apiHost: base, accessToken: () => auth.getAccessToken()})` for `ReturnApi`.
 
 Node runs without HTTP_PROXY/HTTPS_PROXY/http_proxy/https_proxy: sdk-authentication's `getProxyAgent`
@@ -22,13 +24,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import ssl
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+
+from tests.listening import returnkit_serve
 
 SDK_DIR = Path(__file__).parent / "kibo_sdk"
 PINNED = {"@kibocommerce/rest-sdk": "3.2634.1", "@kibocommerce/sdk-authentication": "1.0.1"}
@@ -114,8 +120,11 @@ def order(fresh_world: str) -> Order:
     )
 
 
-def _run_flow(node: str, base_url: str, order: Order) -> dict[str, Any]:
+def _run_flow(
+    node: str, base_url: str, order: Order, *, mode: str = "accessToken", ca: Path | None = None
+) -> dict[str, Any]:
     arguments = {
+        "mode": mode,
         "baseUrl": base_url,
         "clientId": CLIENT_ID,
         "sharedSecret": order.shared_secret,
@@ -129,7 +138,7 @@ def _run_flow(node: str, base_url: str, order: Order) -> dict[str, Any]:
         ran = subprocess.run(
             [node, "flow.mjs", json.dumps(arguments)],
             cwd=SDK_DIR,
-            env=_node_environment(),
+            env={**_node_environment(), **({"NODE_EXTRA_CA_CERTS": str(ca)} if ca else {})},
             capture_output=True,
             text=True,
             timeout=FLOW_TIMEOUT_SECONDS,
@@ -167,3 +176,31 @@ def test_a_refund_return_goes_created_authorized_refunded_closed_through_the_sdk
 
     assert flow["refunded"]["refundAmount"] == 5, flow
     assert flow["closed"] == ["Closed"], flow
+
+
+@pytest.fixture(scope="session")
+def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """`returnkit serve --tls`: the base URL and the CA a client must trust (same seed, same world)."""
+    certificates = tmp_path_factory.mktemp("returnkit-tls")
+    logs = tmp_path_factory.mktemp("returnkit-tls-logs")
+    with returnkit_serve(logs, "--clock", "frozen", "--seed", "0", tls=certificates) as base_url:
+        yield base_url, certificates / "ca.pem"
+
+
+def test_the_sdk_configured_as_its_readme_says_reaches_returnkit_over_tls(
+    tls_server: tuple[str, Path], node: str, order: Order
+) -> None:
+    """clientId and sharedSecret in `Configuration`: token, tenant lookup, then every call to the tenant's domain."""
+    base_url, ca = tls_server
+    flow = _run_flow(node, base_url, order, mode="default", ca=ca)
+    assert (flow["created"]["status"], flow["authorized"], flow["closed"]) == ("Created", ["Authorized"], ["Closed"]), (
+        flow
+    )
+    assert flow["authorizeAgain"]["status"] == 409, flow
+    assert flow["refunded"]["refundAmount"] == 5, flow
+    journal = httpx.get(
+        f"{base_url}/__admin/requests",
+        params={"path": "/api/platform/tenants/40001"},
+        verify=ssl.create_default_context(cafile=str(ca)),
+    )
+    assert journal.json()["total"] == 1  # the SDK looked its tenant up on returnkit, then came back to it

@@ -2,7 +2,7 @@
 
 `returnkit serve` runs every provider on one port with embedded defaults (no config file):
 
-    returnkit serve [--host 127.0.0.1] [--port 8000] [--seed 0] [--db PATH] [--clock wall|frozen]
+    returnkit serve [--host 127.0.0.1] [--port 8000] [--seed 0] [--db PATH] [--clock wall|frozen] [--tls DIR]
 """
 
 from __future__ import annotations
@@ -29,6 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("wall", "frozen"),
         default=None,
         help="wall: virtual time also follows real time (default); frozen: it moves only by /__admin/clock/advance",
+    )
+    serve.add_argument(
+        "--tls",
+        metavar="DIR",
+        help="serve HTTPS with a new certificate signed by a local CA written to DIR/ca.pem (trust that file)",
     )
     serve.add_argument("--log-level", default="warning", help="uvicorn's log level (default warning)")
     commands.add_parser("validate-payload", help="validate payloads; see validate-payload --help", add_help=False)
@@ -61,8 +66,17 @@ def serve(args: argparse.Namespace) -> int:
     # long as the process: keep it out of the collector's full passes, whose pauses set the p99.
     gc.collect()
     gc.freeze()
-    print(f"returnkit serving every provider on http://{args.host}:{args.port} (admin: /__admin/world)", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, lifespan="on")
+    tls: dict[str, str] = {}
+    if args.tls:
+        from pathlib import Path
+
+        from returnkit.server.tls import CA_FILE, certificate_files
+
+        tls = certificate_files(Path(args.tls), args.host)
+        print(f"HTTPS: trust {Path(args.tls) / CA_FILE} (for Node: NODE_EXTRA_CA_CERTS)", flush=True)
+    scheme = "https" if tls else "http"
+    print(f"returnkit serving every provider on {scheme}://{args.host}:{args.port} (admin: /__admin/world)", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, lifespan="on", **tls)  # type: ignore[arg-type]
     return 0
 
 

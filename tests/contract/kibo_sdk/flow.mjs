@@ -5,8 +5,8 @@
 // that first fetches the tenant from `https://<authHost>/api/platform/tenants/<id>` -- the scheme is
 // hard-coded in node_modules/@kibocommerce/rest-sdk/client-runtime/tenant-data-manager.js line 20 -- and
 // `Configuration.getBaseAPIUrl` in client-runtime/configuration.js then sends every call to
-// `https://<tenant.domain>/api`. So that path needs TLS plus the tenant endpoint, neither of which returnkit
-// serves yet. Instead this uses only the SDK's public configuration: an `APIAuthClient` from
+// `https://<tenant.domain>/api`. So that path needs TLS plus the tenant endpoint: mode "default" runs it
+// against `returnkit serve --tls`. The other mode uses only the SDK's public configuration over plain http: an `APIAuthClient` from
 // @kibocommerce/sdk-authentication (which keeps an `http://` authHost as given) fetches the OAuth ticket, and
 // `Configuration({tenantId, siteId, apiHost, accessToken})` sends the API calls to `apiHost` verbatim.
 //
@@ -19,18 +19,32 @@ import { APIAuthClient } from '@kibocommerce/sdk-authentication';
 
 const args = JSON.parse(process.argv[2]);
 
-const auth = new APIAuthClient(
-  { clientId: args.clientId, sharedSecret: args.sharedSecret, authHost: args.baseUrl },
-  fetch,
-);
-const api = new ReturnApi(
-  new Configuration({
-    tenantId: args.tenantId,
-    siteId: args.siteId,
-    apiHost: args.baseUrl,
-    accessToken: () => auth.getAccessToken(),
-  }),
-);
+// mode "default": the SDK exactly as its README configures it, against `returnkit serve --tls` (the
+// process trusts returnkit's CA through NODE_EXTRA_CA_CERTS). Otherwise the accessToken setup above.
+const host = args.baseUrl.replace(/^https?:\/\//, '');
+const configuration =
+  args.mode === 'default'
+    ? new Configuration({
+        tenantId: args.tenantId,
+        siteId: args.siteId,
+        clientId: args.clientId,
+        sharedSecret: args.sharedSecret,
+        authHost: host,
+        apiHost: host,
+      })
+    : (() => {
+        const auth = new APIAuthClient(
+          { clientId: args.clientId, sharedSecret: args.sharedSecret, authHost: args.baseUrl },
+          fetch,
+        );
+        return new Configuration({
+          tenantId: args.tenantId,
+          siteId: args.siteId,
+          apiHost: args.baseUrl,
+          accessToken: () => auth.getAccessToken(),
+        });
+      })();
+const api = new ReturnApi(configuration);
 
 const act = (actionName, returnId) => api.performReturnActions({ returnAction: { actionName, returnIds: [returnId] } });
 const statuses = (collection) => (collection.items ?? []).map((r) => r.status);

@@ -137,6 +137,24 @@ def available_payment_actions(
     return WireResponse(200, ["CreditPayment"] if refundable and left > 0 else [])
 
 
+def get_tenant(request: Request, world: World) -> WireResponse:
+    """The token's tenant, with this server's own host as its API domain (the SDK calls https://<domain>/api)."""
+    tenant = next((t for t in world.mocks["tenants"] if str(t["id"]) == request.owner), None)
+    if tenant is None or request.path_params.get("tenantId") != request.owner:
+        return not_found("tenant", request.path_params.get("tenantId", ""))
+    host = request.base_url.split("://", 1)[1]
+    site = {"id": tenant["site"], "name": tenant["name"], "catalogId": 1, "domain": host}
+    body = {
+        "id": tenant["id"],
+        "name": tenant["name"],
+        "domain": host,
+        "isDevTenant": True,
+        "isUnified": True,
+        "sites": [site],
+    }
+    return WireResponse(200, body)
+
+
 HANDLERS: Mapping[str, Handler] = {
     "getReturnNotes": get_notes,
     "createReturnNote": create_note,
@@ -147,4 +165,5 @@ HANDLERS: Mapping[str, Handler] = {
     "createReturnItem": create_item,
     "deleteOrderItem": delete_order_item,
     "getAvailablePaymentActionsForReturn": available_payment_actions,
+    "getTenant": get_tenant,
 }
