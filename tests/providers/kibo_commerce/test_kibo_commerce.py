@@ -326,3 +326,20 @@ def test_every_transition_of_the_state_machine(
     done = act(client, action, record["id"])
     assert done.status_code == 200, done.text
     assert done.json()["items"][0]["status"] == end
+
+
+def test_restock_without_restockable_units_is_404_and_receive_without_received_units_is_409(
+    http: TestClient, kibo: CheckedClient
+) -> None:
+    created = create(kibo, shipped_order(http))
+    rid, item = created["id"], created["items"][0]["id"]
+    act(kibo, "Authorize", rid)
+    act(kibo, "Await", rid)
+    receive = act(kibo, "Receive", rid)
+    assert (receive.status_code, "quantityReceived" in receive.json()["message"]) == (409, True)
+    kibo.request("PUT", f"{RETURNS}/{rid}", json={"items": [{"id": item, "quantityReceived": 1}]})
+    act(kibo, "Receive", rid)
+    assert "Restock" not in kibo.get(f"{RETURNS}/{rid}/actions").json()
+    restock = act(kibo, "Restock", rid)
+    assert (restock.status_code, restock.json()["errorCode"]) == (404, "ITEM_NOT_FOUND")
+    assert kibo.get(f"{RETURNS}/{rid}").json()["status"] == "Received"
