@@ -57,6 +57,7 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE INDEX IF NOT EXISTS records_by_owner ON records (provider, kind, owner, seq);
 CREATE INDEX IF NOT EXISTS records_by_ref ON records (provider, kind, ref, seq);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS sequences (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
 
@@ -121,9 +122,12 @@ class SQLiteStore:
         )
 
     def next_number(self, name: str) -> int:
-        number = int(self.get_meta(f"sequence.{name}") or 0) + 1
-        self.set_meta(f"sequence.{name}", number)
-        return number
+        row = self._db.execute(
+            "INSERT INTO sequences (name, value) VALUES (?, 1)"
+            " ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
+            (name,),
+        ).fetchone()
+        return int(row[0])
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -148,6 +152,7 @@ class SQLiteStore:
         with self.transaction():
             self._db.execute("DELETE FROM records")
             self._db.execute("DELETE FROM meta")
+            self._db.execute("DELETE FROM sequences")
 
     def close(self) -> None:
         self._db.close()
