@@ -47,6 +47,7 @@ class Operation:
     request_example: Any = None
     graphql_type: str | None = None
     extensions: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)  # x-returnkit-*
+    request_body_required: bool = False
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -123,6 +124,7 @@ def _rest_operations(provider: str, document: Mapping[str, Any]) -> Iterator[Ope
                 request_media_type=media_type,
                 request_example=example,
                 extensions={key: value for key, value in raw.items() if key.startswith("x-returnkit-")},
+                request_body_required=bool(raw.get("requestBody", {}).get("required", False)),
             )
 
 

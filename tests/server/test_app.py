@@ -236,3 +236,44 @@ def test_every_operation_of_every_spec_reaches_its_handler_stage(http: TestClien
             if entry["operation"] != operation.operation_id or (status >= 500 and status != 501):
                 missed.append((provider, operation.method, path, status, entry["operation"]))
     assert missed == []
+
+
+def test_a_database_file_keeps_the_seed_it_was_made_with(tmp_path: Path) -> None:
+    path = str(tmp_path / "world.sqlite")
+    with serving(create_app(ServerOptions(db=path, seed=3, clock_mode="frozen"))) as client:
+        made = client.get("/__admin/world").json()
+    with serving(create_app(ServerOptions(db=path, seed=4, clock_mode="frozen"))) as client:
+        resumed = client.get("/__admin/world").json()
+    assert (resumed["seed"], resumed["providers"]) == (3, made["providers"])
+
+
+def test_a_refused_request_changes_nothing_not_even_the_next_id(http: TestClient) -> None:
+    zinc = CheckedClient(http, "zinc", ZINC)
+    order = zinc.get("/orders", params={"status_filter": "order_placed"}).json()["orders"][0]
+    body = {
+        "order_id": order["id"],
+        "items": [{"order_item_id": order["items"][0]["id"], "quantity": 1}],
+        "reason": "other",
+    }
+    first = zinc.post("/returns", json=body).json()["id"]
+    http.post("/__admin/reset")
+    assert zinc.post("/returns", json={**body, "order_id": "00000000-0000-4000-8000-000000000000"}).status_code == 404
+    assert zinc.post("/returns", json=body).json()["id"] == first
+
+
+def test_numbers_beyond_64_bits_and_non_ascii_digits_get_answers_not_failures(http: TestClient) -> None:
+    huge = (
+        b'{"order_id": "x", "items": [], "reason": "damaged", "notes": null, "extra": 123456789012345678901234567890}'
+    )
+    response = http.post("/returns", content=huge, headers={**ZINC, "Content-Type": "application/json"})
+    assert response.status_code == 422
+    (entry,) = http.get("/__admin/requests", params={"limit": 1, "path": "/returns"}).json()["requests"]
+    assert entry["request"]["body"]["extra"] == 123456789012345678901234567890
+    assert http.get("/__admin/labels/zinc/x.pdf", params={"expires": "²", "signature": "s"}).status_code == 403
+    assert http.get("/api/v2/return/²", headers={"API-Key": "oms_key_summit_61b0c2"}).json()["code"] == 5013
+
+
+def test_fresh_orders_for_an_unknown_merchant_are_refused(admin: CheckedClient) -> None:
+    for provider in ("aboutyou", "zinc", "kibo-commerce", "kibo-oms"):
+        response = admin.post("/__admin/world/orders", json={"provider": provider, "owner": "nobody", "count": 1})
+        assert (response.status_code, "unknown owner" in response.json()["message"]) == (404, True), provider

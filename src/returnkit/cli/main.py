@@ -59,9 +59,12 @@ def serve(args: argparse.Namespace) -> int:
     # Connexion imports Starlette's test client at import time; that warning is not for users.
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
 
-    from returnkit.server.app import ServerOptions, create_app
+    from returnkit.server.app import ServerOptions, create_app, server_state
 
     app = create_app(ServerOptions(seed=args.seed, db=args.db, clock_mode=args.clock))
+    resumed_seed = server_state(app).seed
+    if resumed_seed != args.seed:
+        print(f"{args.db} holds a world made with --seed {resumed_seed}; --seed {args.seed} is ignored", flush=True)
     # Everything built so far (specs, validators, routes, the seeded world's code paths) lives as
     # long as the process: keep it out of the collector's full passes, whose pauses set the p99.
     gc.collect()

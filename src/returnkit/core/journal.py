@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import itertools
-import json
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-import orjson
+from returnkit.core.jsonbytes import dumps, loads
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +56,7 @@ class Stored(NamedTuple):
     blob: bytes
 
     def as_json(self) -> dict[str, Any]:
-        document: dict[str, Any] = orjson.loads(self.blob)
+        document: dict[str, Any] = loads(self.blob)
         return document
 
 
@@ -77,9 +76,7 @@ class Journal:
         return next(self._ids)
 
     def record(self, entry: JournalEntry) -> None:
-        self._entries.append(
-            Stored(entry.provider, entry.path, entry.status, entry.method, _serialised(entry.as_json()))
-        )
+        self._entries.append(Stored(entry.provider, entry.path, entry.status, entry.method, dumps(entry.as_json())))
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -111,10 +108,3 @@ class Journal:
 
 def _printable(body: Any) -> Any:
     return f"<{len(body)} bytes>" if isinstance(body, bytes) else body
-
-
-def _serialised(document: dict[str, Any]) -> bytes:
-    try:
-        return orjson.dumps(document)
-    except TypeError:  # integers beyond 64 bits and the like: the stdlib writes them exactly
-        return json.dumps(document, default=str).encode()

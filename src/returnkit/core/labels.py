@@ -29,7 +29,7 @@ def label_url(base_url: str, seed: int, provider: str, name: str, expires: int) 
 
 def refusal(seed: int, path: str, expires: str | None, signature: str | None, now: float) -> str | None:
     """Why the label URL does not work, or None when it does."""
-    if not expires or not expires.isdigit() or not signature:
+    if not expires or not (expires.isascii() and expires.isdigit()) or not signature:
         return "a label URL needs its expires and signature parameters"
     if not hmac.compare_digest(sign(seed, path, int(expires)), signature):
         return "the label URL's signature does not match"

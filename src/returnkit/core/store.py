@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
-import orjson
+from returnkit.core.jsonbytes import dumps, loads
 
 Document = dict[str, Any]
 
@@ -78,14 +78,14 @@ class SQLiteStore:
         row = self._db.execute(
             "SELECT data FROM records WHERE provider=? AND kind=? AND key=?", (provider, kind, key)
         ).fetchone()
-        return orjson.loads(row[0]) if row else None
+        return loads(row[0]) if row else None
 
     def put(self, provider: str, kind: str, key: str, document: Document, *, owner: str = "", ref: str = "") -> None:
         self._db.execute(
             "INSERT INTO records (provider, kind, key, owner, ref, data) VALUES (?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (provider, kind, key)"
             " DO UPDATE SET data=excluded.data, owner=excluded.owner, ref=excluded.ref",
-            (provider, kind, key, owner, ref, orjson.dumps(document)),
+            (provider, kind, key, owner, ref, dumps(document)),
         )
 
     def query(self, provider: str, kind: str, *, owner: str | None = None, ref: str | None = None) -> list[Document]:
@@ -97,7 +97,7 @@ class SQLiteStore:
         if ref is not None:
             sql += " AND ref=?"
             args.append(ref)
-        return [orjson.loads(row[0]) for row in self._db.execute(sql + " ORDER BY seq", args)]
+        return [loads(row[0]) for row in self._db.execute(sql + " ORDER BY seq", args)]
 
     def delete(self, provider: str, kind: str, key: str) -> None:
         self._db.execute("DELETE FROM records WHERE provider=? AND kind=? AND key=?", (provider, kind, key))
@@ -113,12 +113,12 @@ class SQLiteStore:
 
     def get_meta(self, name: str) -> Any:
         row = self._db.execute("SELECT value FROM meta WHERE name=?", (name,)).fetchone()
-        return orjson.loads(row[0]) if row else None
+        return loads(row[0]) if row else None
 
     def set_meta(self, name: str, value: Any) -> None:
         self._db.execute(
             "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value=excluded.value",
-            (name, orjson.dumps(value)),
+            (name, dumps(value)),
         )
 
     def next_number(self, name: str) -> int:

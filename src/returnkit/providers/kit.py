@@ -207,3 +207,12 @@ class ModuleKit:
 
     def response_headers(self, request: Request, world: World) -> Mapping[str, str]:
         return {}
+
+
+def known_owner(owner: str | None, owners: list[str]) -> str:
+    """`owner`, or the first one when it is None; a LookupError when it is not one of `owners`."""
+    if owner is None:
+        return owners[0]
+    if owner not in owners:
+        raise LookupError(f"unknown owner {owner!r}; known: {', '.join(owners)}")
+    return owner

@@ -89,10 +89,12 @@ class AdminKit:
         adder = getattr(kit, "add_orders", None)
         if adder is None:
             return WireResponse(404, {"message": f"{provider} cannot add orders"})
-        result = adder(self.server.worlds[provider], request.payload.get("owner"), int(request.payload.get("count", 1)))
-        if isinstance(result, WireResponse):
-            return result
-        owner, orders = result
+        try:
+            owner, orders = adder(
+                self.server.worlds[provider], request.payload.get("owner"), int(request.payload.get("count", 1))
+            )
+        except LookupError as unknown:
+            return WireResponse(404, {"message": str(unknown)})
         return WireResponse(201, {"provider": provider, "owner": owner, "orders": orders})
 
     def get_clock(self, request: Request, world: World) -> WireResponse:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs
 
-import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from returnkit.core.clock import iso
 from returnkit.core.journal import JournalEntry
+from returnkit.core.jsonbytes import dumps
 from returnkit.providers.kit import Request
 from returnkit.providers.wire import WireResponse
 from returnkit.server.pipeline import Exchange, run_stages
@@ -135,7 +135,7 @@ def _request(scope: Scope, server: ServerState) -> Request:
 async def _read_body(receive: Receive, request: Request, limit: int) -> bool:
     """Read the body into `request`; True (and stop reading) once it passes `limit` bytes."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         return True
     chunks: list[bytes] = []
     size = 0
@@ -163,7 +163,7 @@ async def _refuse_send(_message: Message) -> None:
 
 
 async def _send(send: Send, response: WireResponse) -> None:
-    body = response.body if isinstance(response.body, bytes) else orjson.dumps(response.body)
+    body = response.body if isinstance(response.body, bytes) else dumps(response.body)
     headers = [
         (b"content-type", response.media_type.encode()),
         (b"content-length", str(len(body)).encode()),

@@ -78,7 +78,7 @@ def check_body(exchange: Exchange, server: ServerState) -> WireResponse | None:
     if exchange.body_too_large:
         return kit.errors.too_large(server.body_limit)
     operation = exchange.operation
-    if operation is None or operation.request_media_type is None:
+    if operation is None or operation.request_media_type is None or _optional_and_absent(exchange):
         return None
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     wanted = "json" if "json" in operation.request_media_type else operation.request_media_type
@@ -90,6 +90,9 @@ def check_body(exchange: Exchange, server: ServerState) -> WireResponse | None:
 def validate_body(exchange: Exchange, server: ServerState) -> WireResponse | None:
     kit, request = _routed(exchange)
     if exchange.operation is None or exchange.operation.request_schema is None:
+        return None
+    if _optional_and_absent(exchange):
+        request.payload = [] if exchange.operation.request_schema.get("type") == "array" else {}
         return None
     validator = server.catalog.validator(kit.name, request.operation_id)
     if exchange.operation.request_media_type == FORM:
@@ -109,9 +112,19 @@ def handle(exchange: Exchange, server: ServerState) -> WireResponse | None:
     world = server.worlds[kit.name]
     try:
         with server.store.transaction():
-            return handler(request, world)
+            answer = handler(request, world)
+            if answer.status >= 400:
+                raise _Refused(answer)  # a refusal changes nothing, not even an id sequence
+            return answer
+    except _Refused as refused:
+        return refused.answer
     except ParameterError as error:
         return kit.errors.bad_parameter(error)
+
+
+class _Refused(Exception):
+    def __init__(self, answer: WireResponse) -> None:
+        self.answer = answer
 
 
 STAGES: tuple[Stage, ...] = (
@@ -143,3 +156,9 @@ def _budget(exchange: Exchange) -> Budget | None:
     if not raw:
         return None
     return Budget(int(raw["limit"]), float(raw["window_seconds"]))
+
+
+def _optional_and_absent(exchange: Exchange) -> bool:
+    """No body where the spec says the body is optional (Kibo's ship: "replace all remaining items")."""
+    operation = exchange.operation
+    return operation is not None and not operation.request_body_required and not exchange.request.body.strip()

@@ -79,11 +79,15 @@ class ServerState:
         return name if name in self.kits and name != "admin" and path.startswith(f"/{name}/") else None
 
     def open(self) -> None:
-        """Seed a new store; resume a persisted one where it stopped."""
-        if self.store.get_meta(SEEDED) is None:
+        """Seed a new store; resume a persisted one where it stopped, with the seed it was made with."""
+        stored = self.store.get_meta(SEEDED)
+        if stored is None:
             self.reset()
-        else:
-            self.clock.restore(float(self.store.get_meta(CLOCK) or 0.0))
+            return
+        self.seed = int(stored)
+        for world in self.worlds.values():
+            world.seed = self.seed
+        self.clock.restore(float(self.store.get_meta(CLOCK) or 0.0))
 
     def reset(self) -> None:
         with self.store.transaction():

@@ -343,3 +343,34 @@ def test_restock_without_restockable_units_is_404_and_receive_without_received_u
     restock = act(kibo, "Restock", rid)
     assert (restock.status_code, restock.json()["errorCode"]) == (404, "ITEM_NOT_FOUND")
     assert kibo.get(f"{RETURNS}/{rid}").json()["status"] == "Received"
+
+
+def test_repeated_ids_and_lines_count_once_per_unit(http: TestClient, kibo: CheckedClient) -> None:
+    order = shipped_order(http)
+    line = order["items"][0]
+    twice = {"orderItemId": line["id"], "reasons": [{"reason": "Damaged"}], "quantityShipped": line["quantity"]}
+    doubled = kibo.post(RETURNS, json={"originalOrderId": order["id"], "items": [twice, twice]})
+    assert doubled.status_code == 409
+    created = create(kibo, order, return_type="Replace")
+    act(kibo, "Authorize", created["id"])
+    act(kibo, "Await", created["id"])
+    item = created["items"][0]["id"]
+    body = {"items": [{"id": item, "quantityReceived": 1, "quantityRestockable": 1}]}
+    kibo.request("PUT", f"{RETURNS}/{created['id']}", json=body)
+    act(kibo, "Receive", created["id"])
+    restock = [{"returnItemId": item, "quantity": 1}, {"returnItemId": item, "quantity": 1}]
+    assert kibo.post(f"{RETURNS}/{created['id']}/restock", json=restock).status_code == 409
+    shipped = act(kibo, "Ship", created["id"], created["id"]).json()
+    assert shipped["totalCount"] == 1
+    assert shipped["items"][0]["items"][0]["quantityReplaced"] == 1
+
+
+def test_ship_without_a_body_replaces_every_remaining_item_and_create_without_one_is_409(
+    http: TestClient, kibo: CheckedClient
+) -> None:
+    assert kibo.post(RETURNS, content=b"", headers={"Content-Type": "application/json"}).status_code == 409
+    created = create(kibo, shipped_order(http), return_type="Replace")
+    act(kibo, "Authorize", created["id"])
+    child = kibo.post(f"{RETURNS}/{created['id']}/ship")
+    assert child.status_code == 200, child.text
+    assert [line["quantity"] for line in child.json()["items"]] == [1]

@@ -149,3 +149,12 @@ def test_return_locations_for_an_order(http: TestClient, oms: CheckedClient) -> 
     assert found["totalCount"] == 2
     assert all(location["manufacturerID"] == 7101 for location in found["collection"])
     assert oms.get(f"{RETURN}locations/").json()["code"] == 5010
+
+
+def test_repeated_lines_are_added_up(http: TestClient, oms: CheckedClient) -> None:
+    placed = order(http)
+    item = placed["items"][0]
+    line = {"orderItemID": item["orderItemID"], "quantity": item["quantity"]}
+    params = {"orderID": placed["orderID"], "shipmentID": placed["shipmentID"]}
+    doubled = oms.post(RETURN, json={"item": [line, line]}, params=params)
+    assert (doubled.status_code, doubled.json()["code"]) == (400, 5015)

@@ -10,7 +10,7 @@ from faker import Faker
 
 from returnkit.core.clock import iso
 from returnkit.core.world import seeded_faker
-from returnkit.providers.kit import World
+from returnkit.providers.kit import World, known_owner
 
 PROVIDER = "aboutyou"
 SIZES = ("S", "M", "L", "XL")
@@ -37,7 +37,7 @@ def seed(world: World) -> None:
 
 def add_orders(world: World, owner: str | None, count: int) -> tuple[str, list[str]]:
     """`count` fresh open orders for `owner` (the first merchant by default)."""
-    owner = owner or world.mocks["merchants"][0]["id"]
+    owner = known_owner(owner, [m["id"] for m in world.mocks["merchants"]])
     faker = seeded_faker(world.seed, f"{PROVIDER}/{world.store.get_meta(f'{PROVIDER}.next_item')}", "de_DE")
     next_item = int(world.store.get_meta(f"{PROVIDER}.next_item"))
     numbers = []

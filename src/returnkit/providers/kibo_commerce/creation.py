@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -105,3 +106,15 @@ def on_return(handler: ReturnHandler) -> Handler:
 
     handle.__name__ = handler.__name__
     return handle
+
+
+def over_returned(world: World, order: Mapping[str, Any], items: list[dict[str, Any]]) -> str | None:
+    """Why the request's items, added up per order line, exceed what is left to return (or None)."""
+    wanted = Counter[str]()
+    for item in items:
+        wanted[item["orderItemId"]] += item["quantityShipped"]
+    for line in order["items"]:
+        left = line["quantity"] - already_returned(world, order, line["id"])
+        if wanted[line["id"]] > left:
+            return f"quantity {wanted[line['id']]} is more than the {left} left to return of order item {line['id']}"
+    return None

@@ -24,12 +24,21 @@ def token(request: Request, world: World) -> WireResponse:
 
 
 def create_return(request: Request, world: World) -> WireResponse:
+    if not request.body.strip():
+        return conflict("a return needs a body")  # Kibo's own tests: no body is a 409
     body = request.payload or {}
     order = creation.owned(world, "order", str(body.get("originalOrderId") or ""), request.owner)
     if order is None:
         return not_found("order", str(body.get("originalOrderId")))
     if order["fulfillmentStatus"] != "Fulfilled":
         return conflict(f"order {order['id']} has no shipped package to return", originalOrderId=order["id"])
+    items = _new_items(world, order, body)
+    if isinstance(items, WireResponse):
+        return items
+    return WireResponse(200, behaviour.view(world, _save_new_return(request, world, order, body, items)))
+
+
+def _new_items(world: World, order: dict[str, Any], body: Mapping[str, Any]) -> list[dict[str, Any]] | WireResponse:
     items = []
     for wanted in body.get("items") or []:
         item = creation.new_return_item(world, order, wanted, body.get("returnType") or "Refund")
@@ -38,7 +47,8 @@ def create_return(request: Request, world: World) -> WireResponse:
         items.append(item)
     if not items:
         return conflict("a return needs at least one item")
-    return WireResponse(200, behaviour.view(world, _save_new_return(request, world, order, body, items)))
+    over = creation.over_returned(world, order, items)
+    return conflict(over) if over else items
 
 
 def _save_new_return(
@@ -97,7 +107,7 @@ def list_returns(request: Request, world: World) -> WireResponse:
 def perform_actions(request: Request, world: World) -> WireResponse:
     action = request.payload.get("actionName")
     records = []
-    for return_id in request.payload.get("returnIds") or []:
+    for return_id in dict.fromkeys(request.payload.get("returnIds") or []):  # each return acts once
         record = creation.owned(world, "return", return_id, request.owner)
         if record is None:
             return not_found("return", return_id)

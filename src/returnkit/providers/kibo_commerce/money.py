@@ -7,6 +7,7 @@ order's refunds past what was collected (docs: returns-api-overview; Kibo's SDK 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -173,13 +174,16 @@ def _quantities(item: dict[str, Any], change: Mapping[str, Any]) -> WireResponse
 @creation.on_return
 def restock(request: Request, world: World, record: dict[str, Any], _order: dict[str, Any]) -> WireResponse:
     items = {item["id"]: item for item in record["items"]}
+    wanted = Counter[str]()
     for line in request.payload:
-        item = items.get(line["returnItemId"])
+        wanted[line["returnItemId"]] += line["quantity"]
+    for item_id, quantity in wanted.items():
+        item = items.get(item_id)
         if item is None:
-            return not_found("returnItem", line["returnItemId"])
+            return not_found("returnItem", item_id)
         left = item["quantityRestockable"] - item["quantityRestocked"]
-        if line["quantity"] > left:
-            return conflict(f"return item {item['id']} has {left} restockable units left, not {line['quantity']}")
+        if quantity > left:
+            return conflict(f"return item {item['id']} has {left} restockable units left, not {quantity}")
     for line in request.payload:
         items[line["returnItemId"]]["quantityRestocked"] += line["quantity"]
     behaviour.touch(world, record)

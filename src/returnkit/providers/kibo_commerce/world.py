@@ -9,7 +9,7 @@ from faker import Faker
 
 from returnkit.core.clock import iso
 from returnkit.core.world import seeded_faker
-from returnkit.providers.kit import World
+from returnkit.providers.kit import World, known_owner
 
 PROVIDER = "kibo-commerce"
 PRIVATE = ("owner",)
@@ -24,7 +24,8 @@ def seed(world: World) -> None:
 
 
 def add_orders(world: World, owner: str | None, count: int) -> tuple[str, list[str]]:
-    tenant = next((t for t in world.mocks["tenants"] if str(t["id"]) == owner), world.mocks["tenants"][0])
+    chosen = known_owner(owner, [str(t["id"]) for t in world.mocks["tenants"]])
+    tenant = next(t for t in world.mocks["tenants"] if str(t["id"]) == chosen)
     faker = seeded_faker(world.seed, f"{PROVIDER}/added/{world.store.next_number(f'{PROVIDER}.added-orders')}")
     ids = []
     for _ in range(count):

@@ -7,6 +7,7 @@ reopen, return event notifications; the transitions are x-returnkit-inferred).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -38,13 +39,16 @@ def create_return(request: Request, world: World) -> WireResponse:
     if order is None or not _owns(world, request.owner, order) or order["shipmentID"] != shipment_id:
         return coded(5002, f"Order {order_id} with shipment {shipment_id} was not found")
     lines = {item["orderItemID"]: item for item in order["items"]}
+    asked = Counter[int]()
+    for wanted in body["item"]:
+        asked[wanted["orderItemID"]] += wanted["quantity"]
     items = []
     for wanted in body["item"]:
         line = lines.get(wanted["orderItemID"])
         if line is None:
             return coded(5013, f"orderItemID {wanted['orderItemID']} is not part of order {order_id}")
         left = line["quantity"] - _returned(world, order_id, line["orderItemID"])
-        if wanted["quantity"] > left:
+        if asked[line["orderItemID"]] > left:
             return coded(
                 5015,
                 f"quantity {wanted['quantity']} is more than the {left} left to return of item {line['orderItemID']}",
@@ -59,7 +63,7 @@ def _ids(request: Request, body: Mapping[str, Any]) -> tuple[int, int] | WireRes
     found = []
     for name in ("orderID", "shipmentID"):
         query, data = request.param(name), body.get(name)
-        if query is not None and not query.isdigit():
+        if query is not None and not (query.isascii() and query.isdigit()):
             return coded(5014, f"{name} must be an integer, not {query!r}")
         if query is not None and data is not None and int(query) != data:
             return coded(5012, f"ID in URI does not match ID in data: {name} {query} != {data}")
@@ -123,7 +127,7 @@ def _returned(world: World, order_id: int, item_id: int) -> int:
 
 def get_return(request: Request, world: World) -> WireResponse:
     raw = request.path_params.get("returnID", "")
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         return coded(5013, f"returnID must be a positive integer, not {raw!r}")
     record = _owned_return(world, request.owner, int(raw))
     return coded(5002, f"Return {raw} was not found") if record is None else WireResponse(200, _public(record))

@@ -8,7 +8,7 @@ from typing import Any
 from faker import Faker
 
 from returnkit.core.world import seeded_faker
-from returnkit.providers.kit import World
+from returnkit.providers.kit import World, known_owner
 
 PROVIDER = "kibo-oms"
 
@@ -29,8 +29,8 @@ def seed(world: World) -> None:
 
 
 def add_orders(world: World, owner: str | None, count: int) -> tuple[str, list[str]]:
-    manufacturers = world.mocks["manufacturers"]
-    manufacturer = next((m for m in manufacturers if str(m["id"]) == owner), manufacturers[0])
+    chosen = known_owner(owner, [str(m["id"]) for m in world.mocks["manufacturers"]])
+    manufacturer = next(m for m in world.mocks["manufacturers"] if str(m["id"]) == chosen)
     faker = seeded_faker(world.seed, f"{PROVIDER}/added/{world.store.next_number(f'{PROVIDER}.added-orders')}")
     ids = []
     for _ in range(count):

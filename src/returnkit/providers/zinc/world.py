@@ -9,7 +9,7 @@ from faker import Faker
 
 from returnkit.core.clock import iso
 from returnkit.core.world import seeded_faker
-from returnkit.providers.kit import World
+from returnkit.providers.kit import World, known_owner
 
 PROVIDER = "zinc"
 ITEM_STATUS = {
@@ -32,7 +32,7 @@ def seed(world: World) -> None:
 
 def add_orders(world: World, owner: str | None, count: int) -> tuple[str, list[str]]:
     """`count` fresh `order_placed` orders for `owner` (the first account by default)."""
-    owner = owner or world.mocks["accounts"][0]["id"]
+    owner = known_owner(owner, [a["id"] for a in world.mocks["accounts"]])
     batch = world.store.next_number(f"{PROVIDER}.added-orders")
     faker = seeded_faker(world.seed, f"{PROVIDER}/added/{batch}")
     ids = []
