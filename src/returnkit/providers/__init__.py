@@ -30,13 +30,13 @@ def default_kits() -> list[ProviderKit]:
     from returnkit.providers.aboutyou import AboutYou
     from returnkit.providers.kibo_commerce import KiboCommerce
     from returnkit.providers.kibo_oms import KiboOms
-    from returnkit.providers.spec_only import SpecOnlyKit
+    from returnkit.providers.rye import Rye
     from returnkit.providers.zinc import Zinc
 
     return [
         AboutYou(),
         Zinc(),
-        SpecOnlyKit("rye", ("/v1/",), rye_errors.render_validation_error),
+        Rye(),
         KiboCommerce(),
         KiboOms(),
     ]

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from returnkit.core import labels
 from returnkit.providers.kit import Handler, ParameterError, Principal, Request, World, int_param
-from returnkit.providers.spec_only import MessageErrors
+from returnkit.providers.message_errors import MessageErrors
 from returnkit.providers.wire import WireResponse, sentence
 from returnkit.validation import Verdict
 

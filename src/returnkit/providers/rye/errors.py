@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from returnkit.providers.message_errors import MessageErrors
 from returnkit.providers.wire import JSON, WireResponse, json_path
 from returnkit.validation import PayloadError, Verdict
 
@@ -36,3 +37,14 @@ def render_validation_error(verdict: Verdict, media_type: str = JSON) -> WireRes
     status = 400 if media_type == GRAPHQL_RESPONSE else 200
     body = {"errors": [graphql_error(e) for e in verdict.errors], "data": None}
     return WireResponse(status, body, media_type=media_type)
+
+
+class RyeErrors(MessageErrors):
+    """GraphQL errors for what the server refuses; `{"message"}` only where no GraphQL is involved."""
+
+    def __init__(self) -> None:
+        super().__init__(render_validation_error)
+
+    def unauthorized(self, reason: str) -> WireResponse:
+        body = {"errors": [{"message": reason, "extensions": {"code": "UNAUTHENTICATED"}}], "data": None}
+        return WireResponse(401, body)

@@ -1,16 +1,11 @@
-"""A provider served from its spec alone: routed, validated, answered 501 until its behaviour lands.
-
-Kibo Commerce, Kibo OMS and Rye use this until their own packages exist (issues 5 and 6). The
-request body is still validated, so a client already gets the provider's exact 4xx for a bad
-payload; a valid one gets a 501 that says the behaviour is not simulated yet.
-"""
+"""`{"message": ...}` refusals, the shape most providers (and the admin API) use for what the
+server refuses before a handler runs; validation errors keep the provider's own renderer."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
-from returnkit.providers.kit import Handler, ParameterError, Principal, Request, World
+from returnkit.providers.kit import ParameterError
 from returnkit.providers.wire import WireResponse
 from returnkit.validation import Verdict
 
@@ -44,24 +39,3 @@ class MessageErrors:
 
     def rate_limited(self, retry_after: int) -> WireResponse:
         return WireResponse(429, {"message": "too many requests"}, {"Retry-After": str(retry_after)})
-
-
-class SpecOnlyKit:
-    handlers: Mapping[str, Handler] = {}
-
-    def __init__(self, name: str, path_prefixes: tuple[str, ...], render: Callable[[Verdict], WireResponse]) -> None:
-        self.name = name
-        self.path_prefixes = path_prefixes
-        self.errors = MessageErrors(render)
-
-    def seed(self, world: World) -> None:
-        pass
-
-    def authenticate(self, request: Request, world: World) -> Principal:
-        return Principal("anyone", "")
-
-    def describe(self, world: World) -> dict[str, Any]:
-        return {"simulated": False}
-
-    def response_headers(self, request: Request, world: World) -> Mapping[str, str]:
-        return {}
