@@ -37,6 +37,11 @@ class Root:
         records = behaviour.request_returns(self.world, self.request.owner, order, wanted)
         return {"result": _result(self.world, order, records), "error": None}
 
+    def cancelOrder(self, _info: Any, input: Mapping[str, Any]) -> dict[str, Any]:  # noqa: N802
+        """Cancellation is outside returnkit's scope; Rye's own code for that is NOT_SUPPORTED."""
+        message = "returnkit simulates returns, not cancellations"
+        return {"result": None, "error": {"code": "NOT_SUPPORTED", "message": message}}
+
     def orderByID(self, _info: Any, id: str) -> dict[str, Any] | None:  # noqa: N802
         order = _owned_order(self.world, str(id), self.request.owner)
         return None if order is None else order_view(self.world, order, self.request.base_url)
