@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
+import orjson
 import pytest
 
+from returnkit.cli.validate_payload import main as validate_payload
 from tests.conftest import world_of
 from tests.http import CheckedClient, TestClient
 
@@ -189,3 +192,14 @@ def test_missing_or_unknown_keys_get_ryes_unauthenticated_answer(rye: CheckedCli
         assert response.status_code == 401
         assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert CheckedClient(rye.raw, "rye", COBALT).post("/v1/query", json={"query": "{ __typename }"}).status_code == 200
+
+
+@pytest.mark.parametrize("query", ["{ nope }", "{ orderByID(id: 1) { id", "query { orderByID { id } }"])
+def test_a_document_that_breaks_the_sdl_gets_the_same_errors_as_validate_payload(
+    rye: CheckedClient, query: str
+) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    payload = orjson.dumps({"query": query})
+    validate_payload(["rye", "orderByID", "--format", "provider"], stdin=io.BytesIO(payload), stdout=out, stderr=err)
+    response = rye.post("/v1/query", content=payload, headers={"Content-Type": "application/json"})
+    assert (response.status_code, response.json()) == (200, orjson.loads(out.getvalue()))

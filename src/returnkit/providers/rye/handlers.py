@@ -202,8 +202,16 @@ class Executor:
         )
         body: dict[str, Any] = {"data": result.data}
         if result.errors:
-            body["errors"] = [error.formatted for error in result.errors]
+            body["errors"] = [_coded(error.formatted, document_error=result.data is None) for error in result.errors]
         return WireResponse(200, body)
+
+
+def _coded(error: Mapping[str, Any], *, document_error: bool) -> dict[str, Any]:
+    """The error as `validate-payload rye ... --format provider` words it (same codes, gqlgen's)."""
+    if not document_error:
+        return dict(error)
+    code = "GRAPHQL_PARSE_FAILED" if str(error["message"]).startswith("Syntax Error") else "GRAPHQL_VALIDATION_FAILED"
+    return {**error, "extensions": {"code": code}}
 
 
 def handlers(executor: Executor) -> Mapping[str, Handler]:
