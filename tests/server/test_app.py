@@ -274,6 +274,6 @@ def test_numbers_beyond_64_bits_and_non_ascii_digits_get_answers_not_failures(ht
 
 
 def test_fresh_orders_for_an_unknown_merchant_are_refused(admin: CheckedClient) -> None:
-    for provider in ("aboutyou", "zinc", "kibo-commerce", "kibo-oms"):
+    for provider in ("aboutyou", "zinc", "rye", "kibo-commerce", "kibo-oms"):
         response = admin.post("/__admin/world/orders", json={"provider": provider, "owner": "nobody", "count": 1})
         assert (response.status_code, "unknown owner" in response.json()["message"]) == (404, True), provider

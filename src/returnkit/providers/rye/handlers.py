@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from graphql import GraphQLSchema, build_schema, graphql_sync
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, build_schema, execute_sync, parse, validate
 
 from returnkit.core.world import derive_uuid
 from returnkit.providers.kit import Handler, Request, World
@@ -179,11 +179,15 @@ def _events(world: World, order: Mapping[str, Any], records: list[dict[str, Any]
     return events
 
 
+DOCUMENT_CACHE = 256  # distinct query texts kept parsed; clients send the same few documents
+
+
 class Executor:
     """graphql-core over the bundled SDL; one schema per kit, built on first use."""
 
     def __init__(self) -> None:
         self._schema: GraphQLSchema | None = None
+        self._documents: dict[str, DocumentNode | list[GraphQLError]] = {}
 
     @property
     def schema(self) -> GraphQLSchema:
@@ -193,17 +197,41 @@ class Executor:
 
     def query(self, request: Request, world: World) -> WireResponse:
         payload = request.payload
-        result = graphql_sync(
+        document = self.document(payload["query"])
+        if isinstance(document, list):
+            body: dict[str, Any] = {
+                "data": None,
+                "errors": [_coded(e.formatted, document_error=True) for e in document],
+            }
+            return WireResponse(200, body)
+        result = execute_sync(
             self.schema,
-            payload["query"],
+            document,
             root_value=Root(request, world),
             variable_values=payload.get("variables"),
             operation_name=payload.get("operationName"),
         )
-        body: dict[str, Any] = {"data": result.data}
+        body = {"data": result.data}
         if result.errors:
             body["errors"] = [_coded(error.formatted, document_error=result.data is None) for error in result.errors]
         return WireResponse(200, body)
+
+    def document(self, query: str) -> DocumentNode | list[GraphQLError]:
+        """The parsed and validated document, kept for the next request that sends the same text."""
+        if query not in self._documents:
+            if len(self._documents) >= DOCUMENT_CACHE:
+                self._documents.clear()
+            self._documents[query] = _checked(self.schema, query)
+        return self._documents[query]
+
+
+def _checked(schema: GraphQLSchema, query: str) -> DocumentNode | list[GraphQLError]:
+    try:
+        document = parse(query)
+    except GraphQLError as error:
+        return [error]
+    errors = validate(schema, document)
+    return list(errors) if errors else document
 
 
 def _coded(error: Mapping[str, Any], *, document_error: bool) -> dict[str, Any]:
