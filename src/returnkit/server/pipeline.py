@@ -115,6 +115,8 @@ def handle(exchange: Exchange, server: ServerState) -> WireResponse | None:
             answer = handler(request, world)
             if answer.status >= 400:
                 raise _Refused(answer)  # a refusal changes nothing, not even an id sequence
+            if server.clock.mode == "wall":
+                server.save_clock()  # a restart with --db resumes no earlier than what was stored
             return answer
     except _Refused as refused:
         return refused.answer
