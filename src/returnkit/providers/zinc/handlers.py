@@ -52,15 +52,12 @@ def get_return(request: Request, world: World) -> WireResponse:
 
 def list_orders(request: Request, world: World) -> WireResponse:
     limit, offset = _page(request)
-    tests = _order_filters(request)
-    orders = [
-        _public_order(o, world, request.base_url) for o in world.store.query(PROVIDER, "order", owner=request.owner)
-    ]
+    tests = _order_filters(request, world)
+    orders = world.store.query(PROVIDER, "order", owner=request.owner)
     orders.sort(key=lambda o: o["created_at"], reverse=True)
     found = [o for o in orders if all(test(o) for test in tests)]
-    return WireResponse(
-        200, {"orders": found[offset : offset + limit], "total": len(found), "limit": limit, "offset": offset}
-    )
+    page = [_public_order(o, world, request.base_url) for o in found[offset : offset + limit]]  # decorate the page only
+    return WireResponse(200, {"orders": page, "total": len(found), "limit": limit, "offset": offset})
 
 
 def get_order(request: Request, world: World) -> WireResponse:
@@ -77,7 +74,7 @@ def _public_order(order: Mapping[str, Any], world: World, base_url: str) -> dict
     return public
 
 
-def _order_filters(request: Request) -> list[Callable[[Mapping[str, Any]], bool]]:
+def _order_filters(request: Request, world: World) -> list[Callable[[Mapping[str, Any]], bool]]:
     tests: list[Callable[[Mapping[str, Any]], bool]] = []
     if status := request.param("status_filter"):
         tests.append(lambda o: o["status"] == status)
@@ -86,18 +83,18 @@ def _order_filters(request: Request) -> list[Callable[[Mapping[str, Any]], bool]
     if search := request.param("search"):
         tests.append(lambda o: search.lower() in o["id"] or any(search in m for m in o["merchant_order_ids"]))
     if return_status := request.param("return_status"):
-        tests.append(_return_status_test(return_status))
+        tests.append(_return_status_test(return_status, world, request.base_url))
     for name, after in (("created_after", True), ("created_before", False)):
         if (moment := datetime_param(request, name)) is not None:
             tests.append(_created_test(moment, after))
     return tests
 
 
-def _return_status_test(value: str) -> Callable[[Mapping[str, Any]], bool]:
+def _return_status_test(value: str, world: World, base_url: str) -> Callable[[Mapping[str, Any]], bool]:
     if value not in {"open", "closed"}:
         raise ParameterError("return_status", "Input should be 'open' or 'closed'", value, kind="enum")
     wanted = {"open"} if value == "open" else {"approved", "denied"}
-    return lambda o: any(r["status"] in wanted for r in o["returns"])
+    return lambda o: any(r["status"] in wanted for r in behaviour.returns_of_order(world, o["id"], base_url))
 
 
 def _created_test(moment: datetime, after: bool) -> Callable[[Mapping[str, Any]], bool]:
