@@ -1,0 +1,169 @@
+"""The pytest plugin (entry point `pytest11`): `pip install returnkit` is enough.
+
+    def test_my_client_files_a_return(returnkit):
+        client = MyZincClient(base_url=returnkit.base_url, api_key="Bearer zn_test_acme_5d2f8a91c4e7")
+        client.file_return(...)
+        returnkit.clock.advance(seconds=120)
+        returnkit.journal.assert_called("zinc", "POST", "/returns", times=1)
+
+`returnkit_server` (session) is one listening server with a frozen clock; `returnkit` (each
+test) resets its world, clock and journal first, and at teardown fails the test if the server
+refused a request the test did not expect (`returnkit.expect_rejections()`). In-process clients
+use `returnkit.transport()` / `returnkit.async_transport()` instead of `base_url`: same app,
+same state, no network.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from returnkit.server.app import ServerOptions, create_app
+from returnkit.testing.transport import AsyncReturnkitTransport, ReturnkitTransport
+
+STARTUP_SECONDS = 10.0
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("returnkit")
+    group.addoption("--returnkit-seed", type=int, default=0, help="seed of the returnkit world (default 0)")
+
+
+class ReturnkitServer:
+    """returnkit serving on a free loopback port in a background thread."""
+
+    def __init__(self, seed: int) -> None:
+        self.app = create_app(ServerOptions(seed=seed, clock_mode="frozen"))
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port: int = probe.getsockname()[1]
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="returnkit-server", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while not self._server.started:  # waiting for a real socket, not for simulated time
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("returnkit did not start listening")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=STARTUP_SECONDS)
+
+
+class Clock:
+    def __init__(self, admin: httpx.Client) -> None:
+        self._admin = admin
+
+    def advance(self, *, seconds: float) -> str:
+        """Move the virtual clock forward; returns the new time (RFC 3339)."""
+        answer = self._admin.post("/__admin/clock/advance", json={"seconds": seconds})
+        answer.raise_for_status()
+        now: str = answer.json()["now"]
+        return now
+
+    def now(self) -> str:
+        now: str = self._admin.get("/__admin/clock").json()["now"]
+        return now
+
+
+class Journal:
+    """What the server saw since the test began."""
+
+    def __init__(self, admin: httpx.Client) -> None:
+        self._admin = admin
+        self.rejections_expected = False
+
+    def calls(
+        self, provider: str | None = None, method: str | None = None, path: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Requests to the providers (not the admin API), oldest first, with bodies and verdicts."""
+        params = {k: v for k, v in {"provider": provider, "method": method, "path": path}.items() if v}
+        entries: list[dict[str, Any]] = self._admin.get("/__admin/requests", params={**params, "limit": 10_000}).json()[
+            "requests"
+        ]
+        return [entry for entry in entries if entry["provider"] not in (None, "admin")]
+
+    def assert_called(self, provider: str, method: str, path: str, *, times: int | None = None) -> list[dict[str, Any]]:
+        found = self.calls(provider, method, path)
+        if times is None and not found:
+            raise AssertionError(f"{provider} {method} {path} was never called; calls: {self._summary()}")
+        if times is not None and len(found) != times:
+            raise AssertionError(
+                f"{provider} {method} {path} was called {len(found)} times, not {times}; calls: {self._summary()}"
+            )
+        return found
+
+    def rejected(self) -> list[dict[str, Any]]:
+        return [entry for entry in self.calls() if entry["status"] >= 400]
+
+    def _summary(self) -> str:
+        return ", ".join(f"{e['method']} {e['path']} -> {e['status']}" for e in self.calls()) or "none"
+
+
+class Returnkit:
+    """The per-test handle: URLs, transports, world, clock and journal of the session's server."""
+
+    def __init__(self, server: ReturnkitServer) -> None:
+        self.server = server
+        self.base_url = server.base_url
+        self.app = server.app
+        self._admin = httpx.Client(base_url=server.base_url, timeout=30)
+        self.clock = Clock(self._admin)
+        self.journal = Journal(self._admin)
+
+    @property
+    def world(self) -> dict[str, Any]:
+        """Credentials and orders per provider (GET /__admin/world)."""
+        world: dict[str, Any] = self._admin.get("/__admin/world").json()["providers"]
+        return world
+
+    def transport(self) -> ReturnkitTransport:
+        return ReturnkitTransport(self.app)
+
+    def async_transport(self) -> AsyncReturnkitTransport:
+        return AsyncReturnkitTransport(self.app)
+
+    def expect_rejections(self) -> None:
+        """This test sends requests the server refuses on purpose: do not fail it for them."""
+        self.journal.rejections_expected = True
+
+    def reset(self) -> None:
+        self._admin.post("/__admin/reset").raise_for_status()
+        self.journal.rejections_expected = False
+
+    def close(self) -> None:
+        self._admin.close()
+
+
+@pytest.fixture(scope="session")
+def returnkit_server(request: pytest.FixtureRequest) -> Iterator[ReturnkitServer]:
+    server = ReturnkitServer(seed=request.config.getoption("--returnkit-seed"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def returnkit(returnkit_server: ReturnkitServer) -> Iterator[Returnkit]:
+    handle = Returnkit(returnkit_server)
+    handle.reset()
+    yield handle
+    rejected = [] if handle.journal.rejections_expected else handle.journal.rejected()
+    handle.close()
+    if rejected:
+        lines = "\n".join(f"  {e['method']} {e['path']} -> {e['status']}: {e['response']['body']}" for e in rejected)
+        pytest.fail(
+            f"returnkit refused requests this test did not expect (call returnkit.expect_rejections()):\n{lines}"
+        )

@@ -1,0 +1,83 @@
+"""The pytest plugin and transports as a user of returnkit meets them."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from zinc import ZincClient
+
+from returnkit.testing.plugin import Returnkit
+
+ZINC = "Bearer zn_test_acme_5d2f8a91c4e7"
+pytest_plugins = ["pytester"]
+
+
+def placed_order(returnkit: Returnkit) -> dict[str, object]:
+    account = returnkit.world["zinc"]["accounts"][0]
+    order: dict[str, object] = next(o for o in account["orders"] if o["status"] == "order_placed")
+    return order
+
+
+def return_body(order: dict[str, object]) -> dict[str, object]:
+    items = order["items"]
+    assert isinstance(items, list)
+    return {"order_id": order["id"], "items": [{"order_item_id": items[0]["id"], "quantity": 1}], "reason": "damaged"}
+
+
+def test_a_listening_server_with_journal_and_clock(returnkit: Returnkit) -> None:
+    with httpx.Client(base_url=returnkit.base_url, headers={"Authorization": ZINC}) as client:
+        created = client.post("/returns", json=return_body(placed_order(returnkit)))
+        assert created.status_code == 201
+        returnkit.clock.advance(seconds=120)
+        assert client.get(f"/returns/{created.json()['id']}").json()["status"] in {"approved", "denied"}
+    (call,) = returnkit.journal.assert_called("zinc", "POST", "/returns", times=1)
+    assert call["request"]["body"]["reason"] == "damaged"
+    assert call["verdict"]["valid"] is True
+
+
+def test_each_test_starts_from_the_seeded_world(returnkit: Returnkit) -> None:
+    assert returnkit.journal.calls() == []
+    assert returnkit.clock.now() == "2026-03-02T09:00:00Z"
+
+
+def test_the_same_app_in_process_with_the_zinc_sdk(returnkit: Returnkit) -> None:
+    with httpx.Client(transport=returnkit.transport(), base_url="http://returnkit") as http:
+        sdk = ZincClient(api_key=ZINC, base_url="http://returnkit", httpx_client=http)
+        created = sdk.returns.create_return_request(**return_body(placed_order(returnkit)))
+        assert created.status == "open"
+    returnkit.journal.assert_called("zinc", "POST", "/returns", times=1)  # one app, one journal, both modes
+
+
+def test_the_async_transport(returnkit: Returnkit) -> None:
+    async def listed() -> int:
+        async with httpx.AsyncClient(transport=returnkit.async_transport(), base_url="http://returnkit") as client:
+            total: int = (await client.get("/returns", headers={"Authorization": ZINC})).json()["total"]
+            return total
+
+    assert asyncio.run(listed()) == 0
+
+
+def test_expected_rejections_do_not_fail_the_test(returnkit: Returnkit) -> None:
+    returnkit.expect_rejections()
+    with httpx.Client(base_url=returnkit.base_url) as client:
+        assert client.get("/returns").status_code == 401
+    assert [e["status"] for e in returnkit.journal.rejected()] == [401]
+
+
+def test_an_unexpected_rejection_fails_the_test_at_teardown(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import httpx
+
+        def test_forgets_the_key(returnkit):
+            httpx.get(returnkit.base_url + "/returns")
+
+        def test_calls_nothing(returnkit):
+            returnkit.journal.assert_called("zinc", "GET", "/returns", times=0)
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(["*returnkit refused requests this test did not expect*", "*GET /returns -> 401*"])
