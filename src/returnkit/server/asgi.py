@@ -11,7 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from returnkit.core.clock import iso
 from returnkit.core.journal import JournalEntry
 from returnkit.core.jsonbytes import dumps
-from returnkit.providers.kit import Request
+from returnkit.providers.kit import ParameterError, Request
 from returnkit.providers.wire import WireResponse
 from returnkit.server.pipeline import Exchange, run_stages
 from returnkit.server.state import ServerState
@@ -20,6 +20,8 @@ EXCHANGE = "returnkit.exchange"
 ROUTING_CONTEXT = "connexion_routing"
 OPERATION_SEPARATOR = ":"
 JOURNAL_BODY_LIMIT = 64 * 1024
+# x-returnkit-inferred: the providers publish no header limit; 16 KiB is what common front ends allow.
+HEADER_LIMIT = 16 * 1024
 
 
 class ServerMiddleware:
@@ -38,6 +40,9 @@ class Frontier(ServerMiddleware):
         exchange = Exchange(request=_request(scope, self.server))
         exchange.body_too_large = await _read_body(receive, exchange.request, self.server.body_limit)
         exchange.kit = self.server.kit_for_path(exchange.request.path)
+        if exchange.kit is not None and _header_bytes(scope) > HEADER_LIMIT:
+            await _send(send, self._finish(exchange, _headers_too_large(exchange)))
+            return
         exchange.named_provider = self.server.named_prefix(exchange.request.path)
         routed_path = exchange.request.path
         if exchange.named_provider:  # route /zinc/returns as /returns, then insist on a Zinc operation
@@ -195,3 +200,16 @@ def _verdict_json(exchange: Exchange) -> dict[str, Any] | None:
         return None
     errors = [{"json_path": e.json_path, "message": e.message, "keyword": e.keyword} for e in verdict.errors]
     return {"valid": verdict.valid, "errors": errors}
+
+
+def _header_bytes(scope: Scope) -> int:
+    return sum(len(name) + len(value) for name, value in scope["headers"])
+
+
+def _headers_too_large(exchange: Exchange) -> WireResponse:
+    """431 in the provider's own parameter-error shape."""
+    assert exchange.kit is not None
+    exchange.note = f"request headers over {HEADER_LIMIT} bytes"
+    refusal = ParameterError("headers", f"the request headers are larger than {HEADER_LIMIT} bytes", location="header")
+    answer = exchange.kit.errors.bad_parameter(refusal)
+    return WireResponse(431, answer.body, answer.headers, answer.media_type)

@@ -34,9 +34,19 @@ def graphql_error(error: PayloadError) -> dict[str, Any]:
 
 
 def render_validation_error(verdict: Verdict, media_type: str = JSON) -> WireResponse:
-    status = 400 if media_type == GRAPHQL_RESPONSE else 200
+    """GraphQL-over-HTTP: a body that is not a GraphQL request at all (malformed JSON, no `query`)
+    is 400; a request whose document or variables break the SDL is 200 under application/json."""
+    not_graphql = any(_outside_graphql(e) for e in verdict.errors)
+    status = 400 if media_type == GRAPHQL_RESPONSE or not_graphql else 200
     body = {"errors": [graphql_error(e) for e in verdict.errors], "data": None}
     return WireResponse(status, body, media_type=media_type)
+
+
+def _outside_graphql(error: PayloadError) -> bool:
+    if error.keyword == "json":
+        return True
+    in_document = error.keyword in {"graphql", "graphql-syntax"} or error.path[:1] == ("variables",)
+    return not in_document and error.path[:1] != ("input",)
 
 
 class RyeErrors(MessageErrors):
