@@ -8,6 +8,9 @@ import httpx
 import pytest
 from zinc import ZincClient
 
+from returnkit.providers.wire import WireResponse
+from returnkit.providers.zinc import handlers as zinc_handlers
+from returnkit.server.app import server_state
 from returnkit.testing.plugin import Returnkit
 
 ZINC = "Bearer zn_test_acme_5d2f8a91c4e7"
@@ -81,3 +84,28 @@ def test_an_unexpected_rejection_fails_the_test_at_teardown(pytester: pytest.Pyt
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2, errors=1)
     result.stdout.fnmatch_lines(["*returnkit refused requests this test did not expect*", "*GET /returns -> 401*"])
+
+
+def test_every_response_is_checked_against_the_providers_spec(returnkit: Returnkit) -> None:
+    returnkit.expect_rejections()
+    with httpx.Client(base_url=returnkit.base_url, headers={"Authorization": ZINC}) as client:
+        client.post("/returns", json=return_body(placed_order(returnkit)))
+        client.post("/returns", json={"order_id": "x"})
+        client.get("/returns/not-a-uuid")
+    assert [e["conformance"] for e in returnkit.journal.calls()] == [None, None, None]
+
+
+def broken_listing(_request: object, _world: object) -> WireResponse:
+    return WireResponse(200, {"oops": 1})
+
+
+def test_a_response_outside_the_spec_is_journaled(returnkit: Returnkit, monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = {**zinc_handlers.HANDLERS, "list_return_requests_returns_get": broken_listing}
+    kit = server_state(returnkit.app).kits["zinc"]
+    monkeypatch.setattr(type(kit), "handlers", broken)
+    with httpx.Client(base_url=returnkit.base_url, headers={"Authorization": ZINC}) as client:
+        client.get("/returns")
+    (entry,) = returnkit.journal.nonconforming()
+    assert "total" in entry["conformance"] or "return_requests" in entry["conformance"]
+    monkeypatch.undo()
+    returnkit.reset()  # the teardown check would (rightly) fail this test otherwise

@@ -31,6 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="wall: virtual time also follows real time (default); frozen: it moves only by /__admin/clock/advance",
     )
     serve.add_argument(
+        "--check-responses",
+        action="store_true",
+        help="check every response against the provider's spec and journal any violation",
+    )
+    serve.add_argument(
         "--tls",
         metavar="DIR",
         help="serve HTTPS with a new certificate signed by a local CA written to DIR/ca.pem (trust that file)",
@@ -61,7 +66,8 @@ def serve(args: argparse.Namespace) -> int:
 
     from returnkit.server.app import ServerOptions, create_app, server_state
 
-    app = create_app(ServerOptions(seed=args.seed, db=args.db, clock_mode=args.clock))
+    options = ServerOptions(seed=args.seed, db=args.db, clock_mode=args.clock, check_responses=args.check_responses)
+    app = create_app(options)
     resumed_seed = server_state(app).seed
     if resumed_seed != args.seed:
         print(f"{args.db} holds a world made with --seed {resumed_seed}; --seed {args.seed} is ignored", flush=True)

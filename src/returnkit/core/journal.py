@@ -27,6 +27,7 @@ class JournalEntry:
     principal: str | None = None
     note: str | None = None
     request_headers: dict[str, str] = field(default_factory=dict)
+    conformance: str | None = None  # with --check-responses: how the response breaks the spec
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -41,6 +42,7 @@ class JournalEntry:
             "principal": self.principal,
             "verdict": self.verdict,
             "note": self.note,
+            "conformance": self.conformance,
             "request": {"headers": self.request_headers, "body": self.request_body},
             "response": {"body": _printable(self.response_body)},
         }

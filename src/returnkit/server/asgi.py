@@ -49,6 +49,7 @@ class Frontier(ServerMiddleware):
             routed_path = routed_path[len(exchange.named_provider) + 1 :]
         if getattr(exchange.kit, "strip_trailing_slash", False) and routed_path.endswith("/"):
             routed_path = routed_path.rstrip("/")  # a legacy spelling of the same path (Kibo's old SDKs)
+        exchange.routed_path = routed_path
         if routed_path != exchange.request.path:
             scope = {**scope, "path": routed_path, "raw_path": routed_path.encode()}
         scope.setdefault("extensions", {})[EXCHANGE] = exchange
@@ -76,6 +77,8 @@ class Frontier(ServerMiddleware):
         kit = exchange.kit
         if kit is not None:
             headers.update(kit.response_headers(request, self.server.worlds[kit.name]))
+        final = WireResponse(answer.status, answer.body, headers, answer.media_type)
+        conformance = self._conformance(exchange, final)
         self.server.journal.record(
             JournalEntry(
                 id=request.journal_id,
@@ -92,9 +95,18 @@ class Frontier(ServerMiddleware):
                 principal=request.principal.owner if request.principal else None,
                 note=exchange.note,
                 request_headers=dict(request.headers),
+                conformance=conformance,
             )
         )
-        return WireResponse(answer.status, answer.body, headers, answer.media_type)
+        return final
+
+    def _conformance(self, exchange: Exchange, answer: WireResponse) -> str | None:
+        """With --check-responses: how a provider operation's response breaks its spec, else None."""
+        checker = self.server.response_checker
+        if checker is None or exchange.kit is None or exchange.operation is None or exchange.kit.name == "admin":
+            return None
+        request = exchange.request
+        return checker.violation(exchange.kit.name, request.method, exchange.routed_path, dict(request.headers), answer)
 
 
 class Pipeline(ServerMiddleware):

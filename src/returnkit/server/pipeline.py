@@ -33,6 +33,7 @@ class Exchange:
     operation: Operation | None = None
     body_too_large: bool = False
     named_provider: str | None = None  # set for /{provider}/... paths: only its operations match
+    routed_path: str = ""  # the path Connexion routed: the provider's own spelling
     verdict: Verdict | None = None
     headers: dict[str, str] = field(default_factory=dict)  # added to whatever the answer is
     note: str | None = None

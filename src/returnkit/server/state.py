@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from returnkit.core.clock import ClockMode, VirtualClock
 from returnkit.core.journal import Journal
@@ -18,6 +18,9 @@ from returnkit.core.world import read_mock
 from returnkit.errors import SpecError
 from returnkit.providers.kit import ProviderKit, World
 from returnkit.validation import Catalog
+
+if TYPE_CHECKING:
+    from returnkit.server.conformance import ResponseChecker
 
 SEEDED = "world.seeded"
 CLOCK = "clock.elapsed"
@@ -30,6 +33,7 @@ class ServerOptions:
     clock_mode: ClockMode | None = None  # None: the mocks' default
     journal_limit: int | None = None
     body_limit: int | None = None
+    check_responses: bool = False
 
 
 @dataclass
@@ -43,6 +47,7 @@ class ServerState:
     seed: int
     body_limit: int
     worlds: dict[str, World] = field(default_factory=dict)
+    response_checker: ResponseChecker | None = None
     owners: list[tuple[str, str]] = field(default_factory=list)
 
     @classmethod
@@ -61,6 +66,10 @@ class ServerState:
             body_limit=options.body_limit or int(server_mocks["body"]["limit_bytes"]),
         )
         state.owners = path_owners(state.kits)
+        if options.check_responses:
+            from returnkit.server.conformance import ResponseChecker  # openapi-core loads only when asked
+
+            state.response_checker = ResponseChecker(state.catalog)
         for kit in kits:
             state.worlds[kit.name] = World(state.store, clock, options.seed, _mocks_of(kit.name))
         state.open()

@@ -40,7 +40,7 @@ class ReturnkitServer:
     """returnkit serving on a free loopback port in a background thread."""
 
     def __init__(self, seed: int) -> None:
-        self.app = create_app(ServerOptions(seed=seed, clock_mode="frozen"))
+        self.app = create_app(ServerOptions(seed=seed, clock_mode="frozen", check_responses=True))
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port: int = probe.getsockname()[1]
@@ -108,6 +108,10 @@ class Journal:
     def rejected(self) -> list[dict[str, Any]]:
         return [entry for entry in self.calls() if entry["status"] >= 400]
 
+    def nonconforming(self) -> list[dict[str, Any]]:
+        """Exchanges whose response broke the provider's spec (returnkit's own fault, never the client's)."""
+        return [entry for entry in self.calls() if entry.get("conformance")]
+
     def _summary(self) -> str:
         return ", ".join(f"{e['method']} {e['path']} -> {e['status']}" for e in self.calls()) or "none"
 
@@ -161,7 +165,11 @@ def returnkit(returnkit_server: ReturnkitServer) -> Iterator[Returnkit]:
     handle.reset()
     yield handle
     rejected = [] if handle.journal.rejections_expected else handle.journal.rejected()
+    broken = handle.journal.nonconforming()
     handle.close()
+    if broken:
+        lines = "\n".join(f"  {e['method']} {e['path']} -> {e['status']}: {e['conformance']}" for e in broken)
+        pytest.fail(f"returnkit answered outside the provider's spec (a returnkit bug, please report):\n{lines}")
     if rejected:
         lines = "\n".join(f"  {e['method']} {e['path']} -> {e['status']}: {e['response']['body']}" for e in rejected)
         pytest.fail(
