@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test lint typecheck check serve bench bench-serve clean
+.PHONY: install test lint typecheck check serve fuzz bench bench-serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ test: lint typecheck
 
 serve: install
 	$(BIN)/returnkit serve
+
+fuzz: install  # schemathesis over every provider, far longer than CI's run
+	RETURNKIT_FUZZ_EXAMPLES=300 $(BIN)/python -m pytest tests/fuzz -q
 
 bench: install
 	$(BIN)/python bench/validate.py

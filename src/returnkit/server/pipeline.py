@@ -82,6 +82,8 @@ def check_body(exchange: Exchange, server: ServerState) -> WireResponse | None:
     if operation is None or operation.request_media_type is None or _optional_and_absent(exchange):
         return None
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if not media_type and not request.body:
+        return None  # nothing sent at all: the validation stage says what is missing
     wanted = "json" if "json" in operation.request_media_type else operation.request_media_type
     if wanted not in media_type:
         return kit.errors.unsupported_media_type(media_type or "none")

@@ -48,6 +48,9 @@ def coded(code: int, message: str, status: int | None = None) -> WireResponse:
 
 class OmsErrors:
     def invalid(self, verdict: Verdict) -> WireResponse:
+        if verdict.operation == "getToken":  # the OAuth server speaks RFC 6749, not OMS codes
+            reason = "; ".join(f"{dotted(e)}: {e.message}" for e in verdict.errors)
+            return WireResponse(400, {"error": "invalid_request", "error_description": reason})
         return render_validation_error(verdict)
 
     def bad_parameter(self, error: ParameterError) -> WireResponse:
@@ -63,11 +66,12 @@ class OmsErrors:
         answer = coded(5005, f"Method not allowed; use {', '.join(allowed)}")
         return WireResponse(answer.status, answer.body, {"Allow": ", ".join(allowed)})
 
+    # OMS's status table maps GENERIC_BAD_REQUEST to 400 and lists no 413 or 415.
     def unsupported_media_type(self, media_type: str) -> WireResponse:
-        return coded(5003, f"Unsupported media type {media_type!r}", status=415)
+        return coded(5003, f"Unsupported media type {media_type!r}")
 
     def too_large(self, limit: int) -> WireResponse:
-        return coded(5003, f"Request body is larger than {limit} bytes", status=413)
+        return coded(5003, f"Request body is larger than {limit} bytes")
 
     def rate_limited(self, retry_after: int) -> WireResponse:
         answer = coded(5004, "Account Over Queries Per Second Limit", status=429)
