@@ -22,8 +22,6 @@ Node runs without HTTP_PROXY/HTTPS_PROXY/http_proxy/https_proxy: sdk-authenticat
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import ssl
 import subprocess
 from collections.abc import Iterator
@@ -34,12 +32,11 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.contract.npm import node_environment, node_with
 from tests.listening import returnkit_serve
 
 SDK_DIR = Path(__file__).parent / "kibo_sdk"
 PINNED = {"@kibocommerce/rest-sdk": "3.2634.1", "@kibocommerce/sdk-authentication": "1.0.1"}
-PROXY_VARIABLES = frozenset({"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"})
-NPM_INSTALL_TIMEOUT_SECONDS = 45.0
 FLOW_TIMEOUT_SECONDS = 20.0
 
 TENANT_ID = 40001
@@ -58,48 +55,10 @@ class Order:
     payment_id: str
 
 
-def _executable(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.fail(f"`{name}` is not on PATH: the Kibo SDK contract test needs Node.js and npm installed")
-    return path
-
-
-def _installed_version(package: str) -> str | None:
-    manifest = SDK_DIR / "node_modules" / package / "package.json"
-    if not manifest.is_file():
-        return None
-    version: str = json.loads(manifest.read_text())["version"]
-    return version
-
-
-def _node_environment() -> dict[str, str]:
-    return {name: value for name, value in os.environ.items() if name not in PROXY_VARIABLES}
-
-
 @pytest.fixture(scope="session")
 def node() -> str:
-    """Path of `node`, with kibo_sdk/node_modules holding the pinned SDK versions (installed if it does not)."""
-    node_path = _executable("node")
-    declared = json.loads((SDK_DIR / "package.json").read_text())["dependencies"]
-    assert declared == PINNED, f"kibo_sdk/package.json pins {declared}, this test expects {PINNED}"
-    if any(_installed_version(package) != version for package, version in PINNED.items()):
-        npm_path = _executable("npm")
-        try:
-            installed = subprocess.run(
-                [npm_path, "install", "--no-audit", "--no-fund"],
-                cwd=SDK_DIR,
-                capture_output=True,
-                text=True,
-                timeout=NPM_INSTALL_TIMEOUT_SECONDS,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"npm install in {SDK_DIR} took over {NPM_INSTALL_TIMEOUT_SECONDS} s")
-        assert installed.returncode == 0, f"npm install failed:\n{installed.stdout}\n{installed.stderr}"
-        found = {package: _installed_version(package) for package in PINNED}
-        assert found == PINNED, f"after npm install node_modules holds {found}, expected {PINNED}"
-    return node_path
+    """Path of `node`, with kibo_sdk/node_modules holding the pinned SDK versions."""
+    return node_with(SDK_DIR, PINNED)
 
 
 @pytest.fixture
@@ -138,7 +97,7 @@ def _run_flow(
         ran = subprocess.run(
             [node, "flow.mjs", json.dumps(arguments)],
             cwd=SDK_DIR,
-            env={**_node_environment(), **({"NODE_EXTRA_CA_CERTS": str(ca)} if ca else {})},
+            env={**node_environment(), **({"NODE_EXTRA_CA_CERTS": str(ca)} if ca else {})},
             capture_output=True,
             text=True,
             timeout=FLOW_TIMEOUT_SECONDS,

@@ -21,8 +21,6 @@ node_modules does not already hold the pinned version.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -35,10 +33,10 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.contract.npm import node_environment, node_with
+
 SDK_DIR = Path(__file__).parent / "rye_sdk"
 PINNED = {"@rye-api/rye-sdk": "1.4.2"}
-PROXY_VARIABLES = frozenset({"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"})
-NPM_INSTALL_TIMEOUT_SECONDS = 45.0
 FLOW_TIMEOUT_SECONDS = 20.0
 READY_WITHIN_SECONDS = 10.0
 POLL_INTERVAL_SECONDS = 0.05
@@ -59,48 +57,10 @@ class Order:
     marketplace_order_ids: list[str]
 
 
-def _executable(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.fail(f"`{name}` is not on PATH: the Rye SDK contract test needs Node.js and npm installed")
-    return path
-
-
-def _installed_version(package: str) -> str | None:
-    manifest = SDK_DIR / "node_modules" / package / "package.json"
-    if not manifest.is_file():
-        return None
-    version: str = json.loads(manifest.read_text())["version"]
-    return version
-
-
-def _node_environment() -> dict[str, str]:
-    return {name: value for name, value in os.environ.items() if name not in PROXY_VARIABLES}
-
-
 @pytest.fixture(scope="session")
 def node() -> str:
-    """Path of `node`, with rye_sdk/node_modules holding the pinned SDK version (installed if it does not)."""
-    node_path = _executable("node")
-    declared = json.loads((SDK_DIR / "package.json").read_text())["dependencies"]
-    assert declared == PINNED, f"rye_sdk/package.json pins {declared}, this test expects {PINNED}"
-    if any(_installed_version(package) != version for package, version in PINNED.items()):
-        npm_path = _executable("npm")
-        try:
-            installed = subprocess.run(
-                [npm_path, "install", "--no-audit", "--no-fund"],
-                cwd=SDK_DIR,
-                capture_output=True,
-                text=True,
-                timeout=NPM_INSTALL_TIMEOUT_SECONDS,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"npm install in {SDK_DIR} took over {NPM_INSTALL_TIMEOUT_SECONDS} s")
-        assert installed.returncode == 0, f"npm install failed:\n{installed.stdout}\n{installed.stderr}"
-        found = {package: _installed_version(package) for package in PINNED}
-        assert found == PINNED, f"after npm install node_modules holds {found}, expected {PINNED}"
-    return node_path
+    """Path of `node`, with rye_sdk/node_modules holding the pinned SDK versions."""
+    return node_with(SDK_DIR, PINNED)
 
 
 def _port_3000_is_free() -> bool:
@@ -204,7 +164,7 @@ def _run_flow(node: str, order: Order, *, mode: str) -> dict[str, Any]:
         ran = subprocess.run(
             [node, "flow.mjs", json.dumps(arguments)],
             cwd=SDK_DIR,
-            env=_node_environment(),
+            env=node_environment(),
             capture_output=True,
             text=True,
             timeout=FLOW_TIMEOUT_SECONDS,
