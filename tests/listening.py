@@ -43,12 +43,12 @@ def _wait_until_ready(base_url: str, server: subprocess.Popen[bytes], stderr_pat
 
 
 @contextmanager
-def returnkit_serve(logs: Path, *options: str, tls: Path | None = None) -> Iterator[str]:
-    """Base URL of `returnkit serve OPTIONS` on a free port; the process is stopped afterwards.
+def returnkit_serve(logs: Path, *options: str, tls: Path | None = None, port: int | None = None) -> Iterator[str]:
+    """Base URL of `returnkit serve OPTIONS` on `port` (a free one by default); the process is stopped afterwards.
 
     With `tls`, the server runs `--tls tls` and the URL is https (its CA is `tls / "ca.pem"`).
     """
-    port = _free_port()
+    port = port or _free_port()
     base_url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     if tls:
         options = (*options, "--tls", str(tls))

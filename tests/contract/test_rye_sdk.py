@@ -23,8 +23,6 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +32,7 @@ import httpx
 import pytest
 
 from tests.contract.npm import node_environment, node_with
+from tests.listening import returnkit_serve
 
 SDK_DIR = Path(__file__).parent / "rye_sdk"
 PINNED = {"@rye-api/rye-sdk": "1.4.2"}
@@ -80,20 +79,6 @@ def _port_3000_is_free() -> bool:
     return True
 
 
-def _wait_until_ready(server: subprocess.Popen[bytes], stderr_path: Path) -> None:
-    deadline = time.monotonic() + READY_WITHIN_SECONDS
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"returnkit serve exited with {server.returncode}:\n{stderr_path.read_text()}")
-        try:
-            if httpx.get(f"{BASE_URL}/__admin/clock", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(POLL_INTERVAL_SECONDS)
-    pytest.fail(f"returnkit serve did not answer within {READY_WITHIN_SECONDS} s:\n{stderr_path.read_text()}")
-
-
 @pytest.fixture(scope="session")
 def rye_local_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`returnkit serve` on 127.0.0.1:3000 (frozen clock, seed 0), where the SDK's ENVIRONMENT.LOCAL points."""
@@ -104,31 +89,8 @@ def rye_local_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             f"returnkit on that port; stop whatever listens there"
         )
     logs = tmp_path_factory.mktemp("returnkit-rye-local")
-    stderr_path = logs / "stderr.txt"
-    command = [
-        str(Path(sys.executable).parent / "returnkit"),
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(RYE_LOCAL_PORT),
-        "--clock",
-        "frozen",
-        "--seed",
-        "0",
-    ]
-    with (logs / "stdout.txt").open("wb") as stdout, stderr_path.open("wb") as stderr:
-        server = subprocess.Popen(command, stdout=stdout, stderr=stderr)
-        try:
-            _wait_until_ready(server, stderr_path)
-            yield BASE_URL
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+    with returnkit_serve(logs, "--clock", "frozen", "--seed", "0", port=RYE_LOCAL_PORT) as base_url:
+        yield base_url
 
 
 @pytest.fixture
