@@ -109,3 +109,12 @@ def test_a_response_outside_the_spec_is_journaled(returnkit: Returnkit, monkeypa
     assert "total" in entry["conformance"] or "return_requests" in entry["conformance"]
     monkeypatch.undo()
     returnkit.reset()  # the teardown check would (rightly) fail this test otherwise
+
+
+def test_faults_from_the_fixture(returnkit: Returnkit) -> None:
+    returnkit.faults.add("zinc", "status", operation="list-returns", status=503, times=1)
+    returnkit.expect_rejections()
+    with httpx.Client(base_url=returnkit.base_url, headers={"Authorization": ZINC}) as client:
+        assert [client.get("/returns").status_code for _ in range(2)] == [503, 200]
+    (failed,) = returnkit.journal.rejected()
+    assert failed["note"].startswith("fault")

@@ -102,6 +102,10 @@ class ErrorFormat(Protocol):
 
     def rate_limited(self, retry_after: int) -> WireResponse: ...
 
+    def server_error(self, status: int, reason: str) -> WireResponse:
+        """A 5xx in the provider's format (injected faults)."""
+        ...
+
 
 Handler = Callable[[Request, World], WireResponse]
 

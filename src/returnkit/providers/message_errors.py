@@ -39,3 +39,6 @@ class MessageErrors:
 
     def rate_limited(self, retry_after: int) -> WireResponse:
         return WireResponse(429, {"message": "too many requests"}, {"Retry-After": str(retry_after)})
+
+    def server_error(self, status: int, reason: str) -> WireResponse:
+        return WireResponse(status, {"message": reason})

@@ -49,6 +49,9 @@ class AdminKit:
             "list_requests": self.list_requests,
             "reset": self.reset,
             "get_label": self.get_label,
+            "list_faults": self.list_faults,
+            "add_fault": self.add_fault,
+            "clear_faults": self.clear_faults,
         }
 
     def bind(self, server: ServerState) -> None:
@@ -123,6 +126,24 @@ class AdminKit:
         if why:
             return WireResponse(403, {"message": why})
         return WireResponse(200, labels.PDF, media_type="application/pdf")
+
+    def list_faults(self, request: Request, world: World) -> WireResponse:
+        return WireResponse(200, {"faults": [fault.as_json() for fault in self.server.faults]})
+
+    def add_fault(self, request: Request, world: World) -> WireResponse:
+        options = dict(request.payload)
+        provider, kind = options.pop("provider"), options.pop("kind")
+        operation = options.get("operation")
+        if operation is not None:
+            try:
+                options["operation"] = self.server.catalog.operation(provider, operation).operation_id
+            except LookupError as unknown:
+                return WireResponse(404, {"message": str(unknown)})
+        return WireResponse(201, self.server.faults.add(provider, kind, **options).as_json())
+
+    def clear_faults(self, request: Request, world: World) -> WireResponse:
+        self.server.faults.clear()
+        return WireResponse(200, {"faults": []})
 
     def reset(self, request: Request, world: World) -> WireResponse:
         self.server.reset()

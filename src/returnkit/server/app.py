@@ -17,7 +17,6 @@ from typing import Any
 from connexion import AsyncApp
 from connexion.middleware.lifespan import LifespanMiddleware
 from connexion.middleware.routing import RoutingMiddleware
-from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.resolver import Resolver
 
 from returnkit.errors import ReturnkitError
@@ -40,7 +39,8 @@ def create_app(options: ServerOptions | None = None, kits: Sequence[ProviderKit]
     app = AsyncApp(
         __name__,
         middlewares=[
-            ServerErrorMiddleware,
+            # Outermost, and the last resort for errors: any failure becomes the provider's answer,
+            # and a deliberately dropped connection (a fault) reaches the server as it should.
             partial(Frontier, server=server),
             RoutingMiddleware,
             partial(Pipeline, server=server),

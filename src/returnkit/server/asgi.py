@@ -24,6 +24,10 @@ JOURNAL_BODY_LIMIT = 64 * 1024
 HEADER_LIMIT = 16 * 1024
 
 
+class ConnectionDropped(Exception):
+    """Raised after the response started: the server closes the connection mid-answer (a fault)."""
+
+
 class ServerMiddleware:
     def __init__(self, app: ASGIApp, server: ServerState) -> None:
         self.app = app
@@ -54,7 +58,11 @@ class Frontier(ServerMiddleware):
             scope = {**scope, "path": routed_path, "raw_path": routed_path.encode()}
         scope.setdefault("extensions", {})[EXCHANGE] = exchange
         answer = await self._answer(scope, exchange)
-        await _send(send, self._finish(exchange, answer))
+        finished = self._finish(exchange, answer)
+        if exchange.fault is not None and exchange.fault.kind == "drop":
+            await send({"type": "http.response.start", "status": finished.status, "headers": []})
+            raise ConnectionDropped(f"fault {exchange.fault.id}: connection dropped on purpose")
+        await _send(send, finished)
 
     async def _answer(self, scope: Scope, exchange: Exchange) -> WireResponse:
         try:
@@ -105,6 +113,8 @@ class Frontier(ServerMiddleware):
         checker = self.server.response_checker
         if checker is None or exchange.kit is None or exchange.operation is None or exchange.kit.name == "admin":
             return None
+        if exchange.fault is not None and exchange.fault.kind != "latency":
+            return None  # an injected failure is outside the spec on purpose
         request = exchange.request
         return checker.violation(exchange.kit.name, request.method, exchange.routed_path, dict(request.headers), answer)
 

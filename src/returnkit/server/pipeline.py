@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
+from returnkit.core.faults import Fault
 from returnkit.core.ratelimit import Budget
 from returnkit.providers.kit import ParameterError, ProviderKit, Request
 from returnkit.providers.wire import WireResponse
@@ -34,6 +35,7 @@ class Exchange:
     body_too_large: bool = False
     named_provider: str | None = None  # set for /{provider}/... paths: only its operations match
     routed_path: str = ""  # the path Connexion routed: the provider's own spelling
+    fault: Fault | None = None
     verdict: Verdict | None = None
     headers: dict[str, str] = field(default_factory=dict)  # added to whatever the answer is
     note: str | None = None
@@ -49,6 +51,25 @@ def known_operation(exchange: Exchange, _server: ServerState) -> WireResponse | 
     if exchange.kit is None:
         return WireResponse(404, {"message": f"no provider is served at {exchange.request.path}"})
     return exchange.kit.errors.not_found(f"{exchange.request.method} {exchange.request.path} is not an operation")
+
+
+def inject_fault(exchange: Exchange, server: ServerState) -> WireResponse | None:
+    """A fault switched on through /__admin/faults, before the provider sees the request."""
+    kit, request = _routed(exchange)
+    assert exchange.operation is not None
+    fault = server.faults.fire(kit.name, exchange.operation.names, request.journal_id)
+    if fault is None:
+        return None
+    exchange.fault = fault
+    exchange.note = f"fault {fault.id}: {fault.kind}"
+    if fault.kind == "latency":
+        server.advance(fault.seconds)  # the delay passes on the virtual clock; the request goes on
+        return None
+    if fault.kind == "rate-limit":
+        return kit.errors.rate_limited(max(int(fault.seconds), 1))
+    if fault.kind == "status":
+        return kit.errors.server_error(fault.status, f"Injected fault {fault.id}: HTTP {fault.status}")
+    return WireResponse(200, b"")  # "empty"; "drop" is carried out by the Frontier after journaling
 
 
 def authenticate(exchange: Exchange, server: ServerState) -> WireResponse | None:
@@ -134,6 +155,7 @@ class _Refused(Exception):
 
 STAGES: tuple[Stage, ...] = (
     known_operation,
+    inject_fault,
     authenticate,
     rate_limit,
     check_body,

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from returnkit.core.clock import ClockMode, VirtualClock
+from returnkit.core.faults import FaultBook
 from returnkit.core.journal import Journal
 from returnkit.core.ratelimit import FixedWindowLimiter
 from returnkit.core.store import SQLiteStore, Store
@@ -48,6 +49,7 @@ class ServerState:
     body_limit: int
     worlds: dict[str, World] = field(default_factory=dict)
     response_checker: ResponseChecker | None = None
+    faults: FaultBook = field(default_factory=lambda: FaultBook(0))
     owners: list[tuple[str, str]] = field(default_factory=list)
 
     @classmethod
@@ -66,6 +68,7 @@ class ServerState:
             body_limit=options.body_limit or int(server_mocks["body"]["limit_bytes"]),
         )
         state.owners = path_owners(state.kits)
+        state.faults = FaultBook(options.seed)
         if options.check_responses:
             from returnkit.server.conformance import ResponseChecker  # openapi-core loads only when asked
 
@@ -108,6 +111,7 @@ class ServerState:
             self.store.set_meta(CLOCK, 0.0)
         self.journal.clear()
         self.limiter.clear()
+        self.faults.clear()
 
     def advance(self, seconds: float) -> None:
         self.clock.advance(seconds)

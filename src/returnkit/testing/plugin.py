@@ -116,6 +116,26 @@ class Journal:
         return ", ".join(f"{e['method']} {e['path']} -> {e['status']}" for e in self.calls()) or "none"
 
 
+class Faults:
+    """Switch faults on for this test (they are cleared with the world before the next one)."""
+
+    def __init__(self, admin: httpx.Client) -> None:
+        self._admin = admin
+
+    def add(self, provider: str, kind: str, **options: Any) -> dict[str, Any]:
+        """`kind`: status, rate-limit, drop, empty or latency.
+
+        Options: operation, status, seconds, times, probability (see the admin API's add_fault).
+        """
+        answer = self._admin.post("/__admin/faults", json={"provider": provider, "kind": kind, **options})
+        answer.raise_for_status()
+        fault: dict[str, Any] = answer.json()
+        return fault
+
+    def clear(self) -> None:
+        self._admin.delete("/__admin/faults").raise_for_status()
+
+
 class Returnkit:
     """The per-test handle: URLs, transports, world, clock and journal of the session's server."""
 
@@ -126,6 +146,7 @@ class Returnkit:
         self._admin = httpx.Client(base_url=server.base_url, timeout=30)
         self.clock = Clock(self._admin)
         self.journal = Journal(self._admin)
+        self.faults = Faults(self._admin)
 
     @property
     def world(self) -> dict[str, Any]:

@@ -51,3 +51,6 @@ class AboutYouErrors:
 
     def rate_limited(self, retry_after: int) -> WireResponse:
         return message(429, f"Rate limit exceeded; retry in {retry_after} s", {"Retry-After": str(retry_after)})
+
+    def server_error(self, status: int, reason: str) -> WireResponse:
+        return message(status, reason)

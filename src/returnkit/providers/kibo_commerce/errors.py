@@ -85,3 +85,6 @@ class KiboErrors:
     def rate_limited(self, retry_after: int) -> WireResponse:
         answer = kibo_error(429, "EXCEEDED_MAX_RETRIES", "Too many requests")
         return WireResponse(answer.status, answer.body, {"Retry-After": str(retry_after)})
+
+    def server_error(self, status: int, reason: str) -> WireResponse:
+        return kibo_error(status, "UNEXPECTED_ERROR" if status == 500 else "SYSTEM_MAINTENANCE", reason)

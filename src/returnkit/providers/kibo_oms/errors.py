@@ -14,6 +14,8 @@ from returnkit.providers.wire import WireResponse, dotted
 from returnkit.validation import Verdict
 
 CODES: dict[int, tuple[str, int]] = {
+    5001: ("GENERIC_UNAVAILABLE", 503),
+    5006: ("GENERIC_SERVER_ERROR", 500),
     5002: ("GENERIC_NOT_FOUND", 404),
     5003: ("GENERIC_BAD_REQUEST", 400),
     5004: ("GENERIC_NOT_AUTHORIZED", 403),
@@ -76,3 +78,6 @@ class OmsErrors:
     def rate_limited(self, retry_after: int) -> WireResponse:
         answer = coded(5004, "Account Over Queries Per Second Limit", status=429)
         return WireResponse(answer.status, answer.body, {"Retry-After": str(retry_after)})
+
+    def server_error(self, status: int, reason: str) -> WireResponse:
+        return coded(5006 if status == 500 else 5001, reason, status=status)

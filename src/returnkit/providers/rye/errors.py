@@ -58,3 +58,7 @@ class RyeErrors(MessageErrors):
     def unauthorized(self, reason: str) -> WireResponse:
         body = {"errors": [{"message": reason, "extensions": {"code": "UNAUTHENTICATED"}}], "data": None}
         return WireResponse(401, body)
+
+    def server_error(self, status: int, reason: str) -> WireResponse:
+        body = {"errors": [{"message": reason, "extensions": {"code": "INTERNAL_SERVER_ERROR"}}], "data": None}
+        return WireResponse(status, body)

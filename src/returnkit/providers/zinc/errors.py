@@ -160,3 +160,6 @@ class ZincErrors:
 
     def rate_limited(self, retry_after: int) -> WireResponse:
         return business(429, "rate_limit_exceeded", "Too many requests", {"retry_after": retry_after})
+
+    def server_error(self, status: int, reason: str) -> WireResponse:
+        return business(status, "internal_error" if status == 500 else "service_unavailable", reason)

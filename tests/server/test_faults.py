@@ -1,0 +1,79 @@
+"""Faults switched on through /__admin/faults: provider-format failures, deterministic, journaled, reset."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.http import CheckedClient, TestClient
+
+ZINC = {"Authorization": "Bearer zn_test_acme_5d2f8a91c4e7"}
+AY = {"X-API-Key": "ay_sandbox_nordlicht_7f3a9c21"}
+
+
+def fault(admin: CheckedClient, **body: Any) -> dict[str, Any]:
+    response = admin.post("/__admin/faults", json=body)
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+def test_an_injected_5xx_speaks_the_providers_format_and_stops_after_times(
+    http: TestClient, admin: CheckedClient
+) -> None:
+    fault(admin, provider="zinc", operation="list-returns", kind="status", status=503, times=1)
+    zinc = CheckedClient(http, "zinc", ZINC)
+    first, second = http.get("/returns", headers=ZINC), zinc.get("/returns")
+    assert (first.status_code, first.json()["error"]["code"]) == (503, "service_unavailable")
+    assert second.status_code == 200
+    (entry,) = http.get("/__admin/requests", params={"status": 503}).json()["requests"]
+    assert entry["note"].startswith("fault 1: status")
+    assert admin.get("/__admin/faults").json()["faults"][0]["fired"] == 1
+
+
+def test_a_429_burst_carries_retry_after(http: TestClient, admin: CheckedClient) -> None:
+    fault(admin, provider="aboutyou", kind="rate-limit", seconds=30, times=2)
+    answers = [CheckedClient(http, "aboutyou", AY).get("/api/v1/orders/") for _ in range(3)]
+    assert [a.status_code for a in answers] == [429, 429, 200]
+    assert answers[0].headers["Retry-After"] == "30"
+    assert "Rate limit" in answers[0].json()["message"]
+
+
+def test_empty_answers_and_dropped_connections(http: TestClient, admin: CheckedClient) -> None:
+    fault(admin, provider="zinc", kind="empty", times=1)
+    empty = http.get("/returns", headers=ZINC)
+    assert (empty.status_code, empty.content) == (200, b"")
+    fault(admin, provider="zinc", kind="drop", times=1)
+    with pytest.raises(Exception, match="dropped"):
+        http.get("/returns", headers=ZINC)
+    assert http.get("/returns", headers=ZINC).status_code == 200  # the server keeps serving
+    dropped = http.get("/__admin/requests", params={"path": "/returns"}).json()["requests"]
+    assert "drop" in dropped[-2]["note"]
+
+
+def test_latency_passes_on_the_virtual_clock(http: TestClient, admin: CheckedClient) -> None:
+    fault(admin, provider="zinc", kind="latency", seconds=90, times=1)
+    assert http.get("/returns", headers=ZINC).status_code == 200
+    assert admin.get("/__admin/clock").json()["elapsed_seconds"] == 90.0
+
+
+def test_a_probability_fires_on_the_same_requests_in_every_run(http: TestClient, admin: CheckedClient) -> None:
+    def pattern() -> list[int]:
+        http.post("/__admin/reset")
+        fault(admin, provider="zinc", kind="status", status=500, probability=0.5)
+        return [http.get("/returns", headers=ZINC).status_code for _ in range(20)]
+
+    first = pattern()
+    assert first == pattern()
+    assert set(first) == {200, 500}
+
+
+def test_faults_are_validated_and_cleared_by_reset(http: TestClient, admin: CheckedClient) -> None:
+    assert admin.post("/__admin/faults", json={"provider": "zinc", "kind": "explode"}).status_code == 400
+    assert (
+        admin.post("/__admin/faults", json={"provider": "zinc", "kind": "drop", "operation": "nope"}).status_code == 404
+    )
+    fault(admin, provider="kibo-oms", kind="status")
+    admin.post("/__admin/reset")
+    assert admin.get("/__admin/faults").json() == {"faults": []}
