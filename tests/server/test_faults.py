@@ -77,3 +77,66 @@ def test_faults_are_validated_and_cleared_by_reset(http: TestClient, admin: Chec
     fault(admin, provider="kibo-oms", kind="status")
     admin.post("/__admin/reset")
     assert admin.get("/__admin/faults").json() == {"faults": []}
+
+
+def zinc_return(http: TestClient) -> dict[str, Any]:
+    order = http.get("/orders", params={"status_filter": "order_placed"}, headers=ZINC).json()["orders"][0]
+    body = {
+        "order_id": order["id"],
+        "items": [{"order_item_id": order["items"][0]["id"], "quantity": 1}],
+        "reason": "damaged",
+    }
+    created: dict[str, Any] = http.post("/returns", json=body, headers=ZINC).json()
+    return created
+
+
+def test_a_deny_fault_makes_a_zinc_return_resolve_to_denied(http: TestClient, admin: CheckedClient) -> None:
+    fault(admin, provider="zinc", operation="create-return", kind="deny", times=1)
+    created = zinc_return(http)
+    http.post("/__admin/clock/advance", json={"seconds": 120})
+    resolved = CheckedClient(http, "zinc", ZINC).get(f"/returns/{created['id']}").json()
+    assert (resolved["status"], bool(resolved["resolution_notes"])) == ("denied", True)
+
+
+def test_a_fail_items_fault_fails_a_seeded_share_of_a_batch(http: TestClient, admin: CheckedClient) -> None:
+    fault(admin, provider="aboutyou", operation="create-return", kind="fail-items", probability=1.0, times=1)
+    orders = http.get("/api/v1/orders/", params={"order_status": "shipped", "per_page": 100}, headers=AY).json()[
+        "items"
+    ]
+    item = orders[0]["order_items"][0]["id"]
+    batch = http.post(
+        "/api/v1/orders/return", json={"items": [{"order_items": [item], "return_tracking_key": "R"}]}, headers=AY
+    )
+    http.post("/__admin/clock/advance", json={"seconds": 10})
+    result = (
+        CheckedClient(http, "aboutyou", AY)
+        .get("/api/v1/results/return-orders", params={"batch_request_id": batch.json()["batchRequestId"]})
+        .json()
+    )
+    assert (result["status"], result["items"][0]["success"]) == ("failed", False)
+    assert result["items"][0]["errors"][0].startswith("Injected fault")
+
+
+def test_a_stale_read_fault_hides_a_write_for_some_seconds(http: TestClient, admin: CheckedClient) -> None:
+    fault(admin, provider="zinc", kind="stale-read", seconds=30)
+    created = zinc_return(http)
+    assert http.get(f"/returns/{created['id']}", headers=ZINC).status_code == 404
+    http.post("/__admin/clock/advance", json={"seconds": 30})
+    assert http.get(f"/returns/{created['id']}", headers=ZINC).status_code == 200
+
+
+def test_latency_with_jitter_is_the_same_in_every_run(http: TestClient, admin: CheckedClient) -> None:
+    def delays() -> list[float]:
+        http.post("/__admin/reset")
+        fault(admin, provider="zinc", kind="latency", seconds=1, jitter=10)
+        seen = []
+        for _ in range(5):
+            before = admin.get("/__admin/clock").json()["elapsed_seconds"]
+            http.get("/returns", headers=ZINC)
+            seen.append(admin.get("/__admin/clock").json()["elapsed_seconds"] - before)
+        return seen
+
+    first = delays()
+    assert first == delays()
+    assert all(1 <= delay < 11 for delay in first)
+    assert len(set(first)) > 1

@@ -1,4 +1,9 @@
-"""Faults a test can switch on through the admin API: infrastructure failures, deterministic under the seed.
+"""Faults a test can switch on through the admin API, deterministic under the seed.
+
+Infrastructure faults replace or delay the answer (status, rate-limit, drop, empty, latency);
+`stale-read` makes reads 404 for `seconds` after the provider's last accepted write (eventual
+consistency); business faults change what the provider decides (`deny`: a Zinc return is
+denied; `fail-items`: items of an ABOUT YOU batch fail, each with `probability`).
 
 A fault matches a provider and, optionally, one operation (operationId or alias). `times` limits
 how often it fires (none: until cleared); `probability` fires it on a share of the matching
@@ -14,7 +19,9 @@ from typing import Any, Literal
 
 from returnkit.core.world import derive_int
 
-FaultKind = Literal["status", "rate-limit", "drop", "empty", "latency"]
+FaultKind = Literal["status", "rate-limit", "drop", "empty", "latency", "stale-read", "deny", "fail-items"]
+# Business faults reach the provider's behaviour instead of replacing its answer.
+BUSINESS = frozenset({"deny", "fail-items"})
 
 
 @dataclass
@@ -25,6 +32,7 @@ class Fault:
     operation: str | None = None
     status: int = 503
     seconds: float = 0.0
+    jitter: float = 0.0  # latency: plus a seeded share of this many seconds
     times: int | None = None
     probability: float = 1.0
     fired: int = 0
@@ -65,3 +73,9 @@ class FaultBook:
             fault.fired += 1
             return fault
         return None
+
+
+def latency(fault: Fault, seed: int, journal_id: int) -> float:
+    """`seconds` plus a seeded draw from [0, `jitter`): the same delay for the same request every run."""
+    draw = random.Random(derive_int(seed, "latency", fault.id, journal_id)).random()  # noqa: S311
+    return fault.seconds + draw * fault.jitter

@@ -45,6 +45,7 @@ class Request:
     base_url: str = "http://127.0.0.1:8000"
     journal_id: int = 0
     operation: Operation | None = None
+    business_fault: Mapping[str, Any] | None = None  # a fault for the behaviour itself (deny, fail-items)
 
     def param(self, name: str) -> str | None:
         values = self.query.get(name)

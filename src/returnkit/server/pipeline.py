@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
-from returnkit.core.faults import Fault
+from returnkit.core.faults import BUSINESS, Fault, latency
 from returnkit.core.ratelimit import Budget
 from returnkit.providers.kit import ParameterError, ProviderKit, Request
 from returnkit.providers.wire import WireResponse
@@ -57,19 +57,45 @@ def inject_fault(exchange: Exchange, server: ServerState) -> WireResponse | None
     """A fault switched on through /__admin/faults, before the provider sees the request."""
     kit, request = _routed(exchange)
     assert exchange.operation is not None
+    if request.method == "GET" and _stale(server, kit.name, exchange):
+        return kit.errors.not_found(f"{request.path} (eventual consistency: a write happened moments ago)")
     fault = server.faults.fire(kit.name, exchange.operation.names, request.journal_id)
-    if fault is None:
+    if fault is None or fault.kind == "stale-read":
         return None
     exchange.fault = fault
     exchange.note = f"fault {fault.id}: {fault.kind}"
-    if fault.kind == "latency":
-        server.advance(fault.seconds)  # the delay passes on the virtual clock; the request goes on
+    if fault.kind in BUSINESS or fault.kind == "latency":
+        _let_through(fault, request, server)
         return None
     if fault.kind == "rate-limit":
         return kit.errors.rate_limited(max(int(fault.seconds), 1))
     if fault.kind == "status":
         return kit.errors.server_error(fault.status, f"Injected fault {fault.id}: HTTP {fault.status}")
     return WireResponse(200, b"")  # "empty"; "drop" is carried out by the Frontier after journaling
+
+
+def _let_through(fault: Fault, request: Request, server: ServerState) -> None:
+    """Faults that do not answer: business ones reach the behaviour, latency passes on the clock."""
+    if fault.kind == "latency":
+        server.advance(latency(fault, server.seed, request.journal_id))
+    else:
+        request.business_fault = fault.as_json()
+
+
+def _stale(server: ServerState, provider: str, exchange: Exchange) -> bool:
+    """A stale-read fault is on and the provider accepted a write less than its `seconds` ago."""
+    assert exchange.operation is not None
+    written = server.last_write.get(provider)
+    if written is None:
+        return False
+    for fault in server.faults:
+        matches = fault.provider == provider and (not fault.operation or fault.operation in exchange.operation.names)
+        if fault.kind == "stale-read" and matches and server.clock.timestamp() - written < fault.seconds:
+            fault.fired += 1
+            exchange.fault = fault
+            exchange.note = f"fault {fault.id}: stale-read"
+            return True
+    return False
 
 
 def authenticate(exchange: Exchange, server: ServerState) -> WireResponse | None:
@@ -141,6 +167,8 @@ def handle(exchange: Exchange, server: ServerState) -> WireResponse | None:
                 raise _Refused(answer)  # a refusal changes nothing, not even an id sequence
             if server.clock.mode == "wall":
                 server.save_clock()  # a restart with --db resumes no earlier than what was stored
+            if request.method != "GET":
+                server.last_write[kit.name] = server.clock.timestamp()
             return answer
     except _Refused as refused:
         return refused.answer

@@ -50,6 +50,7 @@ class ServerState:
     worlds: dict[str, World] = field(default_factory=dict)
     response_checker: ResponseChecker | None = None
     faults: FaultBook = field(default_factory=lambda: FaultBook(0))
+    last_write: dict[str, float] = field(default_factory=dict)  # provider -> virtual time of its last accepted write
     owners: list[tuple[str, str]] = field(default_factory=list)
 
     @classmethod
@@ -112,6 +113,7 @@ class ServerState:
         self.journal.clear()
         self.limiter.clear()
         self.faults.clear()
+        self.last_write.clear()
 
     def advance(self, seconds: float) -> None:
         self.clock.advance(seconds)

@@ -9,12 +9,13 @@ docs give one result per entry and no partial success).
 from __future__ import annotations
 
 import hashlib
+import random
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
 
-from returnkit.core.world import derive_uuid
+from returnkit.core.world import derive_int, derive_uuid
 from returnkit.providers.aboutyou.world import PROVIDER, order_status
 from returnkit.providers.kit import World
 
@@ -33,7 +34,15 @@ def settle(world: World) -> None:
         world.store.delete(PROVIDER, "inflight", due["batch"])
 
 
-def submit(world: World, owner: str, kind: str, payload: Mapping[str, Any], dedup_seconds: float) -> str:
+def submit(
+    world: World,
+    owner: str,
+    kind: str,
+    payload: Mapping[str, Any],
+    dedup_seconds: float,
+    *,
+    fault: Mapping[str, Any] | None = None,
+) -> str:
     """The id of a new batch, or of the identical one from `owner` still in flight."""
     settle(world)
     now = world.now()
@@ -54,6 +63,7 @@ def submit(world: World, owner: str, kind: str, payload: Mapping[str, Any], dedu
         "items": list(payload["items"]),
         "results": None,
         "status": None,
+        "fault": dict(fault) if fault else None,  # a fail-items fault makes items fail when the batch completes
     }
     world.store.put(PROVIDER, "batch", batch_id, batch, owner=owner)
     due = now + float(timing["pending_seconds"]) + float(timing["processing_seconds"])
@@ -68,11 +78,20 @@ def status(batch: Mapping[str, Any], now: float) -> str:
     return "pending" if now < batch["processing_at"] else "processing"
 
 
+def _injected(world: World, batch: Mapping[str, Any], position: int) -> ItemResult:
+    """The error of an item a fail-items fault fails (a seeded draw per item), else none."""
+    fault = batch.get("fault")
+    if not fault:
+        return []
+    draw = random.Random(derive_int(world.seed, PROVIDER, "fail", batch["id"], position)).random()  # noqa: S311
+    return [f"Injected fault {fault['id']}: the item could not be processed"] if draw < fault["probability"] else []
+
+
 def complete(world: World, batch: dict[str, Any]) -> None:
     apply = APPLY[batch["kind"]]
     results = []
-    for item in batch["items"]:
-        errors = apply(world, batch["owner"], item)
+    for position, item in enumerate(batch["items"]):
+        errors = _injected(world, batch, position) or apply(world, batch["owner"], item)
         results.append({"requestItem": item, "success": not errors, "errors": errors})
     batch["results"] = results
     # x-returnkit-inferred: `failed` when no entry succeeded, `completed` otherwise.

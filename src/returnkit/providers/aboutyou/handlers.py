@@ -19,7 +19,8 @@ DEFAULT_DEDUP_SECONDS = 300.0
 
 def submitter(kind: str) -> Handler:
     def submit(request: Request, world: World) -> WireResponse:
-        batch_id = behaviour.submit(world, request.owner, kind, request.payload, _dedup_seconds(request, world))
+        dedup = _dedup_seconds(request, world)
+        batch_id = behaviour.submit(world, request.owner, kind, request.payload, dedup, fault=request.business_fault)
         return WireResponse(200, {"batchRequestId": batch_id})
 
     submit.__name__ = f"submit_{kind}"

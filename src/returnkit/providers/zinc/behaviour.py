@@ -21,7 +21,10 @@ PRIVATE_FIELDS = ("owner", "filed_at", "resolves_at", "decision", "decision_note
 RETURNABLE_ITEM_STATUSES = {"shipped", "delivered", "ordered"}
 
 
-def file_return(world: World, owner: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+def file_return(
+    world: World, owner: str, payload: Mapping[str, Any], fault: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """A new open return; a `deny` fault decides it will be denied."""
     now = world.now()
     number = world.store.next_number(f"{PROVIDER}.return")
     items = [{"order_item_id": item["order_item_id"], "quantity": item["quantity"]} for item in payload["items"]]
@@ -44,7 +47,7 @@ def file_return(world: World, owner: str, payload: Mapping[str, Any]) -> dict[st
         "owner": owner,
         "filed_at": now,
         "resolves_at": now + float(mocks["resolution_seconds"]),
-        "decision": "approved" if roll < int(mocks["approve_percent"]) else "denied",
+        "decision": "denied" if fault or roll >= int(mocks["approve_percent"]) else "approved",
         "decision_note": notes[derive_int(world.seed, PROVIDER, "note", fingerprint) % len(notes)],
     }
     world.store.put(PROVIDER, "return", record["id"], record, owner=owner, ref=payload["order_id"])

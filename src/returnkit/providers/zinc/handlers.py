@@ -25,7 +25,7 @@ def create_return(request: Request, world: World) -> WireResponse:
     if refused:
         status, code, message, details = refused
         return business(status, code, message, details)
-    record = behaviour.file_return(world, request.owner, payload)
+    record = behaviour.file_return(world, request.owner, payload, request.business_fault)
     return WireResponse(201, behaviour.current(record, world, request.base_url))
 
 
