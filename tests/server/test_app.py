@@ -22,6 +22,19 @@ ZINC = {"Authorization": "Bearer zn_test_acme_5d2f8a91c4e7"}
 CREATE = {"aboutyou": ("/api/v1/orders/return", AY), "zinc": ("/returns", ZINC)}
 
 
+def placed_zinc_order(client: Any, headers: dict[str, str] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A placed Zinc order of the default account, and a valid return body for its first item."""
+    order: dict[str, Any] = client.get(
+        "/orders", params={"status_filter": "order_placed"}, headers=headers or {}
+    ).json()["orders"][0]
+    body = {
+        "order_id": order["id"],
+        "items": [{"order_item_id": order["items"][0]["id"], "quantity": 1}],
+        "reason": "other",
+    }
+    return order, body
+
+
 def cli_provider_body(provider: str, payload: bytes) -> tuple[int, Any]:
     out, err = io.StringIO(), io.StringIO()
     validate_payload(
@@ -142,12 +155,7 @@ def test_the_clock_moves_only_when_advanced_and_reset_restores_everything(
     moved = admin.post("/__admin/clock/advance", json={"seconds": 90}).json()
     assert moved["now"] == "2026-03-02T09:01:30Z"
     zinc = CheckedClient(http, "zinc", ZINC)
-    order = zinc.get("/orders", params={"status_filter": "order_placed"}).json()["orders"][0]
-    body = {
-        "order_id": order["id"],
-        "items": [{"order_item_id": order["items"][0]["id"], "quantity": 1}],
-        "reason": "other",
-    }
+    _order, body = placed_zinc_order(zinc, None)
     assert zinc.post("/returns", json=body).status_code == 201
     admin.post("/__admin/reset")
     assert admin.get("/__admin/clock").json()["elapsed_seconds"] == 0.0
@@ -207,12 +215,7 @@ def test_added_orders_are_returnable(http: TestClient, admin: CheckedClient) -> 
 def test_with_a_database_file_the_world_and_clock_survive_a_restart(tmp_path: Path) -> None:
     options = ServerOptions(db=str(tmp_path / "world.sqlite"), clock_mode="frozen")
     with serving(create_app(options)) as client:
-        order = client.get("/orders", params={"status_filter": "order_placed"}, headers=ZINC).json()["orders"][0]
-        body = {
-            "order_id": order["id"],
-            "items": [{"order_item_id": order["items"][0]["id"], "quantity": 1}],
-            "reason": "other",
-        }
+        _order, body = placed_zinc_order(client, ZINC)
         created = client.post("/returns", json=body, headers=ZINC).json()
         client.post("/__admin/clock/advance", json={"seconds": 30})
     with serving(create_app(options)) as client:
@@ -250,12 +253,7 @@ def test_a_database_file_keeps_the_seed_it_was_made_with(tmp_path: Path) -> None
 
 def test_a_refused_request_changes_nothing_not_even_the_next_id(http: TestClient) -> None:
     zinc = CheckedClient(http, "zinc", ZINC)
-    order = zinc.get("/orders", params={"status_filter": "order_placed"}).json()["orders"][0]
-    body = {
-        "order_id": order["id"],
-        "items": [{"order_item_id": order["items"][0]["id"], "quantity": 1}],
-        "reason": "other",
-    }
+    _order, body = placed_zinc_order(zinc, None)
     first = zinc.post("/returns", json=body).json()["id"]
     http.post("/__admin/reset")
     assert zinc.post("/returns", json={**body, "order_id": "00000000-0000-4000-8000-000000000000"}).status_code == 404
