@@ -221,3 +221,9 @@ def known_owner(owner: str | None, owners: list[str]) -> str:
     if owner not in owners:
         raise LookupError(f"unknown owner {owner!r}; known: {', '.join(owners)}")
     return owner
+
+
+def public_orders(world: World, provider: str, owner: str) -> list[dict[str, Any]]:
+    """The owner's orders as `GET /__admin/world` shows them: without the store's own `owner` field."""
+    orders = world.store.query(provider, "order", owner=owner)
+    return [{key: value for key, value in order.items() if key != "owner"} for order in orders]

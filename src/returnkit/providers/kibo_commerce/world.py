@@ -9,10 +9,9 @@ from faker import Faker
 
 from returnkit.core.clock import iso
 from returnkit.core.world import seeded_faker
-from returnkit.providers.kit import World, known_owner
+from returnkit.providers.kit import World, known_owner, public_orders
 
 PROVIDER = "kibo-commerce"
-PRIVATE = ("owner",)
 
 
 def seed(world: World) -> None:
@@ -127,6 +126,5 @@ def save_order(world: World, tenant: dict[str, Any], order: dict[str, Any]) -> N
 def describe(world: World) -> dict[str, Any]:
     tenants = []
     for tenant in world.mocks["tenants"]:
-        orders = world.store.query(PROVIDER, "order", owner=str(tenant["id"]))
-        tenants.append({**tenant, "orders": [{k: v for k, v in o.items() if k not in PRIVATE} for o in orders]})
+        tenants.append({**tenant, "orders": public_orders(world, PROVIDER, str(tenant["id"]))})
     return {"auth": "POST /api/platform/applications/authtickets/oauth, then Authorization: Bearer", "tenants": tenants}

@@ -9,7 +9,7 @@ from faker import Faker
 
 from returnkit.core.clock import iso
 from returnkit.core.world import seeded_faker
-from returnkit.providers.kit import World, known_owner
+from returnkit.providers.kit import World, known_owner, public_orders
 
 PROVIDER = "rye"
 KINDS = {
@@ -89,6 +89,5 @@ def save_order(world: World, owner: str, order: dict[str, Any]) -> None:
 def describe(world: World) -> dict[str, Any]:
     developers = []
     for developer in world.mocks["developers"]:
-        orders = world.store.query(PROVIDER, "order", owner=developer["id"])
-        developers.append({**developer, "orders": [{k: v for k, v in o.items() if k != "owner"} for o in orders]})
+        developers.append({**developer, "orders": public_orders(world, PROVIDER, developer["id"])})
     return {"auth": "Authorization: Basic <API key>", "developers": developers}

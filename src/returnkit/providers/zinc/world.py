@@ -9,7 +9,7 @@ from faker import Faker
 
 from returnkit.core.clock import iso
 from returnkit.core.world import seeded_faker
-from returnkit.providers.kit import World, known_owner
+from returnkit.providers.kit import World, known_owner, public_orders
 
 PROVIDER = "zinc"
 ITEM_STATUS = {
@@ -100,6 +100,5 @@ def save_order(world: World, owner: str, order: dict[str, Any]) -> None:
 def describe(world: World) -> dict[str, Any]:
     accounts = []
     for account in world.mocks["accounts"]:
-        orders = world.store.query(PROVIDER, "order", owner=account["id"])
-        accounts.append({**account, "orders": [{k: v for k, v in o.items() if k != "owner"} for o in orders]})
+        accounts.append({**account, "orders": public_orders(world, PROVIDER, account["id"])})
     return {"auth": "Authorization: Bearer <api key>", "accounts": accounts}
