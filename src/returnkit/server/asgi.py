@@ -11,8 +11,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from returnkit.core.clock import iso
 from returnkit.core.journal import JournalEntry
 from returnkit.core.jsonbytes import dumps
-from returnkit.providers.kit import ParameterError, Request
+from returnkit.providers.kit import ParameterError, ProviderKit, Request
 from returnkit.providers.wire import WireResponse
+from returnkit.server.methods import AllowedMethods
 from returnkit.server.pipeline import Exchange, run_stages
 from returnkit.server.state import ServerState
 
@@ -36,6 +37,15 @@ class ServerMiddleware:
 
 class Frontier(ServerMiddleware):
     """Outermost: reads the body within the limit, journals every exchange, never lets an error escape."""
+
+    def __init__(self, app: ASGIApp, server: ServerState) -> None:
+        super().__init__(app, server)
+        self._methods: dict[str, AllowedMethods] = {}
+
+    def _allowed_methods(self, kit: ProviderKit, path: str) -> list[str]:
+        if kit.name not in self._methods:
+            self._methods[kit.name] = AllowedMethods(self.server.catalog.spec(kit.name).operations)
+        return self._methods[kit.name].for_path(path)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -70,9 +80,8 @@ class Frontier(ServerMiddleware):
         except HTTPException as exc:  # Connexion's router: a known path with another method
             if exchange.kit is None:
                 return WireResponse(exc.status_code, {"message": exc.detail})
-            allowed = (exc.headers or {}).get("Allow", "")
             exchange.note = f"{exchange.request.method} is not allowed here"
-            return exchange.kit.errors.method_not_allowed([m.strip() for m in allowed.split(",") if m.strip()])
+            return exchange.kit.errors.method_not_allowed(self._allowed_methods(exchange.kit, exchange.routed_path))
         except Exception as exc:
             exchange.note = f"returnkit failed: {exc!r}"
             return WireResponse(500, {"message": "returnkit failed to answer; the journal holds the request"})
