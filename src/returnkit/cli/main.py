@@ -40,6 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="serve HTTPS with a new certificate signed by a local CA written to DIR/ca.pem (trust that file)",
     )
+    serve.add_argument(
+        "--client-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="disconnect a client that takes longer to send its request (default 10)",
+    )
     serve.add_argument("--log-level", default="warning", help="uvicorn's log level (default warning)")
     commands.add_parser("validate-payload", help="validate payloads; see validate-payload --help", add_help=False)
     return parser
@@ -65,6 +72,7 @@ def serve(args: argparse.Namespace) -> int:
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
 
     from returnkit.server.app import ServerOptions, create_app, server_state
+    from returnkit.server.protocol import bounded_protocol
 
     options = ServerOptions(seed=args.seed, db=args.db, clock_mode=args.clock, check_responses=args.check_responses)
     app = create_app(options)
@@ -85,7 +93,15 @@ def serve(args: argparse.Namespace) -> int:
         print(f"HTTPS: trust {Path(args.tls) / CA_FILE} (for Node: NODE_EXTRA_CA_CERTS)", flush=True)
     scheme = "https" if tls else "http"
     print(f"returnkit serving every provider on {scheme}://{args.host}:{args.port} (admin: /__admin/world)", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, lifespan="on", **tls)  # type: ignore[arg-type]
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        lifespan="on",
+        http=bounded_protocol(args.client_timeout),
+        **tls,  # type: ignore[arg-type]
+    )
     return 0
 
 

@@ -15,6 +15,7 @@ from returnkit.providers.kit import ParameterError, ProviderKit, Request
 from returnkit.providers.wire import WireResponse
 from returnkit.server.methods import AllowedMethods
 from returnkit.server.pipeline import Exchange, run_stages
+from returnkit.server.protocol import HEADER_BYTES, TARGET_LENGTH, TARGET_LIMIT
 from returnkit.server.state import ServerState
 
 EXCHANGE = "returnkit.exchange"
@@ -52,10 +53,14 @@ class Frontier(ServerMiddleware):
             await self.app(scope, receive, send)
             return
         exchange = Exchange(request=_request(scope, self.server))
-        exchange.body_too_large = await _read_body(receive, exchange.request, self.server.body_limit)
+        await _read_body(receive, exchange, self.server.body_limit)
         exchange.kit = self.server.kit_for_path(exchange.request.path)
-        if exchange.kit is not None and _header_bytes(scope) > HEADER_LIMIT:
-            await _send(send, self._finish(exchange, _headers_too_large(exchange)))
+        if exchange.body_incomplete:
+            self._finish(exchange, _body_incomplete(exchange))  # journaled; nobody is left to answer
+            return
+        refusal = _oversized_request(scope, exchange)
+        if refusal is not None:
+            await _send(send, self._finish(exchange, refusal))
             return
         exchange.named_provider = self.server.named_prefix(exchange.request.path)
         routed_path = exchange.request.path
@@ -168,26 +173,29 @@ def _request(scope: Scope, server: ServerState) -> Request:
     )
 
 
-async def _read_body(receive: Receive, request: Request, limit: int) -> bool:
-    """Read the body into `request`; True (and stop reading) once it passes `limit` bytes."""
+async def _read_body(receive: Receive, exchange: Exchange, limit: int) -> None:
+    """Read the body into the request; stop once it passes `limit` bytes or the client leaves."""
+    request = exchange.request
     declared = request.headers.get("content-length", "")
     if declared.isascii() and declared.isdigit() and int(declared) > limit:
-        return True
+        exchange.body_too_large = True
+        return
     chunks: list[bytes] = []
     size = 0
     more = True
     while more:
         message = await receive()
         if message["type"] == "http.disconnect":
+            exchange.body_incomplete = True
             break
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            return True
+            exchange.body_too_large = True
+            return
         chunks.append(chunk)
         more = message.get("more_body", False)
     request.body = b"".join(chunks)
-    return False
 
 
 async def _no_more_body() -> Message:
@@ -233,14 +241,28 @@ def _verdict_json(exchange: Exchange) -> dict[str, Any] | None:
     return {"valid": verdict.valid, "errors": errors}
 
 
-def _header_bytes(scope: Scope) -> int:
-    return sum(len(name) + len(value) for name, value in scope["headers"])
+def _oversized_request(scope: Scope, exchange: Exchange) -> WireResponse | None:
+    """414 for a target over the limit, 431 for headers over it: in the provider's own shape."""
+    extensions = scope.get("extensions") or {}
+    if TARGET_LENGTH in extensions:
+        length = extensions[TARGET_LENGTH]
+        return _refused(exchange, 414, "url", f"the request target is {length} bytes, over {TARGET_LIMIT}")
+    header_bytes = extensions.get(HEADER_BYTES) or sum(len(name) + len(value) for name, value in scope["headers"])
+    if header_bytes > HEADER_LIMIT:
+        return _refused(exchange, 431, "headers", f"the request headers are larger than {HEADER_LIMIT} bytes")
+    return None
 
 
-def _headers_too_large(exchange: Exchange) -> WireResponse:
-    """431 in the provider's own parameter-error shape."""
-    assert exchange.kit is not None
-    exchange.note = f"request headers over {HEADER_LIMIT} bytes"
-    refusal = ParameterError("headers", f"the request headers are larger than {HEADER_LIMIT} bytes", location="header")
-    answer = exchange.kit.errors.bad_parameter(refusal)
-    return WireResponse(431, answer.body, answer.headers, answer.media_type)
+def _refused(exchange: Exchange, status: int, name: str, message: str) -> WireResponse:
+    """A refusal before routing, in the provider's parameter-error shape (or returnkit's own)."""
+    exchange.note = message
+    if exchange.kit is None:
+        return WireResponse(status, {"message": message})
+    location = "header" if name == "headers" else "path"
+    answer = exchange.kit.errors.bad_parameter(ParameterError(name, message, location=location))
+    return WireResponse(status, answer.body, answer.headers, answer.media_type)
+
+
+def _body_incomplete(exchange: Exchange) -> WireResponse:
+    exchange.note = "the client went away before its request body arrived; nothing was done"
+    return WireResponse(400, {"message": exchange.note})

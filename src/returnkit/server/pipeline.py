@@ -33,6 +33,7 @@ class Exchange:
     kit: ProviderKit | None = None
     operation: Operation | None = None
     body_too_large: bool = False
+    body_incomplete: bool = False  # the client disconnected before sending all of its body
     named_provider: str | None = None  # set for /{provider}/... paths: only its operations match
     routed_path: str = ""  # the path Connexion routed: the provider's own spelling
     fault: Fault | None = None

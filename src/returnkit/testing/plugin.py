@@ -26,6 +26,7 @@ import pytest
 import uvicorn
 
 from returnkit.server.app import ServerOptions, create_app
+from returnkit.server.protocol import bounded_protocol
 from returnkit.testing.transport import AsyncReturnkitTransport, ReturnkitTransport
 
 STARTUP_SECONDS = 10.0
@@ -45,7 +46,9 @@ class ReturnkitServer:
             probe.bind(("127.0.0.1", 0))
             self.port: int = probe.getsockname()[1]
         self.base_url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        config = uvicorn.Config(
+            self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on", http=bounded_protocol()
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="returnkit-server", daemon=True)
 
