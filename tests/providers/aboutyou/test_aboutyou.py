@@ -235,3 +235,47 @@ def test_a_schema_violation_is_400_with_the_json_path(ay: CheckedClient) -> None
     assert response.json() == {
         "message": "Invalid request body: items[0].order_items[0]: 0 is less than the minimum of 1"
     }
+
+
+BEYOND_64_BITS = (2**64, 10**23)
+
+
+@pytest.mark.parametrize("item_id", BEYOND_64_BITS)
+@pytest.mark.parametrize("kind", ["return", "ship", "cancel"])
+def test_item_ids_beyond_64_bits_are_batched_and_come_back_exactly(
+    http: TestClient, ay: CheckedClient, kind: str, item_id: int
+) -> None:
+    entry: dict[str, Any] = {
+        "return": return_entry(item_id),
+        "ship": {
+            "order_items": [item_id],
+            "carrier_key": "DHL",
+            "shipment_tracking_key": "T",
+            "return_tracking_key": "R",
+        },
+        "cancel": {"id": item_id},
+    }[kind]
+    batch_id = submit(ay, kind, [entry])
+    assert submit(ay, kind, [entry]) == batch_id  # the dedup fingerprint reads big integers too
+    advance(http, BATCH_SECONDS)
+    (result,) = results(ay, kind, batch_id)["items"]
+    assert result["requestItem"] == entry
+    assert result["errors"] == [f"Order item {item_id} does not exist"]
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [("/api/v1/orders/", name) for name in ("page", "per_page", "order_status", "orders_from", "orders_to")]
+    + [(RESULTS["return"], "batch_request_id")],
+)
+def test_an_empty_typed_query_value_is_refused_not_ignored(ay: CheckedClient, path: str, name: str) -> None:
+    response = ay.get(path, params={name: ""})
+    assert response.status_code == 400
+    assert response.json() == {"message": f"Invalid query parameter {name}: an empty value is not valid"}
+
+
+def test_an_empty_order_number_matches_no_order_and_an_unknown_status_is_refused(ay: CheckedClient) -> None:
+    assert orders(ay, order_number="") == []
+    unknown = ay.get("/api/v1/orders/", params={"order_status": "lost"})
+    assert unknown.status_code == 400
+    assert "order_status" in unknown.json()["message"]
