@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from returnkit.spec import load_provider
 from tests.conftest import world_of
 from tests.http import CheckedClient, TestClient
 
@@ -263,11 +264,18 @@ def test_item_ids_beyond_64_bits_are_batched_and_come_back_exactly(
     assert result["errors"] == [f"Order item {item_id} does not exist"]
 
 
-@pytest.mark.parametrize(
-    ("path", "name"),
-    [("/api/v1/orders/", name) for name in ("page", "per_page", "order_status", "orders_from", "orders_to")]
-    + [(RESULTS["return"], "batch_request_id")],
-)
+def empty_refusals() -> list[tuple[str, str]]:
+    """(path, parameter) for each query parameter whose empty value the spec says is refused."""
+    paths = load_provider("aboutyou").document["paths"]
+    listed = [
+        (path, name)
+        for path, operations in paths.items()
+        for name in operations.get("get", {}).get("x-returnkit-empty-query-values", {}).get("refused", [])
+    ]
+    return [*listed, *((path, "batch_request_id") for path in RESULTS.values())]
+
+
+@pytest.mark.parametrize(("path", "name"), empty_refusals())
 def test_an_empty_typed_query_value_is_refused_not_ignored(ay: CheckedClient, path: str, name: str) -> None:
     response = ay.get(path, params={name: ""})
     assert response.status_code == 400
@@ -279,3 +287,7 @@ def test_an_empty_order_number_matches_no_order_and_an_unknown_status_is_refused
     unknown = ay.get("/api/v1/orders/", params={"order_status": "lost"})
     assert unknown.status_code == 400
     assert "order_status" in unknown.json()["message"]
+
+
+def test_the_spec_lists_every_typed_filter_whose_empty_value_is_refused() -> None:
+    assert len(empty_refusals()) == 8

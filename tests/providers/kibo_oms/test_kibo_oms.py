@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from returnkit.spec import load_provider
 from tests.conftest import world_of
 from tests.http import CheckedClient, TestClient
 
@@ -185,15 +186,31 @@ def test_an_item_only_body_finds_its_order(http: TestClient, oms: CheckedClient)
     assert (wrong_shipment.status_code, wrong_shipment.json()["code"]) == (404, 5002)
 
 
-@pytest.mark.parametrize(
-    ("path", "name"),
-    [(RETURN, name) for name in ("returnID", "orderID", "shipmentID", "status", "perPage", "page")]
-    + [(f"{RETURN}locations/", name) for name in ("orderID", "manufacturerID", "perPage", "page")],
-)
-def test_an_empty_query_value_is_5014_not_ignored(oms: CheckedClient, path: str, name: str) -> None:
-    response = oms.get(path, params={name: ""})
+def empty_refusals() -> list[tuple[str, str, str]]:
+    """(method, path, parameter) for every query parameter the spec says an empty value of is refused."""
+    paths = load_provider("kibo-oms").document["paths"]
+    return [
+        (method.upper(), path, name)
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+        if isinstance(operation, dict)
+        for name in operation.get("x-returnkit-empty-query-values", {}).get("refused", [])
+    ]
+
+
+@pytest.mark.parametrize(("method", "path", "name"), empty_refusals())
+def test_an_empty_query_value_is_5014_not_ignored(
+    http: TestClient, oms: CheckedClient, method: str, path: str, name: str
+) -> None:
+    line = {"orderItemID": order(http)["items"][0]["orderItemID"], "quantity": 1}
+    body = {"json": {"item": [line]}} if method == "POST" else {}
+    response = oms.request(method, path, params={name: ""}, **body)
     assert (response.status_code, response.json()["code"]) == (400, 5014)
     assert name in response.json()["message"]
+
+
+def test_the_spec_lists_every_filter_whose_empty_value_is_refused() -> None:
+    assert len(empty_refusals()) == 12
 
 
 @pytest.mark.parametrize(("page", "status"), [("2147483647", 200), ("2147483648", 400)])
