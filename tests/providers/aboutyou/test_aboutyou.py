@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from returnkit.spec import load_provider
 from tests.conftest import world_of
 from tests.http import CheckedClient, TestClient
 
@@ -235,3 +236,58 @@ def test_a_schema_violation_is_400_with_the_json_path(ay: CheckedClient) -> None
     assert response.json() == {
         "message": "Invalid request body: items[0].order_items[0]: 0 is less than the minimum of 1"
     }
+
+
+BEYOND_64_BITS = (2**64, 10**23)
+
+
+@pytest.mark.parametrize("item_id", BEYOND_64_BITS)
+@pytest.mark.parametrize("kind", ["return", "ship", "cancel"])
+def test_item_ids_beyond_64_bits_are_batched_and_come_back_exactly(
+    http: TestClient, ay: CheckedClient, kind: str, item_id: int
+) -> None:
+    entry: dict[str, Any] = {
+        "return": return_entry(item_id),
+        "ship": {
+            "order_items": [item_id],
+            "carrier_key": "DHL",
+            "shipment_tracking_key": "T",
+            "return_tracking_key": "R",
+        },
+        "cancel": {"id": item_id},
+    }[kind]
+    batch_id = submit(ay, kind, [entry])
+    assert submit(ay, kind, [entry]) == batch_id  # the dedup fingerprint reads big integers too
+    advance(http, BATCH_SECONDS)
+    (result,) = results(ay, kind, batch_id)["items"]
+    assert result["requestItem"] == entry
+    assert result["errors"] == [f"Order item {item_id} does not exist"]
+
+
+def empty_refusals() -> list[tuple[str, str]]:
+    """(path, parameter) for each query parameter whose empty value the spec says is refused."""
+    paths = load_provider("aboutyou").document["paths"]
+    listed = [
+        (path, name)
+        for path, operations in paths.items()
+        for name in operations.get("get", {}).get("x-returnkit-empty-query-values", {}).get("refused", [])
+    ]
+    return [*listed, *((path, "batch_request_id") for path in RESULTS.values())]
+
+
+@pytest.mark.parametrize(("path", "name"), empty_refusals())
+def test_an_empty_typed_query_value_is_refused_not_ignored(ay: CheckedClient, path: str, name: str) -> None:
+    response = ay.get(path, params={name: ""})
+    assert response.status_code == 400
+    assert response.json() == {"message": f"Invalid query parameter {name}: an empty value is not valid"}
+
+
+def test_an_empty_order_number_matches_no_order_and_an_unknown_status_is_refused(ay: CheckedClient) -> None:
+    assert orders(ay, order_number="") == []
+    unknown = ay.get("/api/v1/orders/", params={"order_status": "lost"})
+    assert unknown.status_code == 400
+    assert "order_status" in unknown.json()["message"]
+
+
+def test_the_spec_lists_every_typed_filter_whose_empty_value_is_refused() -> None:
+    assert len(empty_refusals()) == 8

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from returnkit.spec import load_provider
 from tests.conftest import world_of
 from tests.http import CheckedClient, TestClient
 
@@ -93,8 +94,8 @@ def test_create_refusals_carry_oms_codes(http: TestClient, oms: CheckedClient) -
         RETURN, json={"item": [{"orderItemID": placed["items"][0]["orderItemID"], "quantity": 99}]}, params=params
     )
     assert (too_many.status_code, too_many.json()["code"]) == (400, 5015)
-    missing = oms.post(RETURN, json={"item": [{"orderItemID": 1, "quantity": 1}]})
-    assert missing.json()["code"] == 5010
+    nowhere = oms.post(RETURN, json={"item": [{"orderItemID": 1, "quantity": 1}]})
+    assert (nowhere.status_code, nowhere.json()["code"]) == (400, 5013)
     schema = oms.post(RETURN, json={"item": []}, params=params)
     assert (schema.status_code, schema.json()["code"]) == (400, 5015)
 
@@ -148,7 +149,6 @@ def test_return_locations_for_an_order(http: TestClient, oms: CheckedClient) -> 
     found = oms.get(f"{RETURN}locations/", params={"orderID": placed["orderID"], "manufacturerID": 7101}).json()
     assert found["totalCount"] == 2
     assert all(location["manufacturerID"] == 7101 for location in found["collection"])
-    assert oms.get(f"{RETURN}locations/").json()["code"] == 5010
 
 
 def test_repeated_lines_are_added_up(http: TestClient, oms: CheckedClient) -> None:
@@ -158,3 +158,89 @@ def test_repeated_lines_are_added_up(http: TestClient, oms: CheckedClient) -> No
     params = {"orderID": placed["orderID"], "shipmentID": placed["shipmentID"]}
     doubled = oms.post(RETURN, json={"item": [line, line]}, params=params)
     assert (doubled.status_code, doubled.json()["code"]) == (400, 5015)
+
+
+def test_return_locations_need_no_order_as_the_spec_says(oms: CheckedClient) -> None:
+    everything = oms.get(f"{RETURN}locations/")
+    assert everything.status_code == 200
+    assert everything.json()["totalCount"] == 2
+    assert oms.get(f"{RETURN}locations/", params={"manufacturerID": "7102"}).json()["totalCount"] == 0
+    assert oms.get(f"{RETURN}locations/", params={"orderID": "999"}).json()["code"] == 5002
+
+
+def test_an_item_only_body_finds_its_order(http: TestClient, oms: CheckedClient) -> None:
+    placed = order(http, index=3)
+    item = placed["items"][0]
+    created = oms.post(RETURN, json={"item": [{"orderItemID": item["orderItemID"], "quantity": 1}]})
+    assert created.status_code == 200, created.text
+    assert (created.json()["orderID"], created.json()["shipmentID"]) == (placed["orderID"], placed["shipmentID"])
+    for named, by in ((order(http, index=0), "orderID"), (order(http, index=1), "shipmentID")):
+        line = {"orderItemID": named["items"][0]["orderItemID"], "quantity": 1}
+        found = oms.post(RETURN, json={"item": [line]}, params={by: named[by]}).json()
+        assert (found["orderID"], found["shipmentID"]) == (named["orderID"], named["shipmentID"])
+    wrong_shipment = oms.post(
+        RETURN,
+        json={"item": [{"orderItemID": item["orderItemID"], "quantity": 1}]},
+        params={"orderID": placed["orderID"], "shipmentID": placed["shipmentID"] + 1},
+    )
+    assert (wrong_shipment.status_code, wrong_shipment.json()["code"]) == (404, 5002)
+
+
+def empty_refusals() -> list[tuple[str, str, str]]:
+    """(method, path, parameter) for every query parameter the spec says an empty value of is refused."""
+    paths = load_provider("kibo-oms").document["paths"]
+    return [
+        (method.upper(), path, name)
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+        if isinstance(operation, dict)
+        for name in operation.get("x-returnkit-empty-query-values", {}).get("refused", [])
+    ]
+
+
+@pytest.mark.parametrize(("method", "path", "name"), empty_refusals())
+def test_an_empty_query_value_is_5014_not_ignored(
+    http: TestClient, oms: CheckedClient, method: str, path: str, name: str
+) -> None:
+    line = {"orderItemID": order(http)["items"][0]["orderItemID"], "quantity": 1}
+    body = {"json": {"item": [line]}} if method == "POST" else {}
+    response = oms.request(method, path, params={name: ""}, **body)
+    assert (response.status_code, response.json()["code"]) == (400, 5014)
+    assert name in response.json()["message"]
+
+
+def test_the_spec_lists_every_filter_whose_empty_value_is_refused() -> None:
+    assert len(empty_refusals()) == 12
+
+
+@pytest.mark.parametrize(("page", "status"), [("2147483647", 200), ("2147483648", 400)])
+def test_the_page_stops_at_the_declared_32_bit_maximum(oms: CheckedClient, page: str, status: int) -> None:
+    assert oms.get(RETURN, params={"page": page}).status_code == status
+
+
+def test_an_empty_body_is_5003_as_the_spec_says(oms: CheckedClient) -> None:
+    response = oms.post(RETURN, content=b"", headers={"Content-Type": "application/json"})
+    assert (response.status_code, response.json()["code"], response.json()["name"]) == (
+        400,
+        5003,
+        "GENERIC_BAD_REQUEST",
+    )
+
+
+def test_gift_card_refunds_and_item_extras_come_back_on_the_return(http: TestClient, oms: CheckedClient) -> None:
+    placed = order(http, index=4)
+    item = {
+        "orderItemID": placed["items"][0]["orderItemID"],
+        "quantity": 1,
+        "options": ["Size: M"],
+        "orderItemUnits": [{"orderItemUnitID": 1, "serialNumber": 123456}],
+        "giftCardInfo": {"giftCardType": "GC", "cardIssuer": "SV", "toName": "Ann"},
+    }
+    body = {"item": [item], "refundType": "GIFT_CARD", "externalOrderID": "EXT-1"}
+    created = oms.post(RETURN, json=body).json()
+    assert (created["refundType"], created["externalOrderID"]) == ("GIFT_CARD", "EXT-1")
+    returned = created["item"][0]
+    assert {k: returned[k] for k in ("options", "orderItemUnits", "giftCardInfo")} == {
+        k: item[k] for k in ("options", "orderItemUnits", "giftCardInfo")
+    }
+    assert oms.get(f"{RETURN}{created['returnID']}").json()["refundType"] == "GIFT_CARD"

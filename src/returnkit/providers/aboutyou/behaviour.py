@@ -13,8 +13,7 @@ import random
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import orjson
-
+from returnkit.core.jsonbytes import dumps
 from returnkit.core.world import derive_int, derive_uuid
 from returnkit.providers.aboutyou.world import PROVIDER, order_status
 from returnkit.providers.kit import World
@@ -46,7 +45,7 @@ def submit(
     """The id of a new batch, or of the identical one from `owner` still in flight."""
     settle(world)
     now = world.now()
-    fingerprint = hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    fingerprint = hashlib.sha256(dumps(_canonical(payload))).hexdigest()
     dedup_key = f"{owner}|{kind}|{fingerprint}"
     seen = world.store.get(PROVIDER, "dedup", dedup_key)
     if seen and now < seen["until"] and world.store.get(PROVIDER, "inflight", seen["batch"]):
@@ -70,6 +69,15 @@ def submit(
     world.store.put(PROVIDER, "inflight", batch_id, {"batch": batch_id, "due": due})
     world.store.put(PROVIDER, "dedup", dedup_key, {"batch": batch_id, "until": now + dedup_seconds}, owner=owner)
     return batch_id
+
+
+def _canonical(value: Any) -> Any:
+    """`value` with every object's keys sorted: identical payloads fingerprint alike in any key order."""
+    if isinstance(value, dict):
+        return {key: _canonical(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_canonical(item) for item in value]
+    return value
 
 
 def status(batch: Mapping[str, Any], now: float) -> str:

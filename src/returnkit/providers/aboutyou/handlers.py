@@ -27,10 +27,26 @@ def submitter(kind: str) -> Handler:
     return submit
 
 
+ORDER_STATUSES = ("open", "shipped", "cancelled", "returned", "mixed")
+TYPED_ORDER_FILTERS = ("page", "per_page", "order_status", "orders_from", "orders_to")
+
+
+def refuse_empty(request: Request, names: tuple[str, ...]) -> None:
+    """`?page=` is a value the provider's framework cannot parse, not an absent parameter.
+
+    x-returnkit-inferred: Django Ninja (pydantic) fails to read "" as an integer, date-time, enum
+    member or UUID; string filters (order_number, cursor) take "" as a value.
+    """
+    for name in names:
+        if request.param(name) == "":
+            raise ParameterError(name, "an empty value is not valid", "")
+
+
 def results_of(kind: str) -> Handler:
     def results(request: Request, world: World) -> WireResponse:
+        refuse_empty(request, ("batch_request_id",))
         batch_id = request.param("batch_request_id")
-        if not batch_id:
+        if batch_id is None:
             raise ParameterError("batch_request_id", "field required")
         try:
             uuid.UUID(batch_id)
@@ -50,6 +66,10 @@ def results_of(kind: str) -> Handler:
 
 
 def list_orders(request: Request, world: World) -> WireResponse:
+    refuse_empty(request, TYPED_ORDER_FILTERS)
+    status = request.param("order_status")
+    if status is not None and status not in ORDER_STATUSES:
+        raise ParameterError("order_status", f"Input should be {_one_of(ORDER_STATUSES)}", status)
     behaviour.settle(world)
     page = int_param(request, "page", 1, 1, 1_000_000) or 1
     per_page = int_param(request, "per_page", 20, 1, 100) or 20
@@ -70,6 +90,11 @@ def _matches(order: Mapping[str, Any], request: Request) -> bool:
         and (since is None or created >= since)
         and (until is None or created < until)
     )
+
+
+def _one_of(choices: tuple[str, ...]) -> str:
+    quoted = [f"'{choice}'" for choice in choices]
+    return f"{', '.join(quoted[:-1])} or {quoted[-1]}"
 
 
 def _dedup_seconds(request: Request, world: World) -> float:

@@ -36,10 +36,17 @@ def error_body(code: int, message: str, errors: list[dict[str, str]] | None = No
     return body
 
 
+def refusal(verdict: Verdict) -> tuple[int, str]:
+    """5003 for a body that is not JSON (an empty one too), 5011 for missing fields, else 5015."""
+    if any(e.keyword == "json" for e in verdict.errors):
+        return 5003, "The request body is not valid JSON"
+    if all(e.keyword == "required" for e in verdict.errors):
+        return 5011, "Missing request data"
+    return 5015, "Request field is not valid"
+
+
 def render_validation_error(verdict: Verdict) -> WireResponse:
-    missing = all(e.keyword == "required" for e in verdict.errors)
-    code = 5011 if missing else 5015
-    message = "Missing request data" if missing else "Request field is not valid"
+    code, message = refusal(verdict)
     errors = [{"field": dotted(e), "message": e.message} for e in verdict.errors]
     return WireResponse(CODES[code][1], error_body(code, message, errors))
 

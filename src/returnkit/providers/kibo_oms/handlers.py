@@ -18,6 +18,16 @@ from returnkit.providers.kit import Handler, ParameterError, Request, World, int
 from returnkit.providers.wire import WireResponse
 
 SEARCHABLE = ("returnID", "orderID", "shipmentID", "status")
+STATUSES = ("OPEN", "PROCESSING", "CLOSED")
+ECHOED_ITEM_FIELDS = ("orderItemUnits", "options", "giftCardInfo")  # kept as sent (the create page lists them)
+LAST_PAGE = 2**31 - 1  # x-returnkit-inferred: a 32-bit page number
+
+
+def refuse_empty(request: Request, names: tuple[str, ...]) -> None:
+    """`?perPage=` is an invalid value, not an absent parameter (x-returnkit-inferred; 5014)."""
+    for name in names:
+        if request.param(name) == "":
+            raise ParameterError(name, "an empty value is not valid", "")
 
 
 def token(request: Request, world: World) -> WireResponse:
@@ -31,13 +41,10 @@ def token(request: Request, world: World) -> WireResponse:
 
 def create_return(request: Request, world: World) -> WireResponse:
     body = request.payload
-    ids = _ids(request, body)
-    if isinstance(ids, WireResponse):
-        return ids
-    order_id, shipment_id = ids
-    order = world.store.get(PROVIDER, "order", str(order_id))
-    if order is None or not _owns(world, request.owner, order) or order["shipmentID"] != shipment_id:
-        return coded(5002, f"Order {order_id} with shipment {shipment_id} was not found")
+    refuse_empty(request, ("orderID", "shipmentID"))
+    order = _order_for(request, world, body)
+    if isinstance(order, WireResponse):
+        return order
     lines = {item["orderItemID"]: item for item in order["items"]}
     asked = Counter[int]()
     for wanted in body["item"]:
@@ -46,8 +53,8 @@ def create_return(request: Request, world: World) -> WireResponse:
     for wanted in body["item"]:
         line = lines.get(wanted["orderItemID"])
         if line is None:
-            return coded(5013, f"orderItemID {wanted['orderItemID']} is not part of order {order_id}")
-        left = line["quantity"] - _returned(world, order_id, line["orderItemID"])
+            return coded(5013, f"orderItemID {wanted['orderItemID']} is not part of order {order['orderID']}")
+        left = line["quantity"] - _returned(world, order["orderID"], line["orderItemID"])
         if asked[line["orderItemID"]] > left:
             return coded(
                 5015,
@@ -58,19 +65,41 @@ def create_return(request: Request, world: World) -> WireResponse:
     return WireResponse(200, _public(record))
 
 
-def _ids(request: Request, body: Mapping[str, Any]) -> tuple[int, int] | WireResponse:
-    """orderID and shipmentID from the query (translated API) or the body (classic API)."""
-    found = []
+def _order_for(request: Request, world: World, body: Mapping[str, Any]) -> dict[str, Any] | WireResponse:
+    """The caller's order the return is for: named by orderID or shipmentID, else found from the first item.
+
+    The older create page requires only item[] (orderItemID identifies the line among the
+    manufacturer's orders); the newer pages put orderID and shipmentID in the query.
+    """
+    ids = _ids(request, body)
+    if isinstance(ids, WireResponse):
+        return ids
+    order_id, shipment_id = ids
+    orders = world.store.query(PROVIDER, "order", owner=request.owner)
+    if order_id is not None:
+        order = next((o for o in orders if o["orderID"] == order_id), None)
+        if order is None or shipment_id not in (None, order["shipmentID"]):
+            shipment = "" if shipment_id is None else f" with shipment {shipment_id}"
+            return coded(5002, f"Order {order_id}{shipment} was not found")
+        return order
+    if shipment_id is not None:
+        found = next((o for o in orders if o["shipmentID"] == shipment_id), None)
+        return found or coded(5002, f"Shipment {shipment_id} was not found")
+    first = body["item"][0]["orderItemID"]
+    found = next((o for o in orders if any(i["orderItemID"] == first for i in o["items"])), None)
+    return found or coded(5013, f"orderItemID {first} is not an item of any of your orders")
+
+
+def _ids(request: Request, body: Mapping[str, Any]) -> tuple[int | None, int | None] | WireResponse:
+    """orderID and shipmentID from the query (translated API) or the body (classic API); either may be absent."""
+    found: list[int | None] = []
     for name in ("orderID", "shipmentID"):
         query, data = request.param(name), body.get(name)
-        if query is not None and not (query.isascii() and query.isdigit()):
-            return coded(5014, f"{name} must be an integer, not {query!r}")
+        if query is not None and not (query.isascii() and query.isdigit() and int(query) >= 1):
+            return coded(5014, f"{name} must be a positive integer, not {query!r}")
         if query is not None and data is not None and int(query) != data:
             return coded(5012, f"ID in URI does not match ID in data: {name} {query} != {data}")
-        value = int(query) if query is not None else data
-        if value is None:
-            return coded(5010, f"{name} is required, in the query or the body")
-        found.append(int(value))
+        found.append(int(query) if query is not None else data)
     return found[0], found[1]
 
 
@@ -89,6 +118,7 @@ def _item(world: World, line: Mapping[str, Any], wanted: Mapping[str, Any]) -> d
         "SKU": line["SKU"],
         "partName": line["partName"],
         "customData": wanted.get("customData"),
+        **{name: wanted[name] for name in ECHOED_ITEM_FIELDS if name in wanted},
     }
 
 
@@ -104,11 +134,12 @@ def _new_return(
         "returnTotal": total,
         "fulfillerTotal": round(sum(item["fulfillerSubtotal"] for item in items), 2),
         "returnReductionTotal": 0.0,
-        "refundType": "STANDARD",
+        "refundType": body.get("refundType") or "STANDARD",
         "createdTime": oms_time(world.clock.now()),
         "confirmTime": None,
         "clearedTime": None,
         "returnLocation": body.get("returnLocation"),
+        "externalOrderID": body.get("externalOrderID"),
         "creationSource": body.get("creationSource") or "API",
         "item": items,
         "customData": body.get("customData"),
@@ -134,9 +165,10 @@ def get_return(request: Request, world: World) -> WireResponse:
 
 
 def search_returns(request: Request, world: World) -> WireResponse:
+    refuse_empty(request, (*SEARCHABLE, "perPage", "page"))
     limits = world.mocks["search"]
     per_page = int_param(request, "perPage", limits["per_page"]["default"], 1, limits["per_page"]["max"]) or 1
-    page = int_param(request, "page", 1, 1, 2**31) or 1
+    page = int_param(request, "page", 1, 1, LAST_PAGE) or 1
     wanted = {name: _terms(request, name, int(limits["max_terms"])) for name in SEARCHABLE if request.param(name)}
     records = [r for r in world.store.query(PROVIDER, "return", owner=request.owner) if _matches(r, wanted)]
     start = (page - 1) * per_page
@@ -149,7 +181,14 @@ def _terms(request: Request, name: str, most: int) -> set[str]:
     terms = [t.strip() for t in (request.param(name) or "").split(",") if t.strip()]
     if len(terms) > most:
         raise ParameterError(name, f"at most {most} comma-separated values", len(terms))
-    return {t.upper() if name == "status" else t for t in terms}
+    if name == "status":
+        terms = [t.upper() for t in terms]
+        wrong = [t for t in terms if t not in STATUSES]
+    else:
+        wrong = [t for t in terms if not (t.isascii() and t.isdigit())]
+    if wrong:
+        raise ParameterError(name, f"{wrong[0]!r} is not a valid value", wrong[0])
+    return {str(int(t)) if name != "status" else t for t in terms}
 
 
 def _matches(record: Mapping[str, Any], wanted: Mapping[str, set[str]]) -> bool:
@@ -199,15 +238,21 @@ def reopen_return(request: Request, world: World) -> WireResponse:
 
 
 def return_locations(request: Request, world: World) -> WireResponse:
-    order_id = request.param("orderID")
-    if order_id is None:
-        return coded(5010, "orderID is required")
-    order = world.store.get(PROVIDER, "order", order_id)
-    if order is None or not _owns(world, request.owner, order):
-        return coded(5002, f"Order {order_id} was not found")
+    """Locations to return to, optionally narrowed to orders' and manufacturers' (both optional in the spec)."""
+    refuse_empty(request, ("orderID", "manufacturerID", "perPage", "page"))
+    order_ids = _terms(request, "orderID", 100) if request.param("orderID") else set()
+    manufacturers = _terms(request, "manufacturerID", 100) if request.param("manufacturerID") else set()
+    for order_id in sorted(order_ids):
+        order = world.store.get(PROVIDER, "order", order_id)
+        if order is None or not _owns(world, request.owner, order):
+            return coded(5002, f"Order {order_id} was not found")
     per_page = int_param(request, "perPage", 10, 1, 100) or 10
-    page = int_param(request, "page", 1, 1, 2**31) or 1
-    locations = world.store.query(PROVIDER, "location", owner=request.owner)
+    page = int_param(request, "page", 1, 1, LAST_PAGE) or 1
+    locations = [
+        location
+        for location in world.store.query(PROVIDER, "location", owner=request.owner)
+        if not manufacturers or str(location["manufacturerID"]) in manufacturers
+    ]
     start = (page - 1) * per_page
     return WireResponse(200, {"totalCount": len(locations), "collection": locations[start : start + per_page]})
 
