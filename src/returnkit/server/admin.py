@@ -121,7 +121,7 @@ class AdminKit:
 
     def get_label(self, request: Request, world: World) -> WireResponse:
         why = labels.refusal(
-            self.server.seed, request.path, request.param("expires"), request.param("signature"), world.now()
+            self.server.store, request.path, request.param("expires"), request.param("signature"), world.now()
         )
         if why:
             return WireResponse(403, {"message": why})

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from returnkit.core import labels
 from returnkit.core.clock import ClockMode, VirtualClock
 from returnkit.core.faults import FaultBook
 from returnkit.core.journal import Journal
@@ -97,6 +98,9 @@ class ServerState:
         if stored is None:
             self.reset()
             return
+        if labels.stored_key(self.store) is None:  # a database from before label keys were random
+            with self.store.transaction():
+                labels.keep_key(self.store)
         self.seed = int(stored)
         for world in self.worlds.values():
             world.seed = self.seed
@@ -104,7 +108,9 @@ class ServerState:
 
     def reset(self) -> None:
         with self.store.transaction():
+            label_key = labels.stored_key(self.store)  # the database's, not the world's: URLs handed out stay valid
             self.store.clear()
+            labels.keep_key(self.store, label_key)
             self.clock.reset()
             for kit in self.kits.values():
                 kit.seed(self.worlds[kit.name])
