@@ -6,10 +6,15 @@ engine) so that its errors are as precise as the providers'.
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
+import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from returnkit.core import labels
+from returnkit.core.clock import ClockLimitError, iso
 from returnkit.providers.kit import Handler, ParameterError, Principal, Request, World, int_param
 from returnkit.providers.message_errors import MessageErrors
 from returnkit.providers.wire import WireResponse, sentence
@@ -32,6 +37,48 @@ class AdminErrors(MessageErrors):
     def bad_parameter(self, error: ParameterError) -> WireResponse:
         problem = {"path": error.name, "message": error.message}
         return WireResponse(400, {"message": f"{error.name}: {error.message}", "errors": [problem]})
+
+    def unauthorized(self, reason: str) -> WireResponse:
+        return WireResponse(401, {"message": reason}, {"WWW-Authenticate": 'Bearer realm="returnkit admin"'})
+
+
+ADMIN_ENV = "RETURNKIT_ADMIN_TOKEN"  # the environment variable that gives the admin token
+
+
+@dataclass(frozen=True)
+class AdminAccess:
+    """Who may use the admin API of a server bound to a host, and the start-up line that says so."""
+
+    token: str | None
+    banner: str
+
+
+def admin_access(host: str, token: str | None) -> AdminAccess:
+    """A token given is always required; without one, loopback is open and any other host gets a new token."""
+    if token:
+        return AdminAccess(
+            token,
+            "admin API: requires Authorization: Bearer <the token given by --admin-token or RETURNKIT_ADMIN_TOKEN>",
+        )
+    if is_loopback(host):
+        return AdminAccess(
+            None,
+            f"admin API: open (bound to loopback {host}; --admin-token or RETURNKIT_ADMIN_TOKEN would require a token)",
+        )
+    generated = secrets.token_urlsafe(24)
+    return AdminAccess(
+        generated, f"admin API: {host} is not loopback, so /__admin/* requires Authorization: Bearer {generated}"
+    )
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost: only this machine can connect."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class AdminKit:
@@ -65,8 +112,17 @@ class AdminKit:
     def seed(self, world: World) -> None:
         pass
 
-    def authenticate(self, request: Request, world: World) -> Principal:
-        return Principal("admin", "")
+    def authenticate(self, request: Request, world: World) -> Principal | str:
+        """Open without a token; with one, every operation but the (signed) label URLs needs it."""
+        token = self.server.admin_token
+        if token is None or request.operation_id == "get_label":
+            return Principal("admin", "")
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
+            return Principal("admin", token)
+        if not given:
+            return "the admin API needs Authorization: Bearer <admin token> (returnkit serve prints which rule applies)"
+        return "the admin token is not valid"
 
     def describe(self, world: World) -> dict[str, Any]:
         return {}
@@ -75,8 +131,6 @@ class AdminKit:
         return {}
 
     def clock(self) -> dict[str, Any]:
-        from returnkit.core.clock import iso
-
         clock = self.server.clock
         return {"now": iso(clock.now()), "elapsed_seconds": round(clock.elapsed(), 6), "mode": clock.mode}
 
@@ -104,7 +158,12 @@ class AdminKit:
         return WireResponse(200, self.clock())
 
     def advance_clock(self, request: Request, world: World) -> WireResponse:
-        self.server.advance(float(request.payload["seconds"]))
+        seconds = float(request.payload["seconds"])
+        try:
+            self.server.clock.advance(seconds)
+        except ClockLimitError as limit:
+            return self.errors.bad_parameter(ParameterError("seconds", str(limit)))
+        self.server.save_clock()
         return WireResponse(200, self.clock())
 
     def list_requests(self, request: Request, world: World) -> WireResponse:
