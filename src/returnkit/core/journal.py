@@ -5,10 +5,11 @@ from __future__ import annotations
 import itertools
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from returnkit.core.jsonbytes import dumps, loads
+from returnkit.core.redact import redact
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +79,12 @@ class Journal:
         return next(self._ids)
 
     def record(self, entry: JournalEntry) -> None:
-        self._entries.append(Stored(entry.provider, entry.path, entry.status, entry.method, dumps(entry.as_json())))
+        """Keep `entry` with its credentials masked (`redact`): the journal is served to anyone with admin access."""
+        clean = redact(entry.path, entry.request_headers, entry.request_body, entry.response_body)
+        kept = replace(
+            entry, request_headers=clean.headers, request_body=clean.request_body, response_body=clean.response_body
+        )
+        self._entries.append(Stored(entry.provider, entry.path, entry.status, entry.method, dumps(kept.as_json())))
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -65,7 +65,7 @@ def admin_access(host: str, token: str | None) -> AdminAccess:
             None,
             f"admin API: open (bound to loopback {host}; --admin-token or RETURNKIT_ADMIN_TOKEN would require a token)",
         )
-    generated = secrets.token_urlsafe(24)
+    generated = secrets.token_hex(24)
     return AdminAccess(
         generated, f"admin API: {host} is not loopback, so /__admin/* requires Authorization: Bearer {generated}"
     )
