@@ -2,15 +2,22 @@
 
 It is served like a provider (its own spec, `specs/returnkit-admin.yaml`, validated by the same
 engine) so that its errors are as precise as the providers'.
+
+Access: open on a loopback host; bound to any other host, or given a token, it needs
+`Authorization: Bearer <token>` (`admin_access` decides, `returnkit serve` prints the rule).
+Signed label URLs never need the token: clients fetch them as a provider handed them out.
+Adding many orders runs in chunks (`server/continued.py`) so other clients are served meanwhile.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import ipaddress
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from returnkit.core import labels
@@ -18,6 +25,7 @@ from returnkit.core.clock import ClockLimitError, iso
 from returnkit.providers.kit import Handler, ParameterError, Principal, Request, World, int_param
 from returnkit.providers.message_errors import MessageErrors
 from returnkit.providers.wire import WireResponse, sentence
+from returnkit.server.continued import Continued
 from returnkit.validation import Verdict
 
 if TYPE_CHECKING:
@@ -81,6 +89,21 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+# Orders added per transaction, between which other clients are served: about 40 ms of work (Zinc's
+# orders cost the most). Fixed, not timed, so the orders added follow from the seed and the count.
+ORDERS_PER_CHUNK = 100
+YIELD_SECONDS = 0.001
+OrderAdder = Callable[[World, str | None, int], tuple[str, list[str]]]
+
+
+@dataclass
+class AddedOrders:
+    provider: str
+    owner: str
+    orders: list[str]
+    count: int  # how many were asked for
+
+
 class AdminKit:
     name = "admin"
     path_prefixes = ("/__admin",)
@@ -141,18 +164,34 @@ class AdminKit:
         return WireResponse(200, {"seed": self.server.seed, "clock": self.clock(), "providers": providers})
 
     def add_orders(self, request: Request, world: World) -> WireResponse:
-        provider = request.payload["provider"]
-        kit = self.server.kits.get(provider)
-        adder = getattr(kit, "add_orders", None)
+        provider, count = request.payload["provider"], int(request.payload.get("count", 1))
+        adder: OrderAdder | None = getattr(self.server.kits.get(provider), "add_orders", None)
         if adder is None:
             return WireResponse(404, {"message": f"{provider} cannot add orders"})
+        provider_world = self.server.worlds[provider]
         try:
-            owner, orders = adder(
-                self.server.worlds[provider], request.payload.get("owner"), int(request.payload.get("count", 1))
-            )
+            owner, orders = adder(provider_world, request.payload.get("owner"), min(count, ORDERS_PER_CHUNK))
         except LookupError as unknown:
             return WireResponse(404, {"message": str(unknown)})
-        return WireResponse(201, {"provider": provider, "owner": owner, "orders": orders})
+        if count <= ORDERS_PER_CHUNK:
+            return WireResponse(201, {"provider": provider, "owner": owner, "orders": orders})
+        added = AddedOrders(provider, owner, orders, count)
+        return Continued(201, None, rest=partial(self._add_the_rest, adder, provider_world, added))
+
+    async def _add_the_rest(self, adder: OrderAdder, world: World, added: AddedOrders) -> WireResponse:
+        """One chunk per transaction, yielding to the event loop between chunks; stops if the world is reset."""
+        generation = self.server.generation
+        while len(added.orders) < added.count:
+            # A real millisecond, not sleep(0): a waiting request needs a few turns of the event loop
+            # (read it, start its task, answer), and with sleep(0) the next chunk would come first.
+            await asyncio.sleep(YIELD_SECONDS)
+            if self.server.generation != generation:
+                message = f"the world was reset while orders were added: {len(added.orders)} of {added.count} were lost"
+                return WireResponse(409, {"message": message})
+            with self.server.store.transaction():
+                _, more = adder(world, added.owner, min(ORDERS_PER_CHUNK, added.count - len(added.orders)))
+            added.orders.extend(more)
+        return WireResponse(201, {"provider": added.provider, "owner": added.owner, "orders": added.orders})
 
     def get_clock(self, request: Request, world: World) -> WireResponse:
         return WireResponse(200, self.clock())

@@ -13,6 +13,7 @@ from returnkit.core.journal import JournalEntry
 from returnkit.core.jsonbytes import dumps
 from returnkit.providers.kit import ParameterError, Request
 from returnkit.providers.wire import WireResponse
+from returnkit.server.continued import Continued
 from returnkit.server.pipeline import Exchange, run_stages
 from returnkit.server.state import ServerState
 
@@ -138,7 +139,10 @@ class Pipeline(ServerMiddleware):
             exchange.request.operation_id = operation_id
             exchange.request.path_params = dict(scope.get("path_params", {}))
             exchange.request.operation = exchange.operation
-        scope["extensions"]["returnkit.answer"] = run_stages(exchange, self.server)
+        answer = run_stages(exchange, self.server)
+        if isinstance(answer, Continued):  # heavy admin work: the rest runs in chunks, other clients in between
+            answer = await answer.finish()
+        scope["extensions"]["returnkit.answer"] = answer
 
 
 def _request(scope: Scope, server: ServerState) -> Request:

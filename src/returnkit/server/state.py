@@ -56,6 +56,7 @@ class ServerState:
     last_write: dict[str, float] = field(default_factory=dict)  # provider -> virtual time of its last accepted write
     owners: list[tuple[str, str]] = field(default_factory=list)
     admin_token: str | None = None
+    generation: int = 0  # counts resets: work in progress across one (chunked admin work) stops
     notices: list[str] = field(default_factory=list)  # what a user starting this server should be told
 
     @classmethod
@@ -126,6 +127,7 @@ class ServerState:
                 kit.seed(self.worlds[kit.name])
             self.store.set_meta(SEEDED, self.seed)
             self.store.set_meta(CLOCK, 0.0)
+        self.generation += 1
         self.journal.clear()
         self.limiter.clear()
         self.faults.clear()
