@@ -69,3 +69,16 @@ def test_a_reset_during_a_large_add_stops_it_and_keeps_the_reset_world() -> None
     assert answer.status_code == 409
     assert "reset while orders were added" in answer.json()["message"]
     assert after == seeded
+
+
+def test_a_large_answer_is_journaled_by_its_size_only() -> None:
+    async def scenario() -> tuple[httpx.Response, dict[str, object]]:
+        async with client_of() as client:
+            added = await client.post("/__admin/world/orders", json={"provider": "zinc", "count": 2 * MANY})
+            journal = await client.get("/__admin/requests", params={"path": "/__admin/world/orders"})
+            entry: dict[str, object] = journal.json()["requests"][0]
+            return added, entry
+
+    added, entry = asyncio.run(scenario())
+    assert len(added.json()["orders"]) == 2 * MANY
+    assert entry["response"] == {"body": f"<{len(added.content)} bytes, not kept: over 65536>"}

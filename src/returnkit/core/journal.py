@@ -11,6 +11,10 @@ from typing import Any, NamedTuple
 from returnkit.core.jsonbytes import dumps, loads
 from returnkit.core.redact import redact
 
+# The journal is bounded by entries, so its memory is bounded only if each entry is too: a larger
+# response body (a world of 100 000 orders) is kept as its size. Requests are bounded alike, before.
+BODY_LIMIT = 64 * 1024
+
 
 @dataclass(frozen=True, slots=True)
 class JournalEntry:
@@ -64,7 +68,7 @@ class Stored(NamedTuple):
 
 
 class Journal:
-    """At most `limit` entries; the oldest is dropped first.
+    """At most `limit` entries; the oldest is dropped first, and no response body over `BODY_LIMIT` is kept.
 
     Entries are kept serialised: ten thousand entries of nested dicts made every full garbage
     collection walk a few hundred thousand objects, a pause of 100 ms and more under load.
@@ -84,7 +88,11 @@ class Journal:
         kept = replace(
             entry, request_headers=clean.headers, request_body=clean.request_body, response_body=clean.response_body
         )
-        self._entries.append(Stored(entry.provider, entry.path, entry.status, entry.method, dumps(kept.as_json())))
+        blob = dumps(kept.as_json())
+        if len(blob) > BODY_LIMIT and (size := len(dumps(_printable(kept.response_body)))) > BODY_LIMIT:
+            kept = replace(kept, response_body=f"<{size} bytes, not kept: over {BODY_LIMIT}>")
+            blob = dumps(kept.as_json())
+        self._entries.append(Stored(entry.provider, entry.path, entry.status, entry.method, blob))
 
     def __len__(self) -> int:
         return len(self._entries)
