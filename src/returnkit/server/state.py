@@ -37,7 +37,7 @@ class ServerOptions:
     journal_limit: int | None = None
     body_limit: int | None = None
     check_responses: bool = False
-    admin_token: str | None = None  # when set, /__admin/* (label URLs aside) needs `Authorization: Bearer` it
+    admin_token: str | None = None  # when set, /__admin/* (label URLs aside) needs `Authorization: Bearer <it>`
 
 
 @dataclass
