@@ -118,3 +118,32 @@ def test_faults_from_the_fixture(returnkit: Returnkit) -> None:
         assert [client.get("/returns").status_code for _ in range(2)] == [503, 200]
     (failed,) = returnkit.journal.rejected()
     assert failed["note"].startswith("fault")
+
+
+SUITE_USING_THE_ADMIN_API = """
+    import httpx
+
+    def test_the_fixture_sends_the_admin_token(returnkit):
+        assert returnkit.clock.advance(seconds=60) == "2026-03-02T09:01:00Z"
+        assert returnkit.world["zinc"]["accounts"]
+        httpx.get(returnkit.base_url + "/returns", headers={"Authorization": "Bearer zn_test_acme_5d2f8a91c4e7"})
+        returnkit.journal.assert_called("zinc", "GET", "/returns", times=1)
+        assert httpx.get(returnkit.base_url + "/__admin/clock", headers=returnkit.admin_headers).status_code == 200
+
+    def test_the_server_requires_it(returnkit):
+        assert httpx.get(returnkit.base_url + "/__admin/world").status_code == 401
+"""
+
+
+@pytest.mark.parametrize("given_by", ["option", "environment"])
+def test_an_admin_token_is_required_by_the_sessions_server_and_sent_by_the_fixture(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, given_by: str
+) -> None:
+    pytester.makepyfile(SUITE_USING_THE_ADMIN_API)
+    options = ["-p", "no:cacheprovider"]
+    if given_by == "option":
+        options.append("--returnkit-admin-token=suite-token")
+    else:
+        monkeypatch.setenv("RETURNKIT_ADMIN_TOKEN", "suite-token")
+    result = pytester.runpytest_subprocess(*options)
+    result.assert_outcomes(passed=2)

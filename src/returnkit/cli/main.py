@@ -3,15 +3,25 @@
 `returnkit serve` runs every provider on one port with embedded defaults (no config file):
 
     returnkit serve [--host 127.0.0.1] [--port 8000] [--seed 0] [--db PATH] [--clock wall|frozen] [--tls DIR]
+                    [--admin-token TOKEN] [--check-responses] [--log-level LEVEL]
+
+The admin API (`/__admin/*`) is open on a loopback host (127.0.0.0/8, ::1, localhost); on any
+other host it needs `Authorization: Bearer TOKEN`, with a new token printed at start unless one
+is given (`--admin-token` or $RETURNKIT_ADMIN_TOKEN). A token given is required on loopback too.
+A start-up problem (a --db that is a directory, unwritable or not returnkit's SQLite, a --tls
+directory that cannot be written, a bad --port) is one line on stderr and exit status 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 EXIT_USAGE = 2
+MAX_PORT = 65535
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,10 +29,13 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the mock server for every provider on one port")
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000; 0 picks a free one)")
+    serve.add_argument("--port", type=_port, default=8000, help="port to listen on (default 8000; 0 picks a free one)")
     serve.add_argument("--seed", type=int, default=0, help="fixes every generated id, order and decision (default 0)")
     serve.add_argument(
-        "--db", default=":memory:", help="SQLite file: the world survives a restart (default: in memory)"
+        "--db",
+        default=":memory:",
+        metavar="PATH",
+        help="SQLite file: the world survives a restart (default: in memory)",
     )
     serve.add_argument(
         "--clock",
@@ -47,9 +60,23 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="disconnect a client that takes longer to send its request (default 10)",
     )
+    serve.add_argument(
+        "--admin-token",
+        default=None,
+        metavar="TOKEN",
+        help="require `Authorization: Bearer TOKEN` on /__admin/* (or set $RETURNKIT_ADMIN_TOKEN, which keeps it"
+        " out of the process list); without one the admin API is open on a loopback host, and any other host"
+        " gets a new token, printed at start",
+    )
     serve.add_argument("--log-level", default="warning", help="uvicorn's log level (default warning)")
     commands.add_parser("validate-payload", help="validate payloads; see validate-payload --help", add_help=False)
     return parser
+
+
+def _port(text: str) -> int:
+    if not (text.isascii() and text.isdigit() and int(text) <= MAX_PORT):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to {MAX_PORT})")
+    return int(text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -62,35 +89,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     return serve(args)
 
 
-def serve(args: argparse.Namespace) -> int:
-    import gc
-    import warnings
+class UsageError(Exception):
+    """A start-up problem the user can fix: one line on stderr and exit status 2, no traceback."""
 
+
+def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    # Connexion imports Starlette's test client at import time; that warning is not for users.
-    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
-
-    from returnkit.server.app import ServerOptions, create_app, server_state
     from returnkit.server.protocol import bounded_protocol
 
-    options = ServerOptions(seed=args.seed, db=args.db, clock_mode=args.clock, check_responses=args.check_responses)
-    app = create_app(options)
-    resumed_seed = server_state(app).seed
-    if resumed_seed != args.seed:
-        print(f"{args.db} holds a world made with --seed {resumed_seed}; --seed {args.seed} is ignored", flush=True)
-    # Everything built so far (specs, validators, routes, the seeded world's code paths) lives as
-    # long as the process: keep it out of the collector's full passes, whose pauses set the p99.
-    gc.collect()
-    gc.freeze()
-    tls: dict[str, str] = {}
-    if args.tls:
-        from pathlib import Path
-
-        from returnkit.server.tls import CA_FILE, certificate_files
-
-        tls = certificate_files(Path(args.tls), args.host)
-        print(f"HTTPS: trust {Path(args.tls) / CA_FILE} (for Node: NODE_EXTRA_CA_CERTS)", flush=True)
+    try:
+        app = _app(args)
+        tls = _tls(args)
+    except UsageError as refused:
+        print(f"returnkit serve: error: {refused}", file=sys.stderr, flush=True)
+        return EXIT_USAGE
     scheme = "https" if tls else "http"
     print(f"returnkit serving every provider on {scheme}://{args.host}:{args.port} (admin: /__admin/world)", flush=True)
     uvicorn.run(
@@ -103,6 +116,58 @@ def serve(args: argparse.Namespace) -> int:
         **tls,  # type: ignore[arg-type]
     )
     return 0
+
+
+def _app(args: argparse.Namespace) -> Any:
+    import gc
+    import warnings
+
+    # Connexion imports Starlette's test client at import time; that warning is not for users.
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+
+    from returnkit.core.store import StoreError
+    from returnkit.server.admin import ADMIN_ENV, admin_access
+    from returnkit.server.app import ServerOptions, create_app, server_state
+
+    access = admin_access(args.host, args.admin_token or os.environ.get(ADMIN_ENV) or None)
+    options = ServerOptions(
+        seed=args.seed,
+        db=args.db,
+        clock_mode=args.clock,
+        check_responses=args.check_responses,
+        admin_token=access.token,
+    )
+    try:
+        app = create_app(options)
+    except StoreError as refused:
+        raise UsageError(f"--db {refused}") from None
+    state = server_state(app)
+    if state.seed != args.seed:
+        print(f"{args.db} holds a world made with --seed {state.seed}; --seed {args.seed} is ignored", flush=True)
+    for notice in state.notices:
+        print(f"{args.db}: {notice}", flush=True)
+    print(access.banner, flush=True)
+    # Everything built so far (specs, validators, routes, the seeded world's code paths) lives as
+    # long as the process: keep it out of the collector's full passes, whose pauses set the p99.
+    gc.collect()
+    gc.freeze()
+    return app
+
+
+def _tls(args: argparse.Namespace) -> dict[str, str]:
+    """uvicorn's certificate options for --tls DIR (a new local CA and certificate), or none."""
+    if not args.tls:
+        return {}
+    from pathlib import Path
+
+    from returnkit.server.tls import CA_FILE, certificate_files
+
+    try:
+        tls = certificate_files(Path(args.tls), args.host)
+    except OSError as failed:
+        raise UsageError(f"--tls {args.tls}: cannot write the certificates there ({failed.strerror})") from None
+    print(f"HTTPS: trust {Path(args.tls) / CA_FILE} (for Node: NODE_EXTRA_CA_CERTS)", flush=True)
+    return tls
 
 
 if __name__ == "__main__":

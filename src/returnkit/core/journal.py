@@ -5,10 +5,15 @@ from __future__ import annotations
 import itertools
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from returnkit.core.jsonbytes import dumps, loads
+from returnkit.core.redact import redact
+
+# The journal is bounded by entries, so its memory is bounded only if each entry is too: a larger
+# response body (a world of 100 000 orders) is kept as its size. Requests are bounded alike, before.
+BODY_LIMIT = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +68,7 @@ class Stored(NamedTuple):
 
 
 class Journal:
-    """At most `limit` entries; the oldest is dropped first.
+    """At most `limit` entries; the oldest is dropped first, and no response body over `BODY_LIMIT` is kept.
 
     Entries are kept serialised: ten thousand entries of nested dicts made every full garbage
     collection walk a few hundred thousand objects, a pause of 100 ms and more under load.
@@ -78,7 +83,16 @@ class Journal:
         return next(self._ids)
 
     def record(self, entry: JournalEntry) -> None:
-        self._entries.append(Stored(entry.provider, entry.path, entry.status, entry.method, dumps(entry.as_json())))
+        """Keep `entry` with its credentials masked (`redact`): the journal is served to anyone with admin access."""
+        clean = redact(entry.path, entry.request_headers, entry.request_body, entry.response_body)
+        kept = replace(
+            entry, request_headers=clean.headers, request_body=clean.request_body, response_body=clean.response_body
+        )
+        blob = dumps(kept.as_json())
+        if len(blob) > BODY_LIMIT and (size := len(dumps(_printable(kept.response_body)))) > BODY_LIMIT:
+            kept = replace(kept, response_body=f"<{size} bytes, not kept: over {BODY_LIMIT}>")
+            blob = dumps(kept.as_json())
+        self._entries.append(Stored(entry.provider, entry.path, entry.status, entry.method, blob))
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -11,9 +11,11 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Protocol
 
 from returnkit.core.jsonbytes import dumps, loads
+from returnkit.errors import ReturnkitError
 
 Document = dict[str, Any]
 
@@ -46,6 +48,7 @@ class Store(Protocol):
     def clear(self) -> None: ...
 
 
+OWN_TABLES = frozenset({"records", "meta", "sequences", "sqlite_sequence"})
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -61,18 +64,44 @@ CREATE TABLE IF NOT EXISTS sequences (name TEXT PRIMARY KEY, value INTEGER NOT N
 """
 
 
+class StoreError(ReturnkitError):
+    """The database cannot be opened or used: a directory, an unwritable path, not SQLite, not ours."""
+
+
 class SQLiteStore:
     """In memory by default; a file path makes the world survive a restart."""
 
     def __init__(self, path: str = ":memory:") -> None:
         self.path = path
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        if path != ":memory:":
+        self._depth = 0
+        if Path(path).is_dir():
+            raise StoreError(f"{path} is a directory; give a file path (it is created when missing)")
+        try:
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"{path} cannot be opened: {exc} (does its directory exist, may returnkit write there?)"
+            ) from None
+        try:
+            self._prepare()
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise StoreError(f"{path} cannot be used as returnkit's database: {exc}") from None
+
+    def _prepare(self) -> None:
+        tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        others = tables - OWN_TABLES
+        if others and "records" not in tables:  # never add our tables to another application's database
+            self._db.close()
+            raise StoreError(
+                f"{self.path} is another application's SQLite database (tables: {', '.join(sorted(others))});"
+                " give returnkit a file of its own"
+            )
+        if self.path != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
-        self._depth = 0
 
     def get(self, provider: str, kind: str, key: str) -> Document | None:
         row = self._db.execute(

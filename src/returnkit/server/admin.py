@@ -2,17 +2,30 @@
 
 It is served like a provider (its own spec, `specs/returnkit-admin.yaml`, validated by the same
 engine) so that its errors are as precise as the providers'.
+
+Access: open on a loopback host; bound to any other host, or given a token, it needs
+`Authorization: Bearer <token>` (`admin_access` decides, `returnkit serve` prints the rule).
+Signed label URLs never need the token: clients fetch them as a provider handed them out.
+Adding many orders runs in chunks (`server/continued.py`) so other clients are served meanwhile.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+import hmac
+import ipaddress
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from returnkit.core import labels
+from returnkit.core.clock import ClockLimitError, iso
 from returnkit.providers.kit import Handler, ParameterError, Principal, Request, World, int_param
 from returnkit.providers.message_errors import MessageErrors
 from returnkit.providers.wire import WireResponse, sentence
+from returnkit.server.continued import Continued
 from returnkit.validation import Verdict
 
 if TYPE_CHECKING:
@@ -32,6 +45,63 @@ class AdminErrors(MessageErrors):
     def bad_parameter(self, error: ParameterError) -> WireResponse:
         problem = {"path": error.name, "message": error.message}
         return WireResponse(400, {"message": f"{error.name}: {error.message}", "errors": [problem]})
+
+    def unauthorized(self, reason: str) -> WireResponse:
+        return WireResponse(401, {"message": reason}, {"WWW-Authenticate": 'Bearer realm="returnkit admin"'})
+
+
+ADMIN_ENV = "RETURNKIT_ADMIN_TOKEN"  # the environment variable that gives the admin token
+
+
+@dataclass(frozen=True)
+class AdminAccess:
+    """Who may use the admin API of a server bound to a host, and the start-up line that says so."""
+
+    token: str | None
+    banner: str
+
+
+def admin_access(host: str, token: str | None) -> AdminAccess:
+    """A token given is always required; without one, loopback is open and any other host gets a new token."""
+    if token:
+        return AdminAccess(
+            token,
+            "admin API: requires Authorization: Bearer <the token given by --admin-token or RETURNKIT_ADMIN_TOKEN>",
+        )
+    if is_loopback(host):
+        return AdminAccess(
+            None,
+            f"admin API: open (bound to loopback {host}; --admin-token or RETURNKIT_ADMIN_TOKEN would require a token)",
+        )
+    generated = secrets.token_hex(24)
+    return AdminAccess(
+        generated, f"admin API: {host} is not loopback, so /__admin/* requires Authorization: Bearer {generated}"
+    )
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost: only this machine can connect."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+# Orders added per transaction, between which other clients are served: about 40 ms of work (Zinc's
+# orders cost the most). Fixed, not timed, so the orders added follow from the seed and the count.
+ORDERS_PER_CHUNK = 100
+YIELD_SECONDS = 0.001
+OrderAdder = Callable[[World, str | None, int], tuple[str, list[str]]]
+
+
+@dataclass
+class AddedOrders:
+    provider: str
+    owner: str
+    orders: list[str]
+    count: int  # how many were asked for
 
 
 class AdminKit:
@@ -65,8 +135,17 @@ class AdminKit:
     def seed(self, world: World) -> None:
         pass
 
-    def authenticate(self, request: Request, world: World) -> Principal:
-        return Principal("admin", "")
+    def authenticate(self, request: Request, world: World) -> Principal | str:
+        """Open without a token; with one, every operation but the (signed) label URLs needs it."""
+        token = self.server.admin_token
+        if token is None or request.operation_id == "get_label":
+            return Principal("admin", "")
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
+            return Principal("admin", token)
+        if not given:
+            return "the admin API needs Authorization: Bearer <admin token> (returnkit serve prints which rule applies)"
+        return "the admin token is not valid"
 
     def describe(self, world: World) -> dict[str, Any]:
         return {}
@@ -75,8 +154,6 @@ class AdminKit:
         return {}
 
     def clock(self) -> dict[str, Any]:
-        from returnkit.core.clock import iso
-
         clock = self.server.clock
         return {"now": iso(clock.now()), "elapsed_seconds": round(clock.elapsed(), 6), "mode": clock.mode}
 
@@ -87,24 +164,45 @@ class AdminKit:
         return WireResponse(200, {"seed": self.server.seed, "clock": self.clock(), "providers": providers})
 
     def add_orders(self, request: Request, world: World) -> WireResponse:
-        provider = request.payload["provider"]
-        kit = self.server.kits.get(provider)
-        adder = getattr(kit, "add_orders", None)
+        provider, count = request.payload["provider"], int(request.payload.get("count", 1))
+        adder: OrderAdder | None = getattr(self.server.kits.get(provider), "add_orders", None)
         if adder is None:
             return WireResponse(404, {"message": f"{provider} cannot add orders"})
+        provider_world = self.server.worlds[provider]
         try:
-            owner, orders = adder(
-                self.server.worlds[provider], request.payload.get("owner"), int(request.payload.get("count", 1))
-            )
+            owner, orders = adder(provider_world, request.payload.get("owner"), min(count, ORDERS_PER_CHUNK))
         except LookupError as unknown:
             return WireResponse(404, {"message": str(unknown)})
-        return WireResponse(201, {"provider": provider, "owner": owner, "orders": orders})
+        if count <= ORDERS_PER_CHUNK:
+            return WireResponse(201, {"provider": provider, "owner": owner, "orders": orders})
+        added = AddedOrders(provider, owner, orders, count)
+        return Continued(201, None, rest=partial(self._add_the_rest, adder, provider_world, added))
+
+    async def _add_the_rest(self, adder: OrderAdder, world: World, added: AddedOrders) -> WireResponse:
+        """One chunk per transaction, yielding to the event loop between chunks; stops if the world is reset."""
+        generation = self.server.generation
+        while len(added.orders) < added.count:
+            # A real millisecond, not sleep(0): a waiting request needs a few turns of the event loop
+            # (read it, start its task, answer), and with sleep(0) the next chunk would come first.
+            await asyncio.sleep(YIELD_SECONDS)
+            if self.server.generation != generation:
+                message = f"the world was reset while orders were added: {len(added.orders)} of {added.count} were lost"
+                return WireResponse(409, {"message": message})
+            with self.server.store.transaction():
+                _, more = adder(world, added.owner, min(ORDERS_PER_CHUNK, added.count - len(added.orders)))
+            added.orders.extend(more)
+        return WireResponse(201, {"provider": added.provider, "owner": added.owner, "orders": added.orders})
 
     def get_clock(self, request: Request, world: World) -> WireResponse:
         return WireResponse(200, self.clock())
 
     def advance_clock(self, request: Request, world: World) -> WireResponse:
-        self.server.advance(float(request.payload["seconds"]))
+        seconds = float(request.payload["seconds"])
+        try:
+            self.server.clock.advance(seconds)
+        except ClockLimitError as limit:
+            return self.errors.bad_parameter(ParameterError("seconds", str(limit)))
+        self.server.save_clock()
         return WireResponse(200, self.clock())
 
     def list_requests(self, request: Request, world: World) -> WireResponse:
@@ -121,7 +219,7 @@ class AdminKit:
 
     def get_label(self, request: Request, world: World) -> WireResponse:
         why = labels.refusal(
-            self.server.seed, request.path, request.param("expires"), request.param("signature"), world.now()
+            self.server.store, request.path, request.param("expires"), request.param("signature"), world.now()
         )
         if why:
             return WireResponse(403, {"message": why})

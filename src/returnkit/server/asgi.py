@@ -13,6 +13,7 @@ from returnkit.core.journal import JournalEntry
 from returnkit.core.jsonbytes import dumps
 from returnkit.providers.kit import ParameterError, ProviderKit, Request
 from returnkit.providers.wire import WireResponse
+from returnkit.server.continued import Continued
 from returnkit.server.methods import AllowedMethods
 from returnkit.server.pipeline import Exchange, run_stages
 from returnkit.server.protocol import HEADER_BYTES, TARGET_LENGTH, TARGET_LIMIT
@@ -152,7 +153,10 @@ class Pipeline(ServerMiddleware):
             exchange.request.operation_id = operation_id
             exchange.request.path_params = dict(scope.get("path_params", {}))
             exchange.request.operation = exchange.operation
-        scope["extensions"]["returnkit.answer"] = run_stages(exchange, self.server)
+        answer = run_stages(exchange, self.server)
+        if isinstance(answer, Continued):  # heavy admin work: the rest runs in chunks, other clients in between
+            answer = await answer.finish()
+        scope["extensions"]["returnkit.answer"] = answer
 
 
 def _request(scope: Scope, server: ServerState) -> Request:

@@ -5,12 +5,14 @@ Nothing here is global: two `ServerState`s in one process never share anything.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from returnkit.core.clock import ClockMode, VirtualClock
+from returnkit.core import labels
+from returnkit.core.clock import LATEST, ClockMode, VirtualClock, iso
 from returnkit.core.faults import FaultBook
 from returnkit.core.journal import Journal
 from returnkit.core.ratelimit import FixedWindowLimiter
@@ -35,6 +37,7 @@ class ServerOptions:
     journal_limit: int | None = None
     body_limit: int | None = None
     check_responses: bool = False
+    admin_token: str | None = None  # when set, /__admin/* (label URLs aside) needs `Authorization: Bearer <it>`
 
 
 @dataclass
@@ -52,6 +55,9 @@ class ServerState:
     faults: FaultBook = field(default_factory=lambda: FaultBook(0))
     last_write: dict[str, float] = field(default_factory=dict)  # provider -> virtual time of its last accepted write
     owners: list[tuple[str, str]] = field(default_factory=list)
+    admin_token: str | None = None
+    generation: int = 0  # counts resets: work in progress across one (chunked admin work) stops
+    notices: list[str] = field(default_factory=list)  # what a user starting this server should be told
 
     @classmethod
     def build(cls, kits: Sequence[ProviderKit], options: ServerOptions) -> ServerState:
@@ -67,6 +73,7 @@ class ServerState:
             limiter=FixedWindowLimiter(),
             seed=options.seed,
             body_limit=options.body_limit or int(server_mocks["body"]["limit_bytes"]),
+            admin_token=options.admin_token,
         )
         state.owners = path_owners(state.kits)
         state.faults = FaultBook(options.seed)
@@ -97,31 +104,50 @@ class ServerState:
         if stored is None:
             self.reset()
             return
+        if labels.stored_key(self.store) is None:  # a database from before label keys were random
+            with self.store.transaction():
+                labels.keep_key(self.store)
         self.seed = int(stored)
         for world in self.worlds.values():
             world.seed = self.seed
-        self.clock.restore(float(self.store.get_meta(CLOCK) or 0.0))
+        if self.clock.restore(_seconds(self.store.get_meta(CLOCK))):
+            self.notices.append(
+                f"the stored clock was outside the supported range (up to {iso(LATEST)});"
+                f" it resumes at {iso(self.clock.now())}"
+            )
+            self.save_clock()
 
     def reset(self) -> None:
         with self.store.transaction():
+            label_key = labels.stored_key(self.store)  # the database's, not the world's: URLs handed out stay valid
             self.store.clear()
+            labels.keep_key(self.store, label_key)
             self.clock.reset()
             for kit in self.kits.values():
                 kit.seed(self.worlds[kit.name])
             self.store.set_meta(SEEDED, self.seed)
             self.store.set_meta(CLOCK, 0.0)
+        self.generation += 1
         self.journal.clear()
         self.limiter.clear()
         self.faults.clear()
         self.last_write.clear()
 
     def advance(self, seconds: float) -> None:
-        self.clock.advance(seconds)
+        """Move the clock on, stopping at its latest time (the admin API refuses to go further first)."""
+        self.clock.advance(min(seconds, self.clock.remaining()))
         self.save_clock()
 
     def save_clock(self) -> None:
         with self.store.transaction():
             self.store.set_meta(CLOCK, self.clock.elapsed())
+
+
+def _seconds(stored: Any) -> float:
+    try:
+        return float(stored or 0.0)
+    except (TypeError, ValueError):
+        return math.nan  # unreadable: the clock restarts at its start, with a notice
 
 
 def _mocks_of(name: str) -> Mapping[str, Any]:

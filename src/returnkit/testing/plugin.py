@@ -11,10 +11,15 @@ test) resets its world, clock and journal first, and at teardown fails the test 
 refused a request the test did not expect (`returnkit.expect_rejections()`). In-process clients
 use `returnkit.transport()` / `returnkit.async_transport()` instead of `base_url`: same app,
 same state, no network.
+
+With `--returnkit-admin-token TOKEN` (or `$RETURNKIT_ADMIN_TOKEN`) the session's server requires
+that admin token, as `returnkit serve` would, and the fixture sends it; `returnkit.admin_headers`
+carries it for your own admin calls.
 """
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -25,6 +30,7 @@ import httpx
 import pytest
 import uvicorn
 
+from returnkit.server.admin import ADMIN_ENV
 from returnkit.server.app import ServerOptions, create_app
 from returnkit.server.protocol import bounded_protocol
 from returnkit.testing.transport import AsyncReturnkitTransport, ReturnkitTransport
@@ -35,13 +41,20 @@ STARTUP_SECONDS = 10.0
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("returnkit")
     group.addoption("--returnkit-seed", type=int, default=0, help="seed of the returnkit world (default 0)")
+    group.addoption(
+        "--returnkit-admin-token",
+        default=None,
+        help=f"the session's server requires this admin token, and the fixture sends it (default: ${ADMIN_ENV})",
+    )
 
 
 class ReturnkitServer:
     """returnkit serving on a free loopback port in a background thread."""
 
-    def __init__(self, seed: int) -> None:
-        self.app = create_app(ServerOptions(seed=seed, clock_mode="frozen", check_responses=True))
+    def __init__(self, seed: int, admin_token: str | None = None) -> None:
+        self.admin_token = admin_token
+        options = ServerOptions(seed=seed, clock_mode="frozen", check_responses=True, admin_token=admin_token)
+        self.app = create_app(options)
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port: int = probe.getsockname()[1]
@@ -146,10 +159,16 @@ class Returnkit:
         self.server = server
         self.base_url = server.base_url
         self.app = server.app
-        self._admin = httpx.Client(base_url=server.base_url, timeout=30)
+        self._admin = httpx.Client(base_url=server.base_url, headers=self.admin_headers, timeout=30)
         self.clock = Clock(self._admin)
         self.journal = Journal(self._admin)
         self.faults = Faults(self._admin)
+
+    @property
+    def admin_headers(self) -> dict[str, str]:
+        """What a request of your own to `/__admin/*` needs: the admin token, when the server has one."""
+        token = self.server.admin_token
+        return {"Authorization": f"Bearer {token}"} if token else {}
 
     @property
     def world(self) -> dict[str, Any]:
@@ -177,7 +196,8 @@ class Returnkit:
 
 @pytest.fixture(scope="session")
 def returnkit_server(request: pytest.FixtureRequest) -> Iterator[ReturnkitServer]:
-    server = ReturnkitServer(seed=request.config.getoption("--returnkit-seed"))
+    token = request.config.getoption("--returnkit-admin-token") or os.environ.get(ADMIN_ENV) or None
+    server = ReturnkitServer(seed=request.config.getoption("--returnkit-seed"), admin_token=token)
     server.start()
     yield server
     server.stop()

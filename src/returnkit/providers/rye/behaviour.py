@@ -130,7 +130,7 @@ def order_return(world: World, record: Mapping[str, Any], base_url: str) -> dict
     label = None
     if state in {"RETURN_APPROVED", "RETURN_CLOSED"}:
         expires = int(world.now() + 7 * 24 * 3600)
-        label = labels.label_url(base_url, world.seed, PROVIDER, f"{record['id']}.pdf", expires)
+        label = labels.label_url(base_url, world.store, PROVIDER, f"{record['id']}.pdf", expires)
     return {
         "id": record["id"],
         "orderId": record["orderId"],

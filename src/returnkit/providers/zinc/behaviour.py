@@ -73,7 +73,7 @@ def current(record: Mapping[str, Any], world: World, base_url: str) -> dict[str,
 
 def label_url(world: World, base_url: str, return_id: str) -> str:
     expires = int(world.now() + float(world.mocks["returns"]["label_ttl_seconds"]))
-    return labels.label_url(base_url, world.seed, PROVIDER, f"{return_id}.pdf", expires)
+    return labels.label_url(base_url, world.store, PROVIDER, f"{return_id}.pdf", expires)
 
 
 def returns_of_order(world: World, order_id: str, base_url: str) -> list[dict[str, Any]]:
