@@ -20,6 +20,7 @@ from returnkit.core.faults import BUSINESS, Fault, latency
 from returnkit.core.ratelimit import Budget
 from returnkit.providers.kit import ParameterError, ProviderKit, Request
 from returnkit.providers.wire import WireResponse
+from returnkit.server import headers as declared_headers
 from returnkit.server.state import ServerState
 from returnkit.spec import Operation
 from returnkit.validation import Verdict
@@ -122,6 +123,18 @@ def rate_limit(exchange: Exchange, server: ServerState) -> WireResponse | None:
     return kit.errors.rate_limited(allowance.retry_after)
 
 
+def check_headers(exchange: Exchange, server: ServerState) -> WireResponse | None:
+    """Header parameters the spec declares, against their schemas (credentials are the auth stage's)."""
+    kit, request = _routed(exchange)
+    assert exchange.operation is not None
+    try:
+        declared_headers.check_headers(server.catalog.spec(kit.name), exchange.operation, request.headers)
+    except ParameterError as error:
+        exchange.note = f"header {error.name}: {error.message}"
+        return kit.errors.bad_parameter(error)
+    return None
+
+
 def check_body(exchange: Exchange, server: ServerState) -> WireResponse | None:
     kit, request = _routed(exchange)
     if exchange.body_too_large:
@@ -187,6 +200,7 @@ STAGES: tuple[Stage, ...] = (
     inject_fault,
     authenticate,
     rate_limit,
+    check_headers,
     check_body,
     validate_body,
     handle,

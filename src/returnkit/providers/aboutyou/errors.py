@@ -32,7 +32,7 @@ class AboutYouErrors:
         return render_validation_error(verdict)
 
     def bad_parameter(self, error: ParameterError) -> WireResponse:
-        return message(400, f"Invalid query parameter {error.name}: {error.message}")
+        return message(400, f"Invalid {error.location} parameter {error.name}: {error.message}")
 
     def unauthorized(self, reason: str) -> WireResponse:
         return message(401, reason)

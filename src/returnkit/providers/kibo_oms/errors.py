@@ -63,7 +63,7 @@ class OmsErrors:
         return render_validation_error(verdict)
 
     def bad_parameter(self, error: ParameterError) -> WireResponse:
-        return coded(5014, f"Query parameter {error.name} is not valid: {error.message}")
+        return coded(5014, f"{error.location.capitalize()} parameter {error.name} is not valid: {error.message}")
 
     def unauthorized(self, reason: str) -> WireResponse:
         return WireResponse(401, error_body(5004, reason))
