@@ -8,8 +8,8 @@ security schemes, not parameters, and are checked by the authenticate stage.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +17,6 @@ import jsonschema
 
 from returnkit.providers.kit import ParameterError
 from returnkit.spec import Operation, ProviderSpec
-
 
 _INTEGER = re.compile(r"[+-]?[0-9]{1,20}")
 
