@@ -10,8 +10,7 @@ equal to the reference's on generated payloads.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -19,10 +18,10 @@ import jsonschema_rs
 import orjson
 
 from returnkit.spec import Operation
-from returnkit.validation.fast_errors import all_plain, keyword_of
+from returnkit.validation.fast_errors import PLAIN_KEYWORDS, keyword_of
 from returnkit.validation.fast_errors import payload_errors as fast_payload_errors
-from returnkit.validation.jsonparse import MalformedJSON, parse_json_slowly
-from returnkit.validation.verdict import PayloadError, Verdict
+from returnkit.validation.jsonparse import MalformedJSON, may_hold_long_integers, parse_json_slowly
+from returnkit.validation.verdict import MAX_ERRORS, PayloadError, Verdict, describe_capped
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -51,13 +50,8 @@ def reference_formats(schema: Mapping[str, Any]) -> dict[str, Any] | None:
     return {name: (lambda value, name=name: checker.conforms(value, name)) for name in used}
 
 
-LONG_DIGITS = re.compile(rb"\d{19}")
-LONG_DIGITS_TEXT = re.compile(r"\d{19}")
-
-
-def _may_hold_big_integers(data: bytes | str) -> bool:
-    pattern = LONG_DIGITS if isinstance(data, bytes) else LONG_DIGITS_TEXT
-    return pattern.search(data) is not None  # type: ignore[arg-type]
+class _ToReference(Exception):
+    """jsonschema-rs found an error of a keyword it does not read exactly like the reference."""
 
 
 class JSONPayloadValidator:
@@ -77,7 +71,7 @@ class JSONPayloadValidator:
             payload = orjson.loads(data)
         except orjson.JSONDecodeError:
             return self._read_slowly(data)
-        if _may_hold_big_integers(data):
+        if may_hold_long_integers(data):
             # orjson reads integers beyond 64 bits as floats; check against an exact parse
             exact = parse_json_slowly(data)
             if exact != payload:
@@ -112,21 +106,38 @@ class SchemaValidator(JSONPayloadValidator):
     @cached_property
     def reference(self) -> Draft202012Validator:
         """python-jsonschema, built on first need (only invalid payloads reach it)."""
-        from jsonschema import Draft202012Validator  # imported late: one-shot CLI runs stay fast
+        from returnkit.validation.describe import reference_validator  # late: one-shot CLI runs stay fast
 
-        return Draft202012Validator(self.schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        return reference_validator(self.schema)
 
     def validate(self, payload: Any) -> Verdict:
         try:
             if self._fast.is_valid(payload):
                 return self._valid
-            fast = list(self._fast.iter_errors(payload))
-        except (ValueError, TypeError, OverflowError):
-            return self._reference_verdict(payload)  # e.g. an integer beyond 64 bits
-        if not all_plain(fast):
-            return self._reference_verdict(payload)
-        kept = [error for error in fast if not self._format_accepted_by_reference(error)]
-        return self._verdict(tuple(fast_payload_errors(kept, self.schema)))
+            errors, more = self._fast_errors(payload)
+        except (ValueError, TypeError, OverflowError, _ToReference):
+            return self._reference_verdict(payload)  # e.g. an integer beyond 64 bits, or anyOf
+        return self._verdict(tuple(fast_payload_errors(errors, self.schema)), more)
+
+    def _fast_errors(self, payload: Any) -> tuple[list[Any], int]:
+        """The first MAX_ERRORS errors jsonschema-rs reports that the reference would too, and a count
+        of the rest; _ToReference as soon as one is of a keyword the reference must judge."""
+        kept: list[Any] = []
+        more = 0
+        for error in self._plain_errors(payload):
+            if self._format_accepted_by_reference(error):
+                continue
+            if len(kept) < MAX_ERRORS:
+                kept.append(error)
+            else:
+                more += 1
+        return kept, more
+
+    def _plain_errors(self, payload: Any) -> Iterator[Any]:
+        for error in self._fast.iter_errors(payload):
+            if keyword_of(error) not in PLAIN_KEYWORDS:
+                raise _ToReference
+            yield error
 
     def _format_accepted_by_reference(self, error: Any) -> bool:
         if keyword_of(error) != "format":
@@ -149,12 +160,15 @@ class SchemaValidator(JSONPayloadValidator):
         return self._reference_verdict(payload)
 
     def _reference_verdict(self, payload: Any) -> Verdict:
-        from returnkit.validation.describe import payload_errors
+        from returnkit.validation.describe import error_weight, described
 
-        return self._verdict(tuple(payload_errors(self.reference.iter_errors(payload))))
+        errors, more = describe_capped(self.reference.iter_errors(payload), described, error_weight)
+        return self._verdict(errors, more)
 
-    def _verdict(self, errors: tuple[PayloadError, ...]) -> Verdict:
-        return Verdict(self.operation.provider, self.operation.operation_id, errors) if errors else self._valid
+    def _verdict(self, errors: tuple[PayloadError, ...], more: int = 0) -> Verdict:
+        if not errors:
+            return self._valid
+        return Verdict(self.operation.provider, self.operation.operation_id, errors, more)
 
 
 def malformed_verdict(operation: Operation, exc: MalformedJSON) -> Verdict:

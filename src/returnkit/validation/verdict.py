@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 Path = tuple[str | int, ...]
+Raw = TypeVar("Raw")
+
+# A verdict describes at most this many errors and counts the rest: a payload with 100,000
+# errors costs the describing of 50, and every face (CLI, server) answers in bounded size.
+MAX_ERRORS = 50
 
 
 def json_path(path: Path) -> str:
@@ -52,15 +58,48 @@ class PayloadError:
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """The verdict on one payload for one provider operation."""
+    """The verdict on one payload for one provider operation.
+
+    `errors` describes at most MAX_ERRORS errors; `more` counts the errors found beyond them.
+    """
 
     provider: str
     operation: str
     errors: tuple[PayloadError, ...] = ()
+    more: int = 0
 
     @property
     def valid(self) -> bool:
         return not self.errors
 
+    @property
+    def error_count(self) -> int:
+        return len(self.errors) + self.more
+
+    @property
+    def more_text(self) -> str:
+        """`and 12 more errors` when errors were left undescribed, else ``."""
+        return f"and {self.more:,} more error{'s' if self.more != 1 else ''}" if self.more else ""
+
     def __bool__(self) -> bool:
         return self.valid
+
+
+def describe_capped(
+    raw: Iterable[Raw],
+    describe: Callable[[Raw], Iterable[PayloadError]],
+    weight: Callable[[Raw], int] = lambda _raw: 1,
+) -> tuple[tuple[PayloadError, ...], int]:
+    """The first MAX_ERRORS errors described, and how many more there are (`weight` counts a raw
+    error that stands for several, without describing it)."""
+    described: list[PayloadError] = []
+    more = 0
+    for error in raw:
+        if len(described) < MAX_ERRORS:
+            described.extend(describe(error))
+        else:
+            more += weight(error)
+    extra = len(described) - MAX_ERRORS
+    if extra > 0:
+        return tuple(described[:MAX_ERRORS]), more + extra
+    return tuple(described), more
