@@ -102,7 +102,7 @@ def reference_validator(schema: Mapping[str, Any]) -> Draft202012Validator:
         for keyword, check in Draft202012Validator.VALIDATORS.items()
         if keyword not in MESSAGES_KEPT
     }
-    reworded = extend(Draft202012Validator, validators=keywords)
+    reworded = extend(Draft202012Validator, validators=keywords)  # type: ignore[no-untyped-call]
     validator: Draft202012Validator = reworded(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
     return validator
 

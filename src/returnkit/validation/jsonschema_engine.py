@@ -160,7 +160,7 @@ class SchemaValidator(JSONPayloadValidator):
         return self._reference_verdict(payload)
 
     def _reference_verdict(self, payload: Any) -> Verdict:
-        from returnkit.validation.describe import error_weight, described
+        from returnkit.validation.describe import described, error_weight
 
         errors, more = describe_capped(self.reference.iter_errors(payload), described, error_weight)
         return self._verdict(errors, more)
