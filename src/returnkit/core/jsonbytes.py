@@ -16,15 +16,16 @@ import orjson
 from returnkit.validation.jsonparse import LongInteger, may_hold_long_integers, parse_json
 
 
-def dumps(value: Any) -> bytes:
+def dumps(value: Any, *, sort_keys: bool = False) -> bytes:
+    option = orjson.OPT_SORT_KEYS if sort_keys else 0
     try:
-        return orjson.dumps(value)
+        return orjson.dumps(value, option=option)
     except TypeError:
         pass
     try:
-        return orjson.dumps(value, default=_verbatim, option=orjson.OPT_PASSTHROUGH_SUBCLASS)
+        return orjson.dumps(value, default=_verbatim, option=option | orjson.OPT_PASSTHROUGH_SUBCLASS)
     except TypeError:
-        text = json.dumps(value, default=str, separators=(",", ":"), ensure_ascii=False)
+        text = json.dumps(value, default=str, separators=(",", ":"), ensure_ascii=False, sort_keys=sort_keys)
         return text.encode("utf-8", "replace")  # a lone surrogate (from a handler, never a body) as "?"
 
 

@@ -117,6 +117,7 @@ def _reworded(keyword: str, check: Check) -> Check:
         for error in check(validator, rule, instance, schema) or ():
             if isinstance(error.validator, Unset):  # made by this keyword, not passed up from below
                 error.message = message_for(keyword, instance, rule)
+                error.args = (error.message,)  # the exception's args held the long message too
             yield error
 
     return reworded

@@ -33,7 +33,7 @@ from graphql.utilities import validate_input_value
 
 from returnkit.spec import Operation
 from returnkit.validation.jsonschema_engine import JSONPayloadValidator, SchemaValidator
-from returnkit.validation.verdict import Path, PayloadError, Verdict
+from returnkit.validation.verdict import Path, PayloadError, Verdict, describe_capped
 from returnkit.validation.words import value_at
 
 
@@ -56,16 +56,18 @@ class GraphQLValidator(JSONPayloadValidator):
 
     def validate(self, payload: Any) -> Verdict:
         if isinstance(payload, Mapping) and "query" in payload:
-            errors = tuple(self._request_errors(payload))
+            envelope = self.envelope.validate(payload)
+            if not envelope.valid:
+                return envelope
+            found = self._request_errors(payload)
         else:
-            errors = tuple(self._argument_errors(payload, ()))
-        return Verdict(self.operation.provider, self.operation.operation_id, errors) if errors else self._valid
+            found = self._argument_errors(payload, ())
+        described = describe_capped(found, _itself)
+        return (
+            described.verdict(self.operation.provider, self.operation.operation_id) if described.errors else self._valid
+        )
 
     def _request_errors(self, payload: Mapping[str, Any]) -> Iterator[PayloadError]:
-        envelope = self.envelope.validate(payload)
-        if not envelope.valid:
-            yield from envelope.errors
-            return
         document, problems = self._checked_document(payload["query"])
         if problems or document is None:
             yield from problems
@@ -113,6 +115,10 @@ class GraphQLValidator(JSONPayloadValidator):
 
 
 DOCUMENT_CACHE_SIZE = 256
+
+
+def _itself(error: PayloadError) -> tuple[PayloadError]:
+    return (error,)
 
 
 def _parse_and_validate(schema: GraphQLSchema, query: str) -> tuple[DocumentNode | None, tuple[PayloadError, ...]]:

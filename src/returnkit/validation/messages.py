@@ -55,9 +55,7 @@ WORDINGS: dict[str, Wording] = {
     "maxProperties": lambda found, rule: f"{found} has more than {rule} propert{'y' if rule == 1 else 'ies'}",
     "pattern": lambda found, rule: f"{found} does not match {shown_value(rule)}",
     "anyOf": lambda found, _rule: f"{found} is not valid under any of the schemas listed in the 'anyOf' keyword",
-    "oneOf": lambda found, _rule: (
-        f"{found} is not valid under exactly one of the 'oneOf' schemas"
-    ),
+    "oneOf": lambda found, _rule: f"{found} is not valid under exactly one of the 'oneOf' schemas",
     "not": lambda found, _rule: f"{found} is valid under the schema in the 'not' keyword",
 }
 

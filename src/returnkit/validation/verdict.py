@@ -9,9 +9,11 @@ from typing import Any, TypeVar
 Path = tuple[str | int, ...]
 Raw = TypeVar("Raw")
 
-# A verdict describes at most this many errors and counts the rest: a payload with 100,000
-# errors costs the describing of 50, and every face (CLI, server) answers in bounded size.
+# A verdict describes at most MAX_ERRORS errors and counts up to MAX_COUNTED more: a payload with
+# 100,000 errors costs the describing of 50 and the finding of 1,050, and every face (CLI, server)
+# answers in bounded size.
 MAX_ERRORS = 50
+MAX_COUNTED = 1_000
 
 
 def json_path(path: Path) -> str:
@@ -67,6 +69,7 @@ class Verdict:
     operation: str
     errors: tuple[PayloadError, ...] = ()
     more: int = 0
+    more_than: bool = False  # counting stopped at MAX_COUNTED: there are more than `more` more
 
     @property
     def valid(self) -> bool:
@@ -78,28 +81,42 @@ class Verdict:
 
     @property
     def more_text(self) -> str:
-        """`and 12 more errors` when errors were left undescribed, else ``."""
-        return f"and {self.more:,} more error{'s' if self.more != 1 else ''}" if self.more else ""
+        """`and 12 more errors` (`and over 1,000 more errors`) when errors were left undescribed, else ``."""
+        if not self.more:
+            return ""
+        return f"and {'over ' if self.more_than else ''}{self.more:,} more error{'s' if self.more != 1 else ''}"
 
     def __bool__(self) -> bool:
         return self.valid
+
+
+@dataclass(frozen=True, slots=True)
+class Described:
+    """The first errors described, and a count of the rest (see Verdict)."""
+
+    errors: tuple[PayloadError, ...]
+    more: int = 0
+    more_than: bool = False
+
+    def verdict(self, provider: str, operation: str) -> Verdict:
+        return Verdict(provider, operation, self.errors, self.more, self.more_than)
 
 
 def describe_capped(
     raw: Iterable[Raw],
     describe: Callable[[Raw], Iterable[PayloadError]],
     weight: Callable[[Raw], int] = lambda _raw: 1,
-) -> tuple[tuple[PayloadError, ...], int]:
-    """The first MAX_ERRORS errors described, and how many more there are (`weight` counts a raw
-    error that stands for several, without describing it)."""
+) -> Described:
+    """The first MAX_ERRORS errors described and up to MAX_COUNTED more counted, reading `raw` no
+    further (`weight` counts a raw error that stands for several, without describing it)."""
     described: list[PayloadError] = []
     more = 0
     for error in raw:
         if len(described) < MAX_ERRORS:
             described.extend(describe(error))
+        elif more >= MAX_COUNTED:
+            return Described(tuple(described[:MAX_ERRORS]), more + max(len(described) - MAX_ERRORS, 0), True)
         else:
             more += weight(error)
-    extra = len(described) - MAX_ERRORS
-    if extra > 0:
-        return tuple(described[:MAX_ERRORS]), more + extra
-    return tuple(described), more
+    extra = max(len(described) - MAX_ERRORS, 0)
+    return Described(tuple(described[:MAX_ERRORS]), more + extra)

@@ -13,8 +13,7 @@ import random
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import orjson
-
+from returnkit.core.jsonbytes import dumps
 from returnkit.core.world import derive_int, derive_uuid
 from returnkit.providers.aboutyou.world import PROVIDER, order_status
 from returnkit.providers.kit import World
@@ -46,7 +45,7 @@ def submit(
     """The id of a new batch, or of the identical one from `owner` still in flight."""
     settle(world)
     now = world.now()
-    fingerprint = hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    fingerprint = hashlib.sha256(dumps(payload, sort_keys=True)).hexdigest()
     dedup_key = f"{owner}|{kind}|{fingerprint}"
     seen = world.store.get(PROVIDER, "dedup", dedup_key)
     if seen and now < seen["until"] and world.store.get(PROVIDER, "inflight", seen["batch"]):

@@ -40,6 +40,8 @@ def render_validation_error(verdict: Verdict) -> WireResponse:
     missing = all(e.keyword == "required" for e in verdict.errors)
     code = 5011 if missing else 5015
     message = "Missing request data" if missing else "Request field is not valid"
+    if verdict.more:
+        message += f" ({len(verdict.errors)} fields listed, {verdict.more_text})"
     errors = [{"field": dotted(e), "message": e.message} for e in verdict.errors]
     return WireResponse(CODES[code][1], error_body(code, message, errors))
 
