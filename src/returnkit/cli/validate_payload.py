@@ -125,9 +125,9 @@ def run(
     for name in names:
         label = "<stdin>" if name == "-" else name
         with open_source(name, stdin) as handle:
-            for source, payload in _payloads(label, handle, args.jsonl):
-                verdict = validator.validate_json(payload)
-                del payload  # only the verdict lives on: memory follows the largest line, not the batch
+            for source, holder in _payloads(label, handle, args.jsonl):
+                # handed over, not shared: the bytes are freed once parsed (memory follows the largest line)
+                verdict = validator.validate_json(holder.pop())
                 tally.add(verdict.valid, any(e.keyword == "json" for e in verdict.errors))
                 reporter.verdict(source, verdict)
                 if progress is not None and tally.total % PROGRESS_EVERY == 0:
@@ -139,14 +139,21 @@ def run(
     return EXIT_INVALID if tally.invalid else EXIT_VALID
 
 
-def _payloads(label: str, handle: IO[bytes], jsonl: bool) -> Iterator[tuple[str, bytes]]:
-    """The whole stream as one payload, or with --jsonl each non-blank line, read one at a time."""
+def _payloads(label: str, handle: IO[bytes], jsonl: bool) -> Iterator[tuple[str, list[bytes]]]:
+    """The whole stream as one payload, or with --jsonl each non-blank line, read one at a time.
+
+    Each comes in a one-item list that the reader empties: nothing here keeps a reference to it.
+    """
     if not jsonl:
-        yield label, handle.read()
+        yield label, [handle.read()]
         return
-    for number, line in enumerate(handle, start=1):
+    number = 0
+    while line := handle.readline():
+        number += 1
         if line.strip():
-            yield f"{label}:{number}", line
+            holder = [line]
+            del line
+            yield f"{label}:{number}", holder
 
 
 def _progress(err: IO[str]):  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ equal to the reference's on generated payloads.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -86,6 +87,15 @@ class _ToReference(Exception):
     """jsonschema-rs found an error of a keyword it does not read exactly like the reference."""
 
 
+@dataclass(slots=True)
+class Parsed:
+    """A request body read: its payload, whether orjson could not read it alone, or why it is not JSON."""
+
+    payload: Any
+    unusual: bool = False
+    malformed: MalformedJSON | None = None
+
+
 class JSONPayloadValidator:
     """Turns request bytes into a verdict: malformed JSON is an invalid verdict, never an exception."""
 
@@ -95,27 +105,37 @@ class JSONPayloadValidator:
         raise NotImplementedError
 
     def validate_json(self, data: bytes | str) -> Verdict:
-        return self.read_json(data)[0]
+        parsed = self._parse(data)
+        del data  # a caller that handed over its only reference gets the bytes freed before judging
+        return self._judge(parsed)[0]
 
     def read_json(self, data: bytes | str) -> tuple[Verdict, Any]:
         """The verdict on `data` and the payload it holds (None when it is not JSON)."""
+        parsed = self._parse(data)
+        del data
+        return self._judge(parsed)
+
+    def _parse(self, data: bytes | str) -> Parsed:
         try:
             payload = orjson.loads(data)
         except orjson.JSONDecodeError:
-            return self._read_slowly(data)
+            try:
+                return Parsed(parse_json_slowly(data), unusual=True)
+            except MalformedJSON as exc:
+                return Parsed(None, malformed=exc)
         if may_hold_long_integers(data):
             # orjson reads integers beyond 64 bits as floats; check against an exact parse
             exact = parse_json_slowly(data)
             if exact != payload:
-                return self.validate_unusual(exact), exact
-        return self.validate(payload), payload
+                return Parsed(exact, unusual=True)
+        return Parsed(payload)
 
-    def _read_slowly(self, data: bytes | str) -> tuple[Verdict, Any]:
-        try:
-            payload = parse_json_slowly(data)
-        except MalformedJSON as exc:
-            return malformed_verdict(self.operation, exc), None
-        return self.validate_unusual(payload), payload
+    def _judge(self, parsed: Parsed) -> tuple[Verdict, Any]:
+        if parsed.malformed is not None:
+            return malformed_verdict(self.operation, parsed.malformed), None
+        if parsed.unusual:
+            return self.validate_unusual(parsed.payload), parsed.payload
+        return self.validate(parsed.payload), parsed.payload
 
     def validate_unusual(self, payload: Any) -> Verdict:
         """A payload with numbers orjson refuses (beyond 64 bits, 1e400)."""

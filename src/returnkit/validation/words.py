@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -62,6 +63,8 @@ def _write_items(items: Iterable[tuple[Any, Any]], opening: str, closing: str, p
 def _json_text(value: Any) -> str:
     if isinstance(value, LongInteger):
         return value.digits
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value).replace("inf", "Infinity")  # a literal like 1e400, beyond a double (orjson: null)
     try:
         return orjson.dumps(value).decode()
     except TypeError:
