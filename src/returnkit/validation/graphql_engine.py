@@ -76,6 +76,8 @@ class GraphQLValidator(JSONPayloadValidator):
 
     def _checked_document(self, query: str) -> tuple[DocumentNode | None, tuple[PayloadError, ...]]:
         """Parse and validate a query once; clients send the same text again and again."""
+        if len(query) > DOCUMENT_CACHE_TEXT:
+            return _parse_and_validate(self.schema, query)  # a cache of long texts would outgrow any line
         if query not in self._documents:
             if len(self._documents) >= DOCUMENT_CACHE_SIZE:
                 self._documents.pop(next(iter(self._documents)))
@@ -115,6 +117,7 @@ class GraphQLValidator(JSONPayloadValidator):
 
 
 DOCUMENT_CACHE_SIZE = 256
+DOCUMENT_CACHE_TEXT = 16 * 1024
 
 
 def _itself(error: PayloadError) -> tuple[PayloadError]:
