@@ -87,8 +87,12 @@ def error_weight(raw: ValidationError) -> int:
     return 1
 
 
-# Their messages name properties, not values: describe.py reads them as they are.
-MESSAGES_KEPT = frozenset({"required", "additionalProperties"})
+# Their messages name properties, not values (describe.py reads them as they are), or they make no
+# errors of their own, only pass up those of the subschemas they apply.
+MESSAGES_KEPT = frozenset(
+    {"required", "additionalProperties", "$ref", "$dynamicRef", "properties", "allOf", "prefixItems",
+     "patternProperties", "dependentSchemas", "if", "propertyNames"}
+)  # fmt: skip
 
 
 def reference_validator(schema: Mapping[str, Any]) -> Draft202012Validator:

@@ -56,6 +56,7 @@ def reference_formats(schema: Mapping[str, Any]) -> dict[str, Any] | None:
 # time, so describe_capped stops it after the first thousand.
 SMALL_PAYLOAD_NODES = 2_000
 SMALL_PAYLOAD_STRING = 10_000
+SMALL_PAYLOAD_BYTES = 16 * 1024  # read from bytes, the size tells at once (at most some 4,000 errors)
 
 
 def is_small(payload: Any) -> bool:
@@ -92,6 +93,7 @@ class Parsed:
     """A request body read: its payload, whether orjson could not read it alone, or why it is not JSON."""
 
     payload: Any
+    small: bool  # read from at most SMALL_PAYLOAD_BYTES
     unusual: bool = False
     malformed: MalformedJSON | None = None
 
@@ -116,26 +118,31 @@ class JSONPayloadValidator:
         return self._judge(parsed)
 
     def _parse(self, data: bytes | str) -> Parsed:
+        small = len(data) <= SMALL_PAYLOAD_BYTES
         try:
             payload = orjson.loads(data)
         except orjson.JSONDecodeError:
             try:
-                return Parsed(parse_json_slowly(data), unusual=True)
+                return Parsed(parse_json_slowly(data), small, unusual=True)
             except MalformedJSON as exc:
-                return Parsed(None, malformed=exc)
+                return Parsed(None, small, malformed=exc)
         if may_hold_long_integers(data):
             # orjson reads integers beyond 64 bits as floats; check against an exact parse
             exact = parse_json_slowly(data)
             if exact != payload:
-                return Parsed(exact, unusual=True)
-        return Parsed(payload)
+                return Parsed(exact, small, unusual=True)
+        return Parsed(payload, small)
 
     def _judge(self, parsed: Parsed) -> tuple[Verdict, Any]:
         if parsed.malformed is not None:
             return malformed_verdict(self.operation, parsed.malformed), None
         if parsed.unusual:
             return self.validate_unusual(parsed.payload), parsed.payload
-        return self.validate(parsed.payload), parsed.payload
+        return self.validate_read(parsed.payload, parsed.small), parsed.payload
+
+    def validate_read(self, payload: Any, small: bool) -> Verdict:
+        """`validate`, told whether the bytes the payload was read from were few."""
+        return self.validate(payload)
 
     def validate_unusual(self, payload: Any) -> Verdict:
         """A payload with numbers orjson refuses (beyond 64 bits, 1e400)."""
@@ -163,10 +170,13 @@ class SchemaValidator(JSONPayloadValidator):
         return reference_validator(self.schema)
 
     def validate(self, payload: Any) -> Verdict:
+        return self.validate_read(payload, None)
+
+    def validate_read(self, payload: Any, small: bool | None) -> Verdict:
         try:
             if self._fast.is_valid(payload):
                 return self._valid
-            if not is_small(payload):
+            if not (is_small(payload) if small is None else small):
                 return self._reference_verdict(payload)
             errors, more = self._fast_errors(payload)
         except (ValueError, TypeError, OverflowError, _ToReference):
