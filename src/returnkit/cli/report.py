@@ -3,17 +3,20 @@ provider's own response body."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import IO, Any
 
-import orjson
-
+from returnkit.core.jsonbytes import dumps
 from returnkit.providers import render_validation_error
 from returnkit.validation import PayloadError, Verdict
-from returnkit.validation.words import truncate_value
+from returnkit.validation.words import shown_value, size_text, truncate_value
+
+# A value whose JSON is longer is written as a preview (json and provider formats).
+MAX_RECORD_VALUE_CHARS = 200
 
 
 def error_record(error: PayloadError) -> dict[str, Any]:
-    return {
+    record = {
         "json_path": error.json_path,
         "message": error.message,
         "keyword": error.keyword,
@@ -23,12 +26,32 @@ def error_record(error: PayloadError) -> dict[str, Any]:
         "suggestion": error.suggestion,
         "locations": [list(loc) for loc in error.locations],
     }
+    preview = _preview(error.value)
+    if preview is not None:
+        record["value"] = preview
+        record["value_truncated"] = size_text(error.value) or True
+    return record
+
+
+def _preview(value: Any) -> str | None:
+    """The value's first characters, when its JSON is too long to print whole; else None."""
+    text = truncate_value(value, MAX_RECORD_VALUE_CHARS)
+    return text if text.endswith("…") else None
+
+
+def _short_values(verdict: Verdict) -> Verdict:
+    """The verdict with each over-long value replaced by its preview (what a provider body echoes)."""
+    errors = tuple(
+        error if (preview := _preview(error.value)) is None else replace(error, value=preview)
+        for error in verdict.errors
+    )
+    return replace(verdict, errors=errors)
 
 
 def text_error(error: PayloadError) -> list[str]:
     lines = [f"  {error.json_path}: {error.message}"]
     if error.keyword not in ("required", "json") and not error.keyword.startswith("graphql"):
-        lines.append(f"    found:    {truncate_value(error.value)}")
+        lines.append(f"    found:    {shown_value(error.value)}")
     if error.expected:
         lines.append(f"    expected: {error.expected}")
     if error.suggestion:
@@ -58,21 +81,31 @@ class Reporter:
             if not self.batch:
                 self.out.write(f"{source}: valid\n")
             return
-        count = len(verdict.errors)
-        lines = [f"{source}: invalid ({count} error{'s' if count != 1 else ''})"]
+        count = verdict.error_count
+        over = "over " if verdict.more_than else ""
+        lines = [f"{source}: invalid ({over}{count:,} error{'s' if count != 1 else ''})"]
         for error in verdict.errors:
             lines.extend(text_error(error))
+        if verdict.more:
+            lines.append(f"  … {verdict.more_text}")
         self.out.write("\n".join(lines) + "\n")
 
     def _json(self, source: str, verdict: Verdict) -> None:
-        record = {"source": source, "valid": verdict.valid, "errors": [error_record(e) for e in verdict.errors]}
-        self.out.write(orjson.dumps(record, default=repr).decode() + "\n")
+        record: dict[str, Any] = {
+            "source": source,
+            "valid": verdict.valid,
+            "errors": [error_record(e) for e in verdict.errors],
+        }
+        if verdict.more:
+            record["more_errors"] = verdict.more
+            record["more_errors_lower_bound"] = verdict.more_than
+        self.out.write(dumps(record).decode() + "\n")
 
     def _provider(self, verdict: Verdict) -> None:
         if verdict.valid:
             return
-        response = render_validation_error(verdict)
-        self.out.write(orjson.dumps(response.body, default=repr).decode() + "\n")
+        response = render_validation_error(_short_values(verdict))
+        self.out.write(dumps(response.body).decode() + "\n")
         if not self.batch:
             self.err.write(f"HTTP {response.status} ({response.media_type})\n")
 
@@ -88,7 +121,7 @@ class Reporter:
                     "seconds": round(seconds, 3),
                 }
             }
-            self.out.write(orjson.dumps(record).decode() + "\n")
+            self.out.write(dumps(record).decode() + "\n")
             return
         stream = self.err if self.fmt == "provider" else self.out
         stream.write(

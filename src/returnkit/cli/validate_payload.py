@@ -10,6 +10,7 @@ import argparse
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, NoReturn
 
@@ -101,14 +102,17 @@ def list_operations(catalog: Catalog, provider: str | None, out: IO[str]) -> Non
                 out.write(f"      aliases: {aliases}\n")
 
 
-def read_source(name: str, stdin: IO[bytes]) -> bytes:
+@contextmanager
+def open_source(name: str, stdin: IO[bytes]) -> Iterator[IO[bytes]]:
     if name == "-":
-        return stdin.read()
+        yield stdin
+        return
     try:
-        with open(name, "rb") as handle:
-            return handle.read()
+        handle = open(name, "rb")  # noqa: SIM115 (closed below; `with` would also catch the reader's errors)
     except OSError as exc:
         raise UsageError(f"cannot read {name}: {exc.strerror}") from None
+    with handle:
+        yield handle
 
 
 def run(
@@ -119,14 +123,15 @@ def run(
     started = time.perf_counter()
     progress = _progress(err) if args.jsonl else None
     for name in names:
-        data = read_source(name, stdin)
         label = "<stdin>" if name == "-" else name
-        for source, payload in _payloads(label, data, args.jsonl):
-            verdict = validator.validate_json(payload)
-            tally.add(verdict.valid, any(e.keyword == "json" for e in verdict.errors))
-            reporter.verdict(source, verdict)
-            if progress is not None and tally.total % PROGRESS_EVERY == 0:
-                progress.update(PROGRESS_EVERY)
+        with open_source(name, stdin) as handle:
+            for source, holder in _payloads(label, handle, args.jsonl):
+                # handed over, not shared: the bytes are freed once parsed (memory follows the largest line)
+                verdict = validator.validate_json(holder.pop())
+                tally.add(verdict.valid, any(e.keyword == "json" for e in verdict.errors))
+                reporter.verdict(source, verdict)
+                if progress is not None and tally.total % PROGRESS_EVERY == 0:
+                    progress.update(PROGRESS_EVERY)
     if progress is not None:
         progress.close()
     if args.jsonl:
@@ -134,13 +139,21 @@ def run(
     return EXIT_INVALID if tally.invalid else EXIT_VALID
 
 
-def _payloads(label: str, data: bytes, jsonl: bool) -> Iterator[tuple[str, bytes]]:
+def _payloads(label: str, handle: IO[bytes], jsonl: bool) -> Iterator[tuple[str, list[bytes]]]:
+    """The whole stream as one payload, or with --jsonl each non-blank line, read one at a time.
+
+    Each comes in a one-item list that the reader empties: nothing here keeps a reference to it.
+    """
     if not jsonl:
-        yield label, data
+        yield label, [handle.read()]
         return
-    for number, line in enumerate(data.splitlines(), start=1):
+    number = 0
+    while line := handle.readline():
+        number += 1
         if line.strip():
-            yield f"{label}:{number}", line
+            holder = [line]
+            del line
+            yield f"{label}:{number}", holder
 
 
 def _progress(err: IO[str]):  # type: ignore[no-untyped-def]

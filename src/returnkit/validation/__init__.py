@@ -8,9 +8,11 @@
 
 from returnkit.validation.catalog import Catalog, NoRequestBody, PayloadValidator, default_catalog, validate
 from returnkit.validation.jsonparse import MalformedJSON, parse_json
-from returnkit.validation.verdict import PayloadError, Verdict, json_path
+from returnkit.validation.verdict import MAX_COUNTED, MAX_ERRORS, PayloadError, Verdict, json_path
 
 __all__ = [
+    "MAX_COUNTED",
+    "MAX_ERRORS",
     "Catalog",
     "MalformedJSON",
     "NoRequestBody",

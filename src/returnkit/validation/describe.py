@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from returnkit.validation.messages import message_for, required_message, unexpected_property_message
 from returnkit.validation.verdict import Path, PayloadError
 from returnkit.validation.words import closest, truncate_value
 
 if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
     from jsonschema.exceptions import ValidationError
 
 MAX_ENUM_SHOWN = 10
@@ -63,13 +65,66 @@ def most_relevant(error: ValidationError) -> ValidationError:
 
 def payload_errors(errors: Iterable[ValidationError]) -> Iterator[PayloadError]:
     for raw in errors:
-        error = most_relevant(raw)
-        if error.validator == "required":
-            yield from _missing_properties(error)
-        elif error.validator == "additionalProperties":
-            yield from _unexpected_properties(error)
-        else:
-            yield _payload_error(error)
+        yield from described(raw)
+
+
+def described(raw: ValidationError) -> Iterator[PayloadError]:
+    """The PayloadErrors one reference error stands for (a `required` error may name several)."""
+    error = most_relevant(raw)
+    if error.validator == "required":
+        yield from _missing_properties(error)
+    elif error.validator == "additionalProperties":
+        yield from _unexpected_properties(error)
+    else:
+        yield _payload_error(error)
+
+
+def error_weight(raw: ValidationError) -> int:
+    """How many PayloadErrors `raw` stands for, without describing it."""
+    if raw.validator == "additionalProperties" and isinstance(raw.instance, Mapping):
+        known = _known_properties(raw)
+        return sum(1 for name in raw.instance if name not in known) or 1
+    return 1
+
+
+# Their messages name properties, not values (describe.py reads them as they are), or they make no
+# errors of their own, only pass up those of the subschemas they apply.
+MESSAGES_KEPT = frozenset(
+    {"required", "additionalProperties", "$ref", "$dynamicRef", "properties", "allOf", "prefixItems",
+     "patternProperties", "dependentSchemas", "if", "propertyNames"}
+)  # fmt: skip
+
+
+def reference_validator(schema: Mapping[str, Any]) -> Draft202012Validator:
+    """python-jsonschema, its verdicts untouched, its messages ours (and short) the moment an error
+    is made: an error holds no copy of a large value, so memory stays near the payload's size."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.validators import extend
+
+    keywords = {
+        keyword: _reworded(keyword, check)
+        for keyword, check in Draft202012Validator.VALIDATORS.items()
+        if keyword not in MESSAGES_KEPT
+    }
+    reworded = extend(Draft202012Validator, validators=keywords)  # type: ignore[no-untyped-call]
+    validator: Draft202012Validator = reworded(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return validator
+
+
+Check = Callable[[Any, Any, Any, Any], Iterator["ValidationError"] | None]
+
+
+def _reworded(keyword: str, check: Check) -> Check:
+    def reworded(validator: Any, rule: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
+        from jsonschema._utils import Unset
+
+        for error in check(validator, rule, instance, schema) or ():
+            if isinstance(error.validator, Unset):  # made by this keyword, not passed up from below
+                error.message = message_for(keyword, instance, rule)
+                error.args = (error.message,)  # the exception's args held the long message too
+            yield error
+
+    return reworded
 
 
 def _rule(error: ValidationError) -> Any:
@@ -86,7 +141,7 @@ def _payload_error(error: ValidationError) -> PayloadError:
         suggestion = closest(error.instance, _rule(error))
     return PayloadError(
         path=tuple(error.absolute_path),
-        message=error.message,
+        message=message_for(str(error.validator), error.instance, error.validator_value),
         keyword=str(error.validator),
         schema_path=_schema_path(error),
         value=error.instance,
@@ -120,7 +175,7 @@ def missing_property(
     found = closest(name, strangers)
     return PayloadError(
         path=(*parent, name),
-        message=f'"{name}" is a required property',
+        message=required_message(name),
         keyword="required",
         schema_path=schema_path,
         value=instance,
@@ -139,7 +194,7 @@ def _unexpected_properties(error: ValidationError) -> Iterator[PayloadError]:
             continue
         yield PayloadError(
             path=(*parent, name),
-            message=f"{name!r} is not a property this schema allows",
+            message=unexpected_property_message(name),
             keyword="additionalProperties",
             schema_path=_schema_path(error),
             value=instance[name],

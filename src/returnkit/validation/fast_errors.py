@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from returnkit.validation.describe import expected_text, missing_property
+from returnkit.validation.messages import message_for
 from returnkit.validation.verdict import PayloadError
 from returnkit.validation.words import closest, value_at
 
@@ -29,19 +30,16 @@ def keyword_of(error: Any) -> str:
     return str(error.schema_path[-1]) if error.schema_path else ""
 
 
-def all_plain(errors: Iterable[Any]) -> bool:
-    return all(keyword_of(error) in PLAIN_KEYWORDS for error in errors)
-
-
 def payload_errors(errors: Iterable[Any], schema: Mapping[str, Any]) -> Iterator[PayloadError]:
     for error in errors:
         keyword = keyword_of(error)
         schema_path = "/" + "/".join(str(step) for step in error.schema_path)
         rule = value_at(schema, error.schema_path)
         instance_path = tuple(error.instance_path)
+        found = error.instance
         if keyword == "required":
             known = value_at(schema, [*error.schema_path[:-1], "properties"]) or {}
-            instance = error.instance if isinstance(error.instance, Mapping) else {}
+            instance = found if isinstance(found, Mapping) else {}
             strangers = [key for key in instance if key not in known]
             yield missing_property(
                 instance_path, error.kind.property, instance, strangers, schema_path=schema_path, rule=rule
@@ -49,11 +47,11 @@ def payload_errors(errors: Iterable[Any], schema: Mapping[str, Any]) -> Iterator
             continue
         yield PayloadError(
             path=instance_path,
-            message=error.message,
+            message=message_for(keyword, found, rule),
             keyword=keyword,
             schema_path=schema_path,
-            value=error.instance,
+            value=found,
             rule=rule,
             expected=expected_text(keyword, rule),
-            suggestion=closest(error.instance, rule) if keyword == "enum" else None,
+            suggestion=closest(found, rule) if keyword == "enum" else None,
         )

@@ -33,7 +33,7 @@ from graphql.utilities import validate_input_value
 
 from returnkit.spec import Operation
 from returnkit.validation.jsonschema_engine import JSONPayloadValidator, SchemaValidator
-from returnkit.validation.verdict import Path, PayloadError, Verdict
+from returnkit.validation.verdict import Path, PayloadError, Verdict, describe_capped
 from returnkit.validation.words import value_at
 
 
@@ -56,16 +56,18 @@ class GraphQLValidator(JSONPayloadValidator):
 
     def validate(self, payload: Any) -> Verdict:
         if isinstance(payload, Mapping) and "query" in payload:
-            errors = tuple(self._request_errors(payload))
+            envelope = self.envelope.validate(payload)
+            if not envelope.valid:
+                return envelope
+            found = self._request_errors(payload)
         else:
-            errors = tuple(self._argument_errors(payload, ()))
-        return Verdict(self.operation.provider, self.operation.operation_id, errors) if errors else self._valid
+            found = self._argument_errors(payload, ())
+        described = describe_capped(found, _itself)
+        return (
+            described.verdict(self.operation.provider, self.operation.operation_id) if described.errors else self._valid
+        )
 
     def _request_errors(self, payload: Mapping[str, Any]) -> Iterator[PayloadError]:
-        envelope = self.envelope.validate(payload)
-        if not envelope.valid:
-            yield from envelope.errors
-            return
         document, problems = self._checked_document(payload["query"])
         if problems or document is None:
             yield from problems
@@ -74,6 +76,8 @@ class GraphQLValidator(JSONPayloadValidator):
 
     def _checked_document(self, query: str) -> tuple[DocumentNode | None, tuple[PayloadError, ...]]:
         """Parse and validate a query once; clients send the same text again and again."""
+        if len(query) > DOCUMENT_CACHE_TEXT:
+            return _parse_and_validate(self.schema, query)  # a cache of long texts would outgrow any line
         if query not in self._documents:
             if len(self._documents) >= DOCUMENT_CACHE_SIZE:
                 self._documents.pop(next(iter(self._documents)))
@@ -113,6 +117,11 @@ class GraphQLValidator(JSONPayloadValidator):
 
 
 DOCUMENT_CACHE_SIZE = 256
+DOCUMENT_CACHE_TEXT = 16 * 1024
+
+
+def _itself(error: PayloadError) -> tuple[PayloadError]:
+    return (error,)
 
 
 def _parse_and_validate(schema: GraphQLSchema, query: str) -> tuple[DocumentNode | None, tuple[PayloadError, ...]]:

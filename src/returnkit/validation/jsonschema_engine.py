@@ -10,8 +10,8 @@ equal to the reference's on generated payloads.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -19,10 +19,10 @@ import jsonschema_rs
 import orjson
 
 from returnkit.spec import Operation
-from returnkit.validation.fast_errors import all_plain, keyword_of
+from returnkit.validation.fast_errors import PLAIN_KEYWORDS, keyword_of
 from returnkit.validation.fast_errors import payload_errors as fast_payload_errors
-from returnkit.validation.jsonparse import MalformedJSON, parse_json_slowly
-from returnkit.validation.verdict import PayloadError, Verdict
+from returnkit.validation.jsonparse import LongInteger, MalformedJSON, may_hold_long_integers, parse_json_slowly
+from returnkit.validation.verdict import MAX_ERRORS, PayloadError, Verdict, describe_capped
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -51,13 +51,51 @@ def reference_formats(schema: Mapping[str, Any]) -> dict[str, Any] | None:
     return {name: (lambda value, name=name: checker.conforms(value, name)) for name in used}
 
 
-LONG_DIGITS = re.compile(rb"\d{19}")
-LONG_DIGITS_TEXT = re.compile(r"\d{19}")
+# jsonschema-rs collects every error at once, each with a copy of its value: 400,000 errors took
+# 16 s and 1 GB. A larger invalid payload goes to python-jsonschema, which finds errors one at a
+# time, so describe_capped stops it after the first thousand.
+SMALL_PAYLOAD_NODES = 2_000
+SMALL_PAYLOAD_STRING = 10_000
+SMALL_PAYLOAD_BYTES = 16 * 1024  # read from bytes, the size tells at once (at most some 4,000 errors)
 
 
-def _may_hold_big_integers(data: bytes | str) -> bool:
-    pattern = LONG_DIGITS if isinstance(data, bytes) else LONG_DIGITS_TEXT
-    return pattern.search(data) is not None  # type: ignore[arg-type]
+def is_small(payload: Any) -> bool:
+    """At most SMALL_PAYLOAD_NODES values, no string longer than SMALL_PAYLOAD_STRING (a bounded walk)."""
+    pending = [payload]
+    budget = SMALL_PAYLOAD_NODES
+    while pending:
+        node = pending.pop()
+        budget -= 1
+        if budget < 0:
+            return False
+        if isinstance(node, dict):
+            pending.extend(node.values())
+            budget -= len(node)
+        elif isinstance(node, list):
+            pending.extend(node)
+        elif _long(node):
+            return False
+    return True
+
+
+def _long(value: Any) -> bool:
+    if isinstance(value, str):
+        return len(value) > SMALL_PAYLOAD_STRING
+    return isinstance(value, LongInteger) and value.digit_count > SMALL_PAYLOAD_STRING
+
+
+class _ToReference(Exception):
+    """jsonschema-rs found an error of a keyword it does not read exactly like the reference."""
+
+
+@dataclass(slots=True)
+class Parsed:
+    """A request body read: its payload, whether orjson could not read it alone, or why it is not JSON."""
+
+    payload: Any
+    small: bool  # read from at most SMALL_PAYLOAD_BYTES
+    unusual: bool = False
+    malformed: MalformedJSON | None = None
 
 
 class JSONPayloadValidator:
@@ -69,28 +107,41 @@ class JSONPayloadValidator:
         raise NotImplementedError
 
     def validate_json(self, data: bytes | str) -> Verdict:
-        return self.read_json(data)[0]
+        parsed = self._parse(data)
+        del data  # a caller that handed over its only reference gets the bytes freed before judging
+        return self._judge(parsed)[0]
 
     def read_json(self, data: bytes | str) -> tuple[Verdict, Any]:
         """The verdict on `data` and the payload it holds (None when it is not JSON)."""
+        parsed = self._parse(data)
+        del data
+        return self._judge(parsed)
+
+    def _parse(self, data: bytes | str) -> Parsed:
+        small = len(data) <= SMALL_PAYLOAD_BYTES
         try:
             payload = orjson.loads(data)
         except orjson.JSONDecodeError:
-            return self._read_slowly(data)
-        if _may_hold_big_integers(data):
-            # orjson reads integers beyond 64 bits as floats; check against an exact parse
-            exact = parse_json_slowly(data)
-            if exact != payload:
-                return self.validate_unusual(exact), exact
-            return self.validate(payload), exact  # equal in value, but 2**64 stays an integer
-        return self.validate(payload), payload
+            try:
+                return Parsed(parse_json_slowly(data), small, unusual=True)
+            except MalformedJSON as exc:
+                return Parsed(None, small, malformed=exc)
+        if may_hold_long_integers(data):
+            # orjson reads integers beyond 64 bits as floats, and 2**64 even compares equal to its
+            # float: judge the exact parse, so the payload keeps the integer the client sent
+            return Parsed(parse_json_slowly(data), small, unusual=True)
+        return Parsed(payload, small)
 
-    def _read_slowly(self, data: bytes | str) -> tuple[Verdict, Any]:
-        try:
-            payload = parse_json_slowly(data)
-        except MalformedJSON as exc:
-            return malformed_verdict(self.operation, exc), None
-        return self.validate_unusual(payload), payload
+    def _judge(self, parsed: Parsed) -> tuple[Verdict, Any]:
+        if parsed.malformed is not None:
+            return malformed_verdict(self.operation, parsed.malformed), None
+        if parsed.unusual:
+            return self.validate_unusual(parsed.payload), parsed.payload
+        return self.validate_read(parsed.payload, parsed.small), parsed.payload
+
+    def validate_read(self, payload: Any, small: bool) -> Verdict:
+        """`validate`, told whether the bytes the payload was read from were few."""
+        return self.validate(payload)
 
     def validate_unusual(self, payload: Any) -> Verdict:
         """A payload with numbers orjson refuses (beyond 64 bits, 1e400)."""
@@ -113,21 +164,43 @@ class SchemaValidator(JSONPayloadValidator):
     @cached_property
     def reference(self) -> Draft202012Validator:
         """python-jsonschema, built on first need (only invalid payloads reach it)."""
-        from jsonschema import Draft202012Validator  # imported late: one-shot CLI runs stay fast
+        from returnkit.validation.describe import reference_validator  # late: one-shot CLI runs stay fast
 
-        return Draft202012Validator(self.schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        return reference_validator(self.schema)
 
     def validate(self, payload: Any) -> Verdict:
+        return self.validate_read(payload, None)
+
+    def validate_read(self, payload: Any, small: bool | None) -> Verdict:
         try:
             if self._fast.is_valid(payload):
                 return self._valid
-            fast = list(self._fast.iter_errors(payload))
-        except (ValueError, TypeError, OverflowError):
-            return self._reference_verdict(payload)  # e.g. an integer beyond 64 bits
-        if not all_plain(fast):
-            return self._reference_verdict(payload)
-        kept = [error for error in fast if not self._format_accepted_by_reference(error)]
-        return self._verdict(tuple(fast_payload_errors(kept, self.schema)))
+            if not (is_small(payload) if small is None else small):
+                return self._reference_verdict(payload)
+            errors, more = self._fast_errors(payload)
+        except (ValueError, TypeError, OverflowError, _ToReference):
+            return self._reference_verdict(payload)  # e.g. an integer beyond 64 bits, or anyOf
+        return self._verdict(tuple(fast_payload_errors(errors, self.schema)), more)
+
+    def _fast_errors(self, payload: Any) -> tuple[list[Any], int]:
+        """The first MAX_ERRORS errors jsonschema-rs reports that the reference would too, and a count
+        of the rest; _ToReference as soon as one is of a keyword the reference must judge."""
+        kept: list[Any] = []
+        more = 0
+        for error in self._plain_errors(payload):
+            if self._format_accepted_by_reference(error):
+                continue
+            if len(kept) < MAX_ERRORS:
+                kept.append(error)
+            else:
+                more += 1
+        return kept, more
+
+    def _plain_errors(self, payload: Any) -> Iterator[Any]:
+        for error in self._fast.iter_errors(payload):
+            if keyword_of(error) not in PLAIN_KEYWORDS:
+                raise _ToReference
+            yield error
 
     def _format_accepted_by_reference(self, error: Any) -> bool:
         if keyword_of(error) != "format":
@@ -150,12 +223,15 @@ class SchemaValidator(JSONPayloadValidator):
         return self._reference_verdict(payload)
 
     def _reference_verdict(self, payload: Any) -> Verdict:
-        from returnkit.validation.describe import payload_errors
+        from returnkit.validation.describe import described, error_weight
 
-        return self._verdict(tuple(payload_errors(self.reference.iter_errors(payload))))
+        found = describe_capped(self.reference.iter_errors(payload), described, error_weight)
+        return found.verdict(self.operation.provider, self.operation.operation_id) if found.errors else self._valid
 
-    def _verdict(self, errors: tuple[PayloadError, ...]) -> Verdict:
-        return Verdict(self.operation.provider, self.operation.operation_id, errors) if errors else self._valid
+    def _verdict(self, errors: tuple[PayloadError, ...], more: int = 0) -> Verdict:
+        if not errors:
+            return self._valid
+        return Verdict(self.operation.provider, self.operation.operation_id, errors, more)
 
 
 def malformed_verdict(operation: Operation, exc: MalformedJSON) -> Verdict:

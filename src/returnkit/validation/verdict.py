@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 Path = tuple[str | int, ...]
+Raw = TypeVar("Raw")
+
+# A verdict describes at most MAX_ERRORS errors and counts up to MAX_COUNTED more: a payload with
+# 100,000 errors costs the describing of 50 and the finding of 1,050, and every face (CLI, server)
+# answers in bounded size.
+MAX_ERRORS = 50
+MAX_COUNTED = 1_000
 
 
 def json_path(path: Path) -> str:
@@ -52,15 +60,63 @@ class PayloadError:
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """The verdict on one payload for one provider operation."""
+    """The verdict on one payload for one provider operation.
+
+    `errors` describes at most MAX_ERRORS errors; `more` counts the errors found beyond them.
+    """
 
     provider: str
     operation: str
     errors: tuple[PayloadError, ...] = ()
+    more: int = 0
+    more_than: bool = False  # counting stopped at MAX_COUNTED: there are more than `more` more
 
     @property
     def valid(self) -> bool:
         return not self.errors
 
+    @property
+    def error_count(self) -> int:
+        return len(self.errors) + self.more
+
+    @property
+    def more_text(self) -> str:
+        """`and 12 more errors` (`and over 1,000 more errors`) when errors were left undescribed, else ``."""
+        if not self.more:
+            return ""
+        return f"and {'over ' if self.more_than else ''}{self.more:,} more error{'s' if self.more != 1 else ''}"
+
     def __bool__(self) -> bool:
         return self.valid
+
+
+@dataclass(frozen=True, slots=True)
+class Described:
+    """The first errors described, and a count of the rest (see Verdict)."""
+
+    errors: tuple[PayloadError, ...]
+    more: int = 0
+    more_than: bool = False
+
+    def verdict(self, provider: str, operation: str) -> Verdict:
+        return Verdict(provider, operation, self.errors, self.more, self.more_than)
+
+
+def describe_capped(
+    raw: Iterable[Raw],
+    describe: Callable[[Raw], Iterable[PayloadError]],
+    weight: Callable[[Raw], int] = lambda _raw: 1,
+) -> Described:
+    """The first MAX_ERRORS errors described and up to MAX_COUNTED more counted, reading `raw` no
+    further (`weight` counts a raw error that stands for several, without describing it)."""
+    described: list[PayloadError] = []
+    more = 0
+    for error in raw:
+        if len(described) < MAX_ERRORS:
+            described.extend(describe(error))
+        elif more >= MAX_COUNTED:
+            return Described(tuple(described[:MAX_ERRORS]), more + max(len(described) - MAX_ERRORS, 0), True)
+        else:
+            more += weight(error)
+    extra = max(len(described) - MAX_ERRORS, 0)
+    return Described(tuple(described[:MAX_ERRORS]), more + extra)

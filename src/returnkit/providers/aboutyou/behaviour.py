@@ -45,7 +45,7 @@ def submit(
     """The id of a new batch, or of the identical one from `owner` still in flight."""
     settle(world)
     now = world.now()
-    fingerprint = hashlib.sha256(dumps(_canonical(payload))).hexdigest()
+    fingerprint = hashlib.sha256(dumps(payload, sort_keys=True)).hexdigest()
     dedup_key = f"{owner}|{kind}|{fingerprint}"
     seen = world.store.get(PROVIDER, "dedup", dedup_key)
     if seen and now < seen["until"] and world.store.get(PROVIDER, "inflight", seen["batch"]):
@@ -69,15 +69,6 @@ def submit(
     world.store.put(PROVIDER, "inflight", batch_id, {"batch": batch_id, "due": due})
     world.store.put(PROVIDER, "dedup", dedup_key, {"batch": batch_id, "until": now + dedup_seconds}, owner=owner)
     return batch_id
-
-
-def _canonical(value: Any) -> Any:
-    """`value` with every object's keys sorted: identical payloads fingerprint alike in any key order."""
-    if isinstance(value, dict):
-        return {key: _canonical(value[key]) for key in sorted(value)}
-    if isinstance(value, list):
-        return [_canonical(item) for item in value]
-    return value
 
 
 def status(batch: Mapping[str, Any], now: float) -> str:

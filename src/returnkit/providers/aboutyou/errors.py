@@ -15,7 +15,7 @@ VALIDATION_STATUS = 400
 
 
 def render_validation_error(verdict: Verdict) -> WireResponse:
-    details = "; ".join(sentence(error) for error in verdict.errors)
+    details = "; ".join([*(sentence(error) for error in verdict.errors), *filter(None, [verdict.more_text])])
     return WireResponse(VALIDATION_STATUS, {"message": f"Invalid request body: {details}"})
 
 

@@ -30,7 +30,9 @@ def error_body(message: str, error_code: str, data: list[dict[str, str]] | None 
 
 
 def render_validation_error(verdict: Verdict) -> WireResponse:
-    message = "Validation Error: " + "; ".join(sentence(e) for e in verdict.errors)
+    message = "Validation Error: " + "; ".join(
+        [*(sentence(e) for e in verdict.errors), *filter(None, [verdict.more_text])]
+    )
     data = [{"name": dotted(e), "value": e.message} for e in verdict.errors]
     return WireResponse(VALIDATION_STATUS, error_body(message, "MISSING_OR_INVALID_PARAMETER", data))
 

@@ -47,6 +47,8 @@ def refusal(verdict: Verdict) -> tuple[int, str]:
 
 def render_validation_error(verdict: Verdict) -> WireResponse:
     code, message = refusal(verdict)
+    if verdict.more:
+        message += f" ({len(verdict.errors)} fields listed, {verdict.more_text})"
     errors = [{"field": dotted(e), "message": e.message} for e in verdict.errors]
     return WireResponse(CODES[code][1], error_body(code, message, errors))
 

@@ -38,7 +38,9 @@ def render_validation_error(verdict: Verdict, media_type: str = JSON) -> WireRes
     is 400; a request whose document or variables break the SDL is 200 under application/json."""
     not_graphql = any(_outside_graphql(e) for e in verdict.errors)
     status = 400 if media_type == GRAPHQL_RESPONSE or not_graphql else 200
-    body = {"errors": [graphql_error(e) for e in verdict.errors], "data": None}
+    body: dict[str, Any] = {"errors": [graphql_error(e) for e in verdict.errors], "data": None}
+    if verdict.more:  # the response's own `extensions` map (GraphQL spec §7.1) says how many were left out
+        body["extensions"] = {"moreErrors": verdict.more}
     return WireResponse(status, body, media_type=media_type)
 
 

@@ -114,6 +114,7 @@ def detail(error: PayloadError) -> dict[str, Any]:
 
 
 def render_validation_error(verdict: Verdict) -> WireResponse:
+    # FastAPI lists every error; returnkit lists the first MAX_ERRORS (the verdict holds no more).
     return WireResponse(VALIDATION_STATUS, {"detail": [detail(e) for e in verdict.errors]})
 
 
