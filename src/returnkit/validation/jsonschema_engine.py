@@ -32,7 +32,29 @@ DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 def standalone_schema(schema: Mapping[str, Any], components: Mapping[str, Any]) -> dict[str, Any]:
     """The operation's schema as a document of its own: local `#/components/...` refs still resolve."""
-    return {"$schema": DIALECT, **schema, "components": components}
+    return {"$schema": DIALECT, **with_integer_ranges(schema), "components": with_integer_ranges(components)}
+
+
+# OpenAPI's integer formats name a range (OAS 3.1 §4.2: "signed 32 bits", "signed 64 bits"). JSON
+# Schema reads `format` as an annotation, but a provider's server stores the value in that type and
+# refuses what does not fit (Kibo's .NET Int32), so the range is added as bounds the schema keeps.
+INTEGER_FORMAT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+
+
+def with_integer_ranges(node: Any) -> Any:
+    """`node` with `minimum`/`maximum` added where an integer format implies them and none is set."""
+    if isinstance(node, list):
+        return [with_integer_ranges(item) for item in node]
+    if not isinstance(node, Mapping):
+        return node
+    copied = {key: with_integer_ranges(value) for key, value in node.items()}
+    bounds = INTEGER_FORMAT_RANGES.get(copied.get("format")) if isinstance(copied.get("format"), str) else None
+    if bounds is not None:
+        if "minimum" not in copied and "exclusiveMinimum" not in copied:
+            copied["minimum"] = bounds[0]
+        if "maximum" not in copied and "exclusiveMaximum" not in copied:
+            copied["maximum"] = bounds[1]
+    return copied
 
 
 # jsonschema-rs accepts dates python-jsonschema rejects (leap second 23:59:60, year 0000), and
