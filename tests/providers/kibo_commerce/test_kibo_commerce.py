@@ -251,6 +251,36 @@ def test_listing_pages_sorts_and_filters(http: TestClient, kibo: CheckedClient) 
     assert (bad.status_code, bad.json()["errorCode"]) == (400, "MISSING_OR_INVALID_PARAMETER")
 
 
+def declared_bounds(name: str) -> tuple[int, int]:
+    parameters = load_provider("kibo-commerce").document["paths"][RETURNS]["get"]["parameters"]
+    schema = next(p["schema"] for p in parameters if p.get("name") == name)
+    assert schema["format"] == "int32"
+    return schema["minimum"], 2**31 - 1
+
+
+@pytest.mark.parametrize("name", ["startIndex", "pageSize"])
+def test_paging_parameters_are_accepted_at_their_declared_bounds_and_refused_beyond(
+    kibo: CheckedClient, name: str
+) -> None:
+    low, high = declared_bounds(name)
+    for accepted in (low, high):
+        assert kibo.get(RETURNS, params={name: accepted}).status_code == 200
+    for refused in (low - 1, high + 1):
+        response = kibo.get(RETURNS, params={name: refused})
+        assert (response.status_code, response.json()["errorCode"]) == (400, "MISSING_OR_INVALID_PARAMETER")
+        assert name in response.json()["message"]
+
+
+@pytest.mark.parametrize("name", ["startIndex", "pageSize"])
+def test_an_empty_paging_parameter_means_not_given_as_aspnet_binds_it(
+    http: TestClient, kibo: CheckedClient, name: str
+) -> None:
+    create(kibo, shipped_order(http))
+    page = kibo.get(f"{RETURNS}?{name}=")
+    assert page.status_code == 200
+    assert (page.json()["startIndex"], page.json()["pageSize"]) == (0, 20)
+
+
 def test_the_legacy_trailing_slash_and_the_correlation_header(http: TestClient, kibo: CheckedClient) -> None:
     response = kibo.get(
         f"{RETURNS}/", headers={"x-vol-correlation": "abc123", "x-vol-tenant": "40001", "x-vol-site": "50001"}
