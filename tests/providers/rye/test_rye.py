@@ -203,3 +203,18 @@ def test_a_document_that_breaks_the_sdl_gets_the_same_errors_as_validate_payload
     validate_payload(["rye", "orderByID", "--format", "provider"], stdin=io.BytesIO(payload), stdout=out, stderr=err)
     response = rye.post("/v1/query", content=payload, headers={"Content-Type": "application/json"})
     assert (response.status_code, response.json()) == (200, orjson.loads(out.getvalue()))
+
+
+@pytest.mark.parametrize("body", [b"{", b"[]", b'{"variables": {}}', b'{"query": 7}'])
+def test_a_body_that_is_not_a_graphql_request_is_400_graphql_response_without_data(
+    rye: CheckedClient, body: bytes
+) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    validate_payload(["rye", "query", "--format", "provider"], stdin=io.BytesIO(body), stdout=out, stderr=err)
+    response = rye.post("/v1/query", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("application/graphql-response+json")
+    assert "data" not in response.json()
+    assert response.json()["errors"]
+    assert response.json() == orjson.loads(out.getvalue())
+    assert "HTTP 400 (application/graphql-response+json)" in err.getvalue()

@@ -35,11 +35,13 @@ def graphql_error(error: PayloadError) -> dict[str, Any]:
 
 def render_validation_error(verdict: Verdict, media_type: str = JSON) -> WireResponse:
     """GraphQL-over-HTTP: a body that is not a GraphQL request at all (malformed JSON, no `query`)
-    is 400; a request whose document or variables break the SDL is 200 under application/json."""
+    is 400 under application/graphql-response+json without `data`; a request whose document or
+    variables break the SDL is 200 under application/json."""
     not_graphql = any(_outside_graphql(e) for e in verdict.errors)
-    status = 400 if media_type == GRAPHQL_RESPONSE or not_graphql else 200
-    body = {"errors": [graphql_error(e) for e in verdict.errors], "data": None}
-    return WireResponse(status, body, media_type=media_type)
+    errors = {"errors": [graphql_error(e) for e in verdict.errors]}
+    if media_type == GRAPHQL_RESPONSE or not_graphql:  # a request error: no `data` at all (GraphQL-over-HTTP)
+        return WireResponse(400, errors, media_type=GRAPHQL_RESPONSE)
+    return WireResponse(200, {**errors, "data": None}, media_type=media_type)
 
 
 def _outside_graphql(error: PayloadError) -> bool:
