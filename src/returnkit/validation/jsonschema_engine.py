@@ -22,6 +22,7 @@ from returnkit.spec import Operation
 from returnkit.validation.fast_errors import all_plain, keyword_of
 from returnkit.validation.fast_errors import payload_errors as fast_payload_errors
 from returnkit.validation.jsonparse import MalformedJSON, parse_json_slowly
+from returnkit.validation.keycase import KeyFolder
 from returnkit.validation.verdict import PayloadError, Verdict
 
 if TYPE_CHECKING:
@@ -68,6 +69,10 @@ class JSONPayloadValidator:
     def validate(self, payload: Any) -> Verdict:
         raise NotImplementedError
 
+    def canonical(self, payload: Any) -> Any:
+        """The payload as the provider's server binds it (see keycase.py); by default, as sent."""
+        return payload
+
     def validate_json(self, data: bytes | str) -> Verdict:
         return self.read_json(data)[0]
 
@@ -81,7 +86,9 @@ class JSONPayloadValidator:
             # orjson reads integers beyond 64 bits as floats; check against an exact parse
             exact = parse_json_slowly(data)
             if exact != payload:
+                exact = self.canonical(exact)
                 return self.validate_unusual(exact), exact
+        payload = self.canonical(payload)
         return self.validate(payload), payload
 
     def _read_slowly(self, data: bytes | str) -> tuple[Verdict, Any]:
@@ -89,6 +96,7 @@ class JSONPayloadValidator:
             payload = parse_json_slowly(data)
         except MalformedJSON as exc:
             return malformed_verdict(self.operation, exc), None
+        payload = self.canonical(payload)
         return self.validate_unusual(payload), payload
 
     def validate_unusual(self, payload: Any) -> Verdict:
@@ -99,7 +107,7 @@ class JSONPayloadValidator:
 class SchemaValidator(JSONPayloadValidator):
     """Validates payloads for one operation; build once, call per request."""
 
-    def __init__(self, operation: Operation, components: Mapping[str, Any]) -> None:
+    def __init__(self, operation: Operation, components: Mapping[str, Any], *, fold_keys: bool = False) -> None:
         if operation.request_schema is None:
             raise ValueError(f"{operation.operation_id} has no request body")
         self.operation = operation
@@ -108,6 +116,7 @@ class SchemaValidator(JSONPayloadValidator):
             self.schema, validate_formats=True, formats=reference_formats(self.schema)
         )
         self._valid = Verdict(operation.provider, operation.operation_id)
+        self._folder = KeyFolder(self.schema) if fold_keys else None
 
     @cached_property
     def reference(self) -> Draft202012Validator:
@@ -116,7 +125,11 @@ class SchemaValidator(JSONPayloadValidator):
 
         return Draft202012Validator(self.schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
+    def canonical(self, payload: Any) -> Any:
+        return payload if self._folder is None else self._folder.fold(payload)
+
     def validate(self, payload: Any) -> Verdict:
+        payload = self.canonical(payload)
         try:
             if self._fast.is_valid(payload):
                 return self._valid
@@ -146,7 +159,7 @@ class SchemaValidator(JSONPayloadValidator):
 
     def validate_unusual(self, payload: Any) -> Verdict:
         # jsonschema-rs reads such numbers as floats or null; the reference reads them exactly.
-        return self._reference_verdict(payload)
+        return self._reference_verdict(self.canonical(payload))
 
     def _reference_verdict(self, payload: Any) -> Verdict:
         from returnkit.validation.describe import payload_errors
