@@ -456,3 +456,18 @@ def test_a_differently_spelled_key_gets_the_same_verdict_from_validate_payload_a
     )
     assert status == 1
     assert (response.status_code, response.json()) == (400, orjson.loads(out.getvalue()))
+
+
+@pytest.mark.parametrize("body", [b"", b"  \n"])
+def test_the_replacement_orders_optional_body_left_out_is_valid_for_validate_payload_as_for_the_mock(
+    http: TestClient, kibo: CheckedClient, body: bytes
+) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    status = validate_payload(
+        ["kibo-commerce", "createReturnShippingOrder"], stdin=io.BytesIO(body), stdout=out, stderr=err
+    )
+    assert (status, out.getvalue()) == (0, "<stdin>: valid\n")
+    created = create(kibo, shipped_order(http), return_type="Replace")
+    act(kibo, "Authorize", created["id"])
+    child = kibo.post(f"{RETURNS}/{created['id']}/ship", content=body, headers={"Content-Type": "application/json"})
+    assert child.status_code == 200, child.text
