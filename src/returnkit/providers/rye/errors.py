@@ -61,6 +61,10 @@ class RyeErrors(MessageErrors):
         body = {"errors": [{"message": reason, "extensions": {"code": "UNAUTHENTICATED"}}], "data": None}
         return WireResponse(401, body)
 
+    def rate_limited(self, retry_after: int) -> WireResponse:
+        error = {"message": "Rate limit exceeded for tier Default.", "extensions": {"code": "RATE_LIMITED"}}
+        return WireResponse(429, {"errors": [error], "data": None}, {"Retry-After": str(retry_after)})
+
     def server_error(self, status: int, reason: str) -> WireResponse:
         body = {"errors": [{"message": reason, "extensions": {"code": "INTERNAL_SERVER_ERROR"}}], "data": None}
         return WireResponse(status, body)
