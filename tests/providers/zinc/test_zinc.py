@@ -208,6 +208,25 @@ def test_an_empty_typed_query_parameter_is_fastapis_422_not_ignored(
     assert (entry["type"], entry["loc"], entry["input"]) == (kind, ["query", name], "")
 
 
+@pytest.mark.parametrize(
+    ("path", "name", "listed"),
+    [
+        ("/returns", "status", "return_requests"),
+        ("/returns", "search", "return_requests"),
+        ("/orders", "status_filter", "orders"),
+        ("/orders", "search", "orders"),
+        ("/orders", "order_id", "orders"),
+    ],
+)
+def test_an_empty_string_filter_filters_nothing(zinc: CheckedClient, path: str, name: str, listed: str) -> None:
+    file(zinc, body_for(placed_orders(zinc)[0]))
+    everything = zinc.get(path).json()
+    emptied = zinc.get(f"{path}?{name}=")
+    assert emptied.status_code == 200
+    assert emptied.json()[listed] == everything[listed]
+    assert everything[listed]
+
+
 @pytest.mark.parametrize("path", ["/returns", "/orders"])
 def test_offset_is_accepted_up_to_its_declared_maximum(zinc: CheckedClient, path: str) -> None:
     parameters = load_provider("zinc").document["paths"][path]["get"]["parameters"]
