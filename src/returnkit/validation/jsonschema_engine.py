@@ -69,6 +69,10 @@ class JSONPayloadValidator:
     def validate(self, payload: Any) -> Verdict:
         raise NotImplementedError
 
+    def validate_canonical(self, payload: Any) -> Verdict:
+        """`validate` for a payload `canonical` has already rewritten."""
+        return self.validate(payload)
+
     def canonical(self, payload: Any) -> Any:
         """The payload as the provider's server binds it (see keycase.py); by default, as sent."""
         return payload
@@ -89,7 +93,7 @@ class JSONPayloadValidator:
                 exact = self.canonical(exact)
                 return self.validate_unusual(exact), exact
         payload = self.canonical(payload)
-        return self.validate(payload), payload
+        return self.validate_canonical(payload), payload
 
     def _read_slowly(self, data: bytes | str) -> tuple[Verdict, Any]:
         try:
@@ -136,7 +140,9 @@ class SchemaValidator(JSONPayloadValidator):
         return super().read_json(data)
 
     def validate(self, payload: Any) -> Verdict:
-        payload = self.canonical(payload)
+        return self.validate_canonical(self.canonical(payload))
+
+    def validate_canonical(self, payload: Any) -> Verdict:
         try:
             if self._fast.is_valid(payload):
                 return self._valid
@@ -166,7 +172,7 @@ class SchemaValidator(JSONPayloadValidator):
 
     def validate_unusual(self, payload: Any) -> Verdict:
         # jsonschema-rs reads such numbers as floats or null; the reference reads them exactly.
-        return self._reference_verdict(self.canonical(payload))
+        return self._reference_verdict(payload)  # read_json has made it canonical
 
     def _reference_verdict(self, payload: Any) -> Verdict:
         from returnkit.validation.describe import payload_errors

@@ -10,6 +10,7 @@ provider's server would bind. A key that matches no property is kept as sent.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from returnkit.validation.words import value_at
@@ -24,38 +25,53 @@ def folds_keys(document: Mapping[str, Any]) -> bool:
     return document.get(EXTENSION) == CASE_INSENSITIVE
 
 
+@dataclass(frozen=True, slots=True)
+class _Node:
+    """What folding needs of one schema node, its refs and branches resolved once."""
+
+    properties: Mapping[str, Any]
+    spelled: Mapping[str, str]  # lower-case name -> the schema's spelling
+    items: Mapping[str, Any] | None
+
+
 class KeyFolder:
     """Rewrites a payload's keys to the spelling of `schema`'s properties (a standalone schema)."""
 
     def __init__(self, schema: Mapping[str, Any]) -> None:
         self.root = schema
+        self._nodes: dict[int, _Node] = {}  # by id() of a schema node; the schema lives as long as self
 
     def fold(self, payload: Any) -> Any:
         return self._fold(payload, self.root, 0)
 
     def _fold(self, value: Any, schema: Any, depth: int) -> Any:
-        if depth > DEPTH_LIMIT or not isinstance(schema, Mapping):
+        if depth > DEPTH_LIMIT or not isinstance(schema, dict):
             return value
-        schemas = self._alternatives(schema)
         if isinstance(value, dict):
-            return self._fold_object(value, schemas, depth)
+            node = self._node(schema)
+            if not node.properties:
+                return value
+            folded: dict[str, Any] = {}
+            for key, item in value.items():
+                name = key if key in node.properties else node.spelled.get(key.lower(), key)
+                folded[name] = self._fold(item, node.properties.get(name), depth + 1)  # repeated: the last wins
+            return folded
         if isinstance(value, list):
-            items = [s["items"] for s in schemas if isinstance(s.get("items"), Mapping)]
-            return [self._fold(item, items[0] if items else None, depth + 1) for item in value]
+            items = self._node(schema).items
+            return [self._fold(item, items, depth + 1) for item in value]
         return value
 
-    def _fold_object(self, value: dict[str, Any], schemas: list[Mapping[str, Any]], depth: int) -> dict[str, Any]:
-        properties: dict[str, Any] = {}
-        for schema in schemas:
-            properties.update(schema.get("properties") or {})
-        if not properties:
-            return value
-        spelled = {name.lower(): name for name in properties}
-        folded: dict[str, Any] = {}
-        for key, item in value.items():
-            name = key if key in properties else spelled.get(key.lower(), key)
-            folded[name] = self._fold(item, properties.get(name), depth + 1)  # a repeated key: the last one wins
-        return folded
+    def _node(self, schema: Mapping[str, Any]) -> _Node:
+        node = self._nodes.get(id(schema))
+        if node is None:
+            schemas = self._alternatives(schema)
+            properties: dict[str, Any] = {}
+            for alternative in schemas:
+                properties.update(alternative.get("properties") or {})
+            items = next((s["items"] for s in schemas if isinstance(s.get("items"), Mapping)), None)
+            node = _Node(properties, {name.lower(): name for name in properties}, items)
+            self._nodes[id(schema)] = node
+        return node
 
     def _alternatives(self, schema: Mapping[str, Any]) -> list[Mapping[str, Any]]:
         """`schema` with its `$ref` resolved and every allOf/anyOf/oneOf branch, flattened."""
