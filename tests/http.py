@@ -16,6 +16,7 @@ import httpx
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
+from returnkit.server.conformance import oracle_for
 from returnkit.spec import load_provider
 
 with warnings.catch_warnings():
@@ -29,7 +30,7 @@ HOST = "http://127.0.0.1:8000"
 
 @cache
 def oracle(provider: str) -> OpenAPI:
-    return OpenAPI.from_dict(dict(load_provider(provider).document))
+    return oracle_for(dict(load_provider(provider).document))
 
 
 def assert_conforms(provider: str, method: str, path: str, response: httpx.Response) -> None:

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+# The header names a provider's spec may rename (`x-returnkit-rate-limit.headers`), with their defaults.
+DEFAULT_HEADER_NAMES: Mapping[str, str] = {"limit": "X-RateLimit-Limit", "remaining": "X-RateLimit-Remaining"}
 
 
 @dataclass(frozen=True, slots=True)
 class Budget:
     limit: int
     window_seconds: float
+    header_names: Mapping[str, str] = field(default_factory=lambda: DEFAULT_HEADER_NAMES)
+    """Which of `limit`, `remaining` and `reset` (Unix seconds of the window's end) to send, and as what."""
+    fixed_headers: Mapping[str, str] = field(default_factory=dict)
+    """Sent as they are with every counted answer (Rye's `Ratelimit-Tier`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,9 +26,14 @@ class Allowance:
     limit: int
     remaining: int
     retry_after: int  # seconds until the window resets; 0 while allowed
+    reset_at: int = 0  # Unix seconds (virtual clock) when the window resets
+    budget: Budget | None = None
 
     def headers(self) -> dict[str, str]:
-        headers = {"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Remaining": str(self.remaining)}
+        budget = self.budget or Budget(self.limit, 0)
+        values = {"limit": self.limit, "remaining": self.remaining, "reset": self.reset_at}
+        headers = {name: str(values[key]) for key, name in budget.header_names.items()}
+        headers.update(budget.fixed_headers)
         if not self.allowed:
             headers["Retry-After"] = str(self.retry_after)
         return headers
@@ -42,9 +55,10 @@ class FixedWindowLimiter:
         used = used + 1 if started == window else 1
         self._counts[(key, endpoint)] = (window, used)
         remaining = max(budget.limit - used, 0)
-        reset_in = math.ceil((window + 1) * budget.window_seconds - now)
+        ends = (window + 1) * budget.window_seconds
         allowed = used <= budget.limit
-        return Allowance(allowed, budget.limit, remaining, 0 if allowed else max(reset_in, 1))
+        retry_after = 0 if allowed else max(math.ceil(ends - now), 1)
+        return Allowance(allowed, budget.limit, remaining, retry_after, math.ceil(ends), budget)
 
     def clear(self) -> None:
         self._counts.clear()

@@ -74,7 +74,14 @@ class ParameterError(Exception):
     """A query or path parameter the provider would refuse; rendered by its `ErrorFormat`."""
 
     def __init__(
-        self, name: str, message: str, value: Any = None, location: str = "query", kind: str = "value_error"
+        self,
+        name: str,
+        message: str,
+        value: Any = None,
+        *,
+        location: str = "query",
+        kind: str = "value_error",
+        context: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.name = name
@@ -82,6 +89,7 @@ class ParameterError(Exception):
         self.value = value
         self.location = location
         self.kind = kind  # pydantic's error type, for providers that speak FastAPI
+        self.context = context  # pydantic's `ctx`, when it has one
 
 
 class ErrorFormat(Protocol):
@@ -139,10 +147,16 @@ class ProviderKit(Protocol):
     def response_headers(self, request: Request, world: World) -> Mapping[str, str]: ...
 
 
-def int_param(request: Request, name: str, default: int | None, minimum: int, maximum: int) -> int | None:
-    """A query parameter read as an integer within bounds, or the provider's parameter error."""
+def int_param(
+    request: Request, name: str, default: int | None, minimum: int, maximum: int, *, empty_is_absent: bool = False
+) -> int | None:
+    """A query parameter read as an integer within bounds, or the provider's parameter error.
+
+    An empty value (`?offset=`) is refused as not an integer, as FastAPI and most frameworks do;
+    `empty_is_absent` is for frameworks that bind it to "not given" (ASP.NET's nullable ints).
+    """
     raw = request.param(name)
-    if raw is None or raw == "":
+    if raw is None or (raw == "" and empty_is_absent):
         return default
     try:
         value = int(raw)
@@ -150,19 +164,23 @@ def int_param(request: Request, name: str, default: int | None, minimum: int, ma
         message = "Input should be a valid integer, unable to parse string as an integer"
         raise ParameterError(name, message, raw, kind="int_parsing") from None
     if value < minimum:
-        raise ParameterError(
-            name, f"Input should be greater than or equal to {minimum}", raw, kind="greater_than_equal"
-        )
+        message = f"Input should be greater than or equal to {minimum}"
+        raise ParameterError(name, message, raw, kind="greater_than_equal", context={"ge": minimum})
     if value > maximum:
-        raise ParameterError(name, f"Input should be less than or equal to {maximum}", raw, kind="less_than_equal")
+        message = f"Input should be less than or equal to {maximum}"
+        raise ParameterError(name, message, raw, kind="less_than_equal", context={"le": maximum})
     return value
 
 
 def datetime_param(request: Request, name: str) -> datetime | None:
     """An RFC 3339 query parameter with its time zone, or the provider's parameter error."""
     raw = request.param(name)
-    if not raw:
+    if raw is None:
         return None
+    if not raw:
+        message = "Input should be a valid datetime or date, input is too short"
+        context = {"error": "input is too short"}
+        raise ParameterError(name, message, raw, kind="datetime_from_date_parsing", context=context)
     try:
         moment = datetime.fromisoformat(raw)
     except ValueError:

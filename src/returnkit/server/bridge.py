@@ -14,12 +14,29 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from starlette.convertors import PathConvertor, register_url_convertor
+
 from returnkit.errors import SpecError
 from returnkit.spec import HTTP_METHODS
 from returnkit.validation.words import value_at
 
 OPENAPI_30 = "3.0.3"
 ANY_VALUE: dict[str, Any] = {}
+
+
+class AnyCharacterPath(PathConvertor):
+    """Starlette's `path` convertor, also across a newline (`%0A`) in the path.
+
+    Connexion mounts every API at `{base}/{path:path}`, and the stock convertor's `.*` stops at a
+    newline: `/returns/a%0Ab` matched no route and got a 404, where the provider (FastAPI, whose
+    `[^/]+` takes any character) reaches the operation and refuses the id in its own format.
+    """
+
+    regex = "(?s:.*)"
+
+
+# Connexion compiles its mounts with whatever convertor is registered as `path` when an app is built.
+register_url_convertor("path", AnyCharacterPath())
 
 
 def routing_view(document: Mapping[str, Any], operation_prefix: str = "") -> dict[str, Any]:

@@ -6,9 +6,11 @@ a violation is journaled with the exchange and never changes the answer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from openapi_core import OpenAPI
+from openapi_core import Config, OpenAPI
+from openapi_core.deserializing.media_types.util import json_loads
 from openapi_core.testing import MockRequest, MockResponse
 
 from returnkit.core.jsonbytes import dumps
@@ -16,6 +18,13 @@ from returnkit.providers.wire import WireResponse
 from returnkit.validation import Catalog
 
 HOST = "http://127.0.0.1:8000"
+# openapi-core reads only a few JSON media types as JSON; the specs use these too.
+JSON_MEDIA_TYPES: dict[str, Callable[[bytes], Any]] = {"application/graphql-response+json": json_loads}
+
+
+def oracle_for(document: dict[str, Any]) -> OpenAPI:
+    """openapi-core over one spec, reading every JSON media type the specs declare as JSON."""
+    return OpenAPI.from_dict(document, config=Config(extra_media_type_deserializers=JSON_MEDIA_TYPES))
 
 
 class ResponseChecker:
@@ -41,5 +50,5 @@ class ResponseChecker:
     def _oracle(self, provider: str) -> OpenAPI:
         if provider not in self._oracles:
             document: dict[str, Any] = dict(self.catalog.spec(provider).document)
-            self._oracles[provider] = OpenAPI.from_dict(document)
+            self._oracles[provider] = oracle_for(document)
         return self._oracles[provider]

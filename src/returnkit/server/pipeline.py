@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
 from returnkit.core.faults import BUSINESS, Fault, latency
-from returnkit.core.ratelimit import Budget
+from returnkit.core.ratelimit import DEFAULT_HEADER_NAMES, Budget
 from returnkit.providers.kit import ParameterError, ProviderKit, Request
 from returnkit.providers.wire import WireResponse
 from returnkit.server import headers as declared_headers
@@ -225,7 +225,8 @@ def _budget(exchange: Exchange) -> Budget | None:
     raw = exchange.operation.extensions.get("x-returnkit-rate-limit") if exchange.operation else None
     if not raw:
         return None
-    return Budget(int(raw["limit"]), float(raw["window_seconds"]))
+    names = raw.get("headers") or DEFAULT_HEADER_NAMES
+    return Budget(int(raw["limit"]), float(raw["window_seconds"]), names, raw.get("fixed_headers") or {})
 
 
 def _optional_and_absent(exchange: Exchange) -> bool:

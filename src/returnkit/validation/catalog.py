@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from returnkit.errors import ReturnkitError, UnknownProvider
 from returnkit.spec import PROVIDER_FILES, SPEC_FILES, Operation, ProviderSpec, load_provider
 from returnkit.validation.jsonschema_engine import SchemaValidator
+from returnkit.validation.keycase import folds_keys
 from returnkit.validation.verdict import Verdict
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ class Catalog:
     def _rest(self, operation: Operation, spec: ProviderSpec) -> SchemaValidator:
         if operation.request_schema is None:
             raise NoRequestBody(f"{operation.provider} {operation.operation_id} takes no request body")
-        return SchemaValidator(operation, spec.components)
+        return SchemaValidator(operation, spec.components, fold_keys=folds_keys(spec.document))
 
     def graphql_schema(self, provider: str) -> GraphQLSchema:
         if provider not in self._graphql:

@@ -22,6 +22,7 @@ from returnkit.spec import Operation
 from returnkit.validation.fast_errors import PLAIN_KEYWORDS, keyword_of
 from returnkit.validation.fast_errors import payload_errors as fast_payload_errors
 from returnkit.validation.jsonparse import LongInteger, MalformedJSON, may_hold_long_integers, parse_json_slowly
+from returnkit.validation.keycase import KeyFolder
 from returnkit.validation.verdict import MAX_ERRORS, PayloadError, Verdict, describe_capped
 
 if TYPE_CHECKING:
@@ -48,7 +49,8 @@ def with_integer_ranges(node: Any) -> Any:
     if not isinstance(node, Mapping):
         return node
     copied = {key: with_integer_ranges(value) for key, value in node.items()}
-    bounds = INTEGER_FORMAT_RANGES.get(copied.get("format")) if isinstance(copied.get("format"), str) else None
+    named_format = copied.get("format")
+    bounds = INTEGER_FORMAT_RANGES.get(named_format) if isinstance(named_format, str) else None
     if bounds is not None:
         if "minimum" not in copied and "exclusiveMinimum" not in copied:
             copied["minimum"] = bounds[0]
@@ -128,6 +130,10 @@ class JSONPayloadValidator:
     def validate(self, payload: Any) -> Verdict:
         raise NotImplementedError
 
+    def canonical(self, payload: Any) -> Any:
+        """The payload as the provider's server binds it (see keycase.py); by default, as sent."""
+        return payload
+
     def validate_json(self, data: bytes | str) -> Verdict:
         parsed = self._parse(data)
         del data  # a caller that handed over its only reference gets the bytes freed before judging
@@ -157,12 +163,13 @@ class JSONPayloadValidator:
     def _judge(self, parsed: Parsed) -> tuple[Verdict, Any]:
         if parsed.malformed is not None:
             return malformed_verdict(self.operation, parsed.malformed), None
+        payload = self.canonical(parsed.payload)
         if parsed.unusual:
-            return self.validate_unusual(parsed.payload), parsed.payload
-        return self.validate_read(parsed.payload, parsed.small), parsed.payload
+            return self.validate_unusual(payload), payload
+        return self.validate_read(payload, parsed.small), payload
 
-    def validate_read(self, payload: Any, small: bool) -> Verdict:
-        """`validate`, told whether the bytes the payload was read from were few."""
+    def validate_read(self, payload: Any, small: bool | None) -> Verdict:
+        """`validate` for a payload `canonical` has rewritten, told whether its bytes were few."""
         return self.validate(payload)
 
     def validate_unusual(self, payload: Any) -> Verdict:
@@ -173,7 +180,7 @@ class JSONPayloadValidator:
 class SchemaValidator(JSONPayloadValidator):
     """Validates payloads for one operation; build once, call per request."""
 
-    def __init__(self, operation: Operation, components: Mapping[str, Any]) -> None:
+    def __init__(self, operation: Operation, components: Mapping[str, Any], *, fold_keys: bool = False) -> None:
         if operation.request_schema is None:
             raise ValueError(f"{operation.operation_id} has no request body")
         self.operation = operation
@@ -182,6 +189,7 @@ class SchemaValidator(JSONPayloadValidator):
             self.schema, validate_formats=True, formats=reference_formats(self.schema)
         )
         self._valid = Verdict(operation.provider, operation.operation_id)
+        self._folder = KeyFolder(self.schema) if fold_keys else None
 
     @cached_property
     def reference(self) -> Draft202012Validator:
@@ -190,8 +198,18 @@ class SchemaValidator(JSONPayloadValidator):
 
         return reference_validator(self.schema)
 
+    def canonical(self, payload: Any) -> Any:
+        return payload if self._folder is None else self._folder.fold(payload)
+
+    def read_json(self, data: bytes | str) -> tuple[Verdict, Any]:
+        if not self.operation.request_body_required and not data.strip():
+            # An optional body left out (Kibo's replacement order: "replace all remaining items")
+            # is no body, not malformed JSON: valid, read as the schema's empty value, as the server reads it.
+            return self._valid, [] if self.schema.get("type") == "array" else {}
+        return super().read_json(data)
+
     def validate(self, payload: Any) -> Verdict:
-        return self.validate_read(payload, None)
+        return self.validate_read(self.canonical(payload), None)
 
     def validate_read(self, payload: Any, small: bool | None) -> Verdict:
         try:
@@ -242,7 +260,7 @@ class SchemaValidator(JSONPayloadValidator):
 
     def validate_unusual(self, payload: Any) -> Verdict:
         # jsonschema-rs reads such numbers as floats or null; the reference reads them exactly.
-        return self._reference_verdict(payload)
+        return self._reference_verdict(payload)  # read_json has made it canonical
 
     def _reference_verdict(self, payload: Any) -> Verdict:
         from returnkit.validation.describe import described, error_weight

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
+import orjson
 import pytest
 
+from returnkit.cli.validate_payload import main as validate_payload
 from returnkit.spec import load_provider
 from tests.conftest import world_of
 from tests.http import CheckedClient, TestClient
@@ -251,6 +254,36 @@ def test_listing_pages_sorts_and_filters(http: TestClient, kibo: CheckedClient) 
     assert (bad.status_code, bad.json()["errorCode"]) == (400, "MISSING_OR_INVALID_PARAMETER")
 
 
+def declared_bounds(name: str) -> tuple[int, int]:
+    parameters = load_provider("kibo-commerce").document["paths"][RETURNS]["get"]["parameters"]
+    schema = next(p["schema"] for p in parameters if p.get("name") == name)
+    assert schema["format"] == "int32"
+    return schema["minimum"], 2**31 - 1
+
+
+@pytest.mark.parametrize("name", ["startIndex", "pageSize"])
+def test_paging_parameters_are_accepted_at_their_declared_bounds_and_refused_beyond(
+    kibo: CheckedClient, name: str
+) -> None:
+    low, high = declared_bounds(name)
+    for accepted in (low, high):
+        assert kibo.get(RETURNS, params={name: accepted}).status_code == 200
+    for refused in (low - 1, high + 1):
+        response = kibo.get(RETURNS, params={name: refused})
+        assert (response.status_code, response.json()["errorCode"]) == (400, "MISSING_OR_INVALID_PARAMETER")
+        assert name in response.json()["message"]
+
+
+@pytest.mark.parametrize("name", ["startIndex", "pageSize"])
+def test_an_empty_paging_parameter_means_not_given_as_aspnet_binds_it(
+    http: TestClient, kibo: CheckedClient, name: str
+) -> None:
+    create(kibo, shipped_order(http))
+    page = kibo.get(f"{RETURNS}?{name}=")
+    assert page.status_code == 200
+    assert (page.json()["startIndex"], page.json()["pageSize"]) == (0, 20)
+
+
 def test_the_legacy_trailing_slash_and_the_correlation_header(http: TestClient, kibo: CheckedClient) -> None:
     response = kibo.get(
         f"{RETURNS}/", headers={"x-vol-correlation": "abc123", "x-vol-tenant": "40001", "x-vol-site": "50001"}
@@ -374,3 +407,67 @@ def test_ship_without_a_body_replaces_every_remaining_item_and_create_without_on
     child = kibo.post(f"{RETURNS}/{created['id']}/ship")
     assert child.status_code == 200, child.text
     assert [line["quantity"] for line in child.json()["items"]] == [1]
+
+
+@pytest.mark.parametrize("ids_key", ["returnIDs", "ReturnIds", "RETURNIDS"])
+def test_the_documented_key_spellings_act_on_the_returns_as_kibo_binds_them(
+    http: TestClient, kibo: CheckedClient, ids_key: str
+) -> None:
+    created = create(kibo, shipped_order(http))
+    response = kibo.post(f"{RETURNS}/actions", json={"actionName": "Authorize", ids_key: [created["id"]]})
+    assert response.status_code == 200
+    assert [(r["id"], r["status"]) for r in response.json()["items"]] == [(created["id"], "Authorized")]
+    assert kibo.get(f"{RETURNS}/{created['id']}").json()["status"] == "Authorized"
+
+
+def test_create_and_token_bodies_are_read_case_insensitively(http: TestClient, kibo: CheckedClient) -> None:
+    token = kibo.as_({}).post(OAUTH, json={key.upper(): value for key, value in NORTHWIND.items()})
+    assert token.status_code == 200
+    line = shipped_order(http)["items"][0]
+    body = {
+        "OriginalOrderId": shipped_order(http)["id"],
+        "ReturnType": "Refund",
+        "Items": [{"OrderItemId": line["id"], "Reasons": [{"Reason": "Damaged", "Quantity": 1}], "QuantityShipped": 1}],
+    }
+    created = kibo.post(RETURNS, json=body)
+    assert created.status_code == 200, created.text
+    assert (created.json()["returnType"], created.json()["items"][0]["orderItemId"]) == ("Refund", line["id"])
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"actionName": "Authorize", "returnIDs": [7]},
+        {"ActionName": 1, "ReturnIds": []},
+        {"client_ID": 5},
+    ],
+)
+def test_a_differently_spelled_key_gets_the_same_verdict_from_validate_payload_and_the_mock(
+    kibo: CheckedClient, body: dict[str, Any]
+) -> None:
+    operation, path = ("oauthAuthenticateApp", OAUTH) if "client_ID" in body else ("performReturnActions", "/actions")
+    out, err = io.StringIO(), io.StringIO()
+    payload = orjson.dumps(body)
+    status = validate_payload(
+        [*["kibo-commerce", operation], "--format", "provider"], stdin=io.BytesIO(payload), stdout=out, stderr=err
+    )
+    response = kibo.post(
+        path if path == OAUTH else RETURNS + path, content=payload, headers={"Content-Type": "application/json"}
+    )
+    assert status == 1
+    assert (response.status_code, response.json()) == (400, orjson.loads(out.getvalue()))
+
+
+@pytest.mark.parametrize("body", [b"", b"  \n"])
+def test_the_replacement_orders_optional_body_left_out_is_valid_for_validate_payload_as_for_the_mock(
+    http: TestClient, kibo: CheckedClient, body: bytes
+) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    status = validate_payload(
+        ["kibo-commerce", "createReturnShippingOrder"], stdin=io.BytesIO(body), stdout=out, stderr=err
+    )
+    assert (status, out.getvalue()) == (0, "<stdin>: valid\n")
+    created = create(kibo, shipped_order(http), return_type="Replace")
+    act(kibo, "Authorize", created["id"])
+    child = kibo.post(f"{RETURNS}/{created['id']}/ship", content=body, headers={"Content-Type": "application/json"})
+    assert child.status_code == 200, child.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -203,3 +204,46 @@ def test_a_document_that_breaks_the_sdl_gets_the_same_errors_as_validate_payload
     validate_payload(["rye", "orderByID", "--format", "provider"], stdin=io.BytesIO(payload), stdout=out, stderr=err)
     response = rye.post("/v1/query", content=payload, headers={"Content-Type": "application/json"})
     assert (response.status_code, response.json()) == (200, orjson.loads(out.getvalue()))
+
+
+@pytest.mark.parametrize("body", [b"{", b"[]", b'{"variables": {}}', b'{"query": 7}'])
+def test_a_body_that_is_not_a_graphql_request_is_400_graphql_response_without_data(
+    rye: CheckedClient, body: bytes
+) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    validate_payload(["rye", "query", "--format", "provider"], stdin=io.BytesIO(body), stdout=out, stderr=err)
+    response = rye.post("/v1/query", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("application/graphql-response+json")
+    assert "data" not in response.json()
+    assert response.json()["errors"]
+    assert response.json() == orjson.loads(out.getvalue())
+    assert "HTTP 400 (application/graphql-response+json)" in err.getvalue()
+
+
+def test_rye_sends_its_rate_limit_headers_and_answers_429_beyond_100_a_second(
+    http: TestClient, rye: CheckedClient
+) -> None:
+    limit = 100  # Default tier (docs.rye.com/api-reference/ratelimits); returnOrder is in no other tier
+    query = {"query": "{ __typename }"}
+    now = datetime.fromisoformat(http.get("/__admin/clock").json()["now"]).timestamp()
+    for used in range(1, limit + 1):
+        response = rye.post("/v1/query", json=query)
+        assert response.status_code == 200
+        headers = response.headers
+        assert (headers["Ratelimit-Limit"], headers["Ratelimit-Remaining"]) == (str(limit), str(limit - used))
+        assert headers["Ratelimit-Tier"] == "Default"
+        assert headers["Ratelimit-Reset"] == str(int(now) + 1)  # the Unix second this window ends
+    refused = rye.post("/v1/query", json=query)
+    assert refused.status_code == 429
+    assert refused.json() == {
+        "errors": [{"message": "Rate limit exceeded for tier Default.", "extensions": {"code": "RATE_LIMITED"}}],
+        "data": None,
+    }
+    assert refused.headers["Retry-After"] == "1"
+    assert refused.headers["Ratelimit-Remaining"] == "0"
+    assert CheckedClient(rye.raw, "rye", COBALT).post("/v1/query", json=query).status_code == 200  # per key
+    advance(http, 1)
+    again = rye.post("/v1/query", json=query)
+    assert again.status_code == 200
+    assert int(again.headers["Ratelimit-Reset"]) == int(refused.headers["Ratelimit-Reset"]) + 1

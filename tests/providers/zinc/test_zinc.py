@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from returnkit.spec import load_provider
 from tests.conftest import world_of
 from tests.http import CheckedClient, TestClient
 
@@ -174,6 +175,66 @@ def test_get_return_is_404_for_other_accounts_and_422_for_a_bad_id(zinc: Checked
     bad = zinc.get("/returns/not-a-uuid")
     assert bad.status_code == 422
     assert bad.json()["detail"][0]["loc"] == ["path", "return_request_id"]
+
+
+@pytest.mark.parametrize("raw_id", ["a%0Ab", "%0A", "a%0Db", "a%00b"])
+def test_a_return_id_with_a_control_character_reaches_get_return_and_gets_its_422(
+    zinc: CheckedClient, raw_id: str
+) -> None:
+    response = zinc.get(f"/returns/{raw_id}")
+    assert response.status_code == 422
+    (entry,) = response.json()["detail"]
+    assert (entry["type"], entry["loc"]) == ("uuid_parsing", ["path", "return_request_id"])
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "kind"),
+    [
+        ("/returns", "limit", "int_parsing"),
+        ("/returns", "offset", "int_parsing"),
+        ("/orders", "limit", "int_parsing"),
+        ("/orders", "offset", "int_parsing"),
+        ("/orders", "created_after", "datetime_from_date_parsing"),
+        ("/orders", "created_before", "datetime_from_date_parsing"),
+        ("/orders", "return_status", "enum"),
+    ],
+)
+def test_an_empty_typed_query_parameter_is_fastapis_422_not_ignored(
+    zinc: CheckedClient, path: str, name: str, kind: str
+) -> None:
+    response = zinc.get(f"{path}?{name}=")
+    assert response.status_code == 422
+    (entry,) = response.json()["detail"]
+    assert (entry["type"], entry["loc"], entry["input"]) == (kind, ["query", name], "")
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "listed"),
+    [
+        ("/returns", "status", "return_requests"),
+        ("/returns", "search", "return_requests"),
+        ("/orders", "status_filter", "orders"),
+        ("/orders", "search", "orders"),
+        ("/orders", "order_id", "orders"),
+    ],
+)
+def test_an_empty_string_filter_filters_nothing(zinc: CheckedClient, path: str, name: str, listed: str) -> None:
+    file(zinc, body_for(placed_orders(zinc)[0]))
+    everything = zinc.get(path).json()
+    emptied = zinc.get(f"{path}?{name}=")
+    assert emptied.status_code == 200
+    assert emptied.json()[listed] == everything[listed]
+    assert everything[listed]
+
+
+@pytest.mark.parametrize("path", ["/returns", "/orders"])
+def test_offset_is_accepted_up_to_its_declared_maximum(zinc: CheckedClient, path: str) -> None:
+    parameters = load_provider("zinc").document["paths"][path]["get"]["parameters"]
+    maximum = next(p["schema"]["maximum"] for p in parameters if p.get("name") == "offset")
+    assert zinc.get(path, params={"offset": maximum}).status_code == 200
+    beyond = zinc.get(path, params={"offset": maximum + 1})
+    assert beyond.status_code == 422
+    assert beyond.json()["detail"][0]["ctx"] == {"le": maximum}
 
 
 def test_orders_show_their_returns_and_filter_by_return_status(http: TestClient, zinc: CheckedClient) -> None:

@@ -14,6 +14,8 @@ from returnkit.providers.kibo_commerce.world import PROVIDER
 from returnkit.providers.kit import Handler, Request, World, int_param
 from returnkit.providers.wire import WireResponse
 
+INT32_MAX = 2**31 - 1  # the spec declares startIndex and pageSize as int32
+
 
 def token(request: Request, world: World) -> WireResponse:
     body = request.payload or {}
@@ -94,10 +96,10 @@ def get_return(request: Request, world: World) -> WireResponse:
 
 
 def list_returns(request: Request, world: World) -> WireResponse:
-    start = int_param(request, "startIndex", 0, 0, 2**31) or 0
-    size = min(
-        int_param(request, "pageSize", world.mocks["paging"]["default"], 1, 2**31) or 1, world.mocks["paging"]["max"]
-    )
+    # ASP.NET binds an empty value of an optional (nullable) int to "not given": the default.
+    start = int_param(request, "startIndex", 0, 0, INT32_MAX, empty_is_absent=True) or 0
+    size = int_param(request, "pageSize", world.mocks["paging"]["default"], 1, INT32_MAX, empty_is_absent=True) or 1
+    size = min(size, world.mocks["paging"]["max"])
     records = [behaviour.view(world, r) for r in world.store.query(PROVIDER, "return", owner=request.owner)]
     found = listing.sorted_by(listing.filtered(records, request.param("filter")), request.param("sortBy"))
     body = {"startIndex": start, "pageSize": size, "pageCount": math.ceil(len(found) / size), "totalCount": len(found)}

@@ -35,13 +35,15 @@ def graphql_error(error: PayloadError) -> dict[str, Any]:
 
 def render_validation_error(verdict: Verdict, media_type: str = JSON) -> WireResponse:
     """GraphQL-over-HTTP: a body that is not a GraphQL request at all (malformed JSON, no `query`)
-    is 400; a request whose document or variables break the SDL is 200 under application/json."""
+    is 400 under application/graphql-response+json without `data`; a request whose document or
+    variables break the SDL is 200 under application/json."""
     not_graphql = any(_outside_graphql(e) for e in verdict.errors)
-    status = 400 if media_type == GRAPHQL_RESPONSE or not_graphql else 200
-    body: dict[str, Any] = {"errors": [graphql_error(e) for e in verdict.errors], "data": None}
+    errors: dict[str, Any] = {"errors": [graphql_error(e) for e in verdict.errors]}
     if verdict.more:  # the response's own `extensions` map (GraphQL spec §7.1) says how many were left out
-        body["extensions"] = {"moreErrors": verdict.more}
-    return WireResponse(status, body, media_type=media_type)
+        errors["extensions"] = {"moreErrors": verdict.more}
+    if media_type == GRAPHQL_RESPONSE or not_graphql:  # a request error: no `data` at all (GraphQL-over-HTTP)
+        return WireResponse(400, errors, media_type=GRAPHQL_RESPONSE)
+    return WireResponse(200, {**errors, "data": None}, media_type=media_type)
 
 
 def _outside_graphql(error: PayloadError) -> bool:
@@ -60,6 +62,10 @@ class RyeErrors(MessageErrors):
     def unauthorized(self, reason: str) -> WireResponse:
         body = {"errors": [{"message": reason, "extensions": {"code": "UNAUTHENTICATED"}}], "data": None}
         return WireResponse(401, body)
+
+    def rate_limited(self, retry_after: int) -> WireResponse:
+        error = {"message": "Rate limit exceeded for tier Default.", "extensions": {"code": "RATE_LIMITED"}}
+        return WireResponse(429, {"errors": [error], "data": None}, {"Retry-After": str(retry_after)})
 
     def server_error(self, status: int, reason: str) -> WireResponse:
         body = {"errors": [{"message": reason, "extensions": {"code": "INTERNAL_SERVER_ERROR"}}], "data": None}

@@ -9,14 +9,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from graphql import DocumentNode, GraphQLError, GraphQLSchema, build_schema, execute_sync, parse, validate
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    GraphQLSchema,
+    build_schema,
+    execute_sync,
+    get_operation_ast,
+    parse,
+    validate,
+)
 
 from returnkit.core.world import derive_uuid
+from returnkit.errors import UnknownOperation
 from returnkit.providers.kit import Handler, Request, World
 from returnkit.providers.rye import behaviour
+from returnkit.providers.rye.errors import render_validation_error
 from returnkit.providers.rye.world import PROVIDER, price
 from returnkit.providers.wire import WireResponse
 from returnkit.spec import read_bundled
+from returnkit.validation import default_catalog
 
 
 class Root:
@@ -204,6 +217,8 @@ class Executor:
                 "errors": [_coded(e.formatted, document_error=True) for e in document],
             }
             return WireResponse(200, body)
+        if (refused := _variable_refusal(document, payload)) is not None:
+            return refused
         result = execute_sync(
             self.schema,
             document,
@@ -223,6 +238,22 @@ class Executor:
                 self._documents.clear()
             self._documents[query] = _checked(self.schema, query)
         return self._documents[query]
+
+
+def _variable_refusal(document: DocumentNode, payload: Mapping[str, Any]) -> WireResponse | None:
+    """Variables the operation cannot take, refused in the words `validate-payload` uses (one verdict)."""
+    operation = get_operation_ast(document, payload.get("operationName"))
+    if operation is None:
+        return None
+    for selection in operation.selection_set.selections:
+        if isinstance(selection, FieldNode):
+            try:
+                validator = default_catalog().validator(PROVIDER, selection.name.value)
+            except UnknownOperation:
+                continue  # introspection and fields returnkit does not list as operations
+            verdict = validator.validate(payload)
+            return None if verdict.valid else render_validation_error(verdict)
+    return None
 
 
 def _checked(schema: GraphQLSchema, query: str) -> DocumentNode | list[GraphQLError]:

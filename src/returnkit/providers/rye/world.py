@@ -8,7 +8,7 @@ from typing import Any
 from faker import Faker
 
 from returnkit.core.clock import iso
-from returnkit.core.world import seeded_faker
+from returnkit.core.world import derive_uuid, seeded_faker
 from returnkit.providers.kit import World, known_owner, public_orders
 
 PROVIDER = "rye"
@@ -27,6 +27,8 @@ def seed(world: World) -> None:
             if kind in KINDS:
                 for _ in range(int(count)):
                     save_order(world, developer["id"], new_order(world, faker, *KINDS[kind]))
+    for documented in world.mocks.get("documented_orders", ()):
+        save_order(world, documented["developer"], documented_order(world, documented))
 
 
 def add_orders(world: World, owner: str | None, count: int) -> tuple[str, list[str]]:
@@ -65,6 +67,25 @@ def new_order(world: World, faker: Faker, marketplace: str, delivered: bool) -> 
         "delivered": delivered,
         "lines": lines,
         "carrierTrackingNumber": faker.bothify("1Z###???##########").upper(),
+        "shippedAt": iso(created + timedelta(days=1)),
+        "cents": {"subtotal": subtotal, "shipping": 599, "tax": round(subtotal * 0.08)},
+    }
+
+
+def documented_order(world: World, documented: dict[str, Any]) -> dict[str, Any]:
+    """An order with the ids of a Rye document's example; the rest derived from the seed."""
+    created = world.clock.now() - timedelta(days=10)
+    lines = [{**line, "variantId": line["productId"]} for line in documented["lines"]]
+    subtotal = sum(line["cents"] * line["quantity"] for line in lines)
+    return {
+        "id": documented["id"],
+        "cartId": derive_uuid(world.seed, PROVIDER, "cart", documented["id"]),
+        "createdAt": iso(created),
+        "marketplace": documented["marketplace"],
+        "marketplaceOrderIds": list(dict.fromkeys(line["marketplaceOrderId"] for line in lines)),
+        "delivered": True,
+        "lines": lines,
+        "carrierTrackingNumber": "1Z" + derive_uuid(world.seed, PROVIDER, "tracking", documented["id"])[:16].upper(),
         "shippedAt": iso(created + timedelta(days=1)),
         "cents": {"subtotal": subtotal, "shipping": 599, "tax": round(subtotal * 0.08)},
     }

@@ -134,6 +134,8 @@ class ZincErrors:
 
     def bad_parameter(self, error: ParameterError) -> WireResponse:
         entry = {"type": error.kind, "loc": [error.location, error.name], "msg": error.message, "input": error.value}
+        if error.context:
+            entry["ctx"] = dict(error.context)
         return WireResponse(VALIDATION_STATUS, {"detail": [entry]})
 
     def unauthorized(self, reason: str) -> WireResponse:

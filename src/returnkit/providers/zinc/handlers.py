@@ -14,6 +14,7 @@ from returnkit.providers.zinc.errors import business
 from returnkit.providers.zinc.world import PROVIDER
 
 ORDER_PRIVATE = ("owner",)
+MAX_OFFSET = 2**31 - 1  # specs/zinc.yaml, x-returnkit-inferred
 
 
 def create_return(request: Request, world: World) -> WireResponse:
@@ -82,7 +83,7 @@ def _order_filters(request: Request, world: World) -> list[Callable[[Mapping[str
         tests.append(lambda o: o["id"] == order_id)
     if search := request.param("search"):
         tests.append(lambda o: search.lower() in o["id"] or any(search in m for m in o["merchant_order_ids"]))
-    if return_status := request.param("return_status"):
+    if (return_status := request.param("return_status")) is not None:  # FastAPI refuses an empty enum value
         tests.append(_return_status_test(return_status, world, request.base_url))
     for name, after in (("created_after", True), ("created_before", False)):
         if (moment := datetime_param(request, name)) is not None:
@@ -92,7 +93,9 @@ def _order_filters(request: Request, world: World) -> list[Callable[[Mapping[str
 
 def _return_status_test(value: str, world: World, base_url: str) -> Callable[[Mapping[str, Any]], bool]:
     if value not in {"open", "closed"}:
-        raise ParameterError("return_status", "Input should be 'open' or 'closed'", value, kind="enum")
+        expected = "'open' or 'closed'"
+        message = f"Input should be {expected}"
+        raise ParameterError("return_status", message, value, kind="enum", context={"expected": expected})
     wanted = {"open"} if value == "open" else {"approved", "denied"}
     return lambda o: any(r["status"] in wanted for r in behaviour.returns_of_order(world, o["id"], base_url))
 
@@ -107,7 +110,7 @@ def _created_test(moment: datetime, after: bool) -> Callable[[Mapping[str, Any]]
 
 def _page(request: Request) -> tuple[int, int]:
     limit = int_param(request, "limit", 50, 1, 500)
-    offset = int_param(request, "offset", 0, 0, 2**31)
+    offset = int_param(request, "offset", 0, 0, MAX_OFFSET)
     assert limit is not None
     assert offset is not None
     return limit, offset
