@@ -27,15 +27,30 @@ def _declared_headers() -> list[tuple[str, str, str, dict[str, Any]]]:
     cases = []
     for provider in PROVIDER_FILES:
         document = load_provider(provider).document
+        credentials = _credential_headers(document)
         for path, item in document["paths"].items():
             for method, operation in item.items():
                 if method not in HTTP_METHODS:
                     continue
                 for raw in [*item.get("parameters", []), *operation.get("parameters", [])]:
                     parameter = _resolve(document, raw)
-                    if parameter["in"] == "header" and "schema" in parameter:
+                    if (
+                        parameter["in"] == "header"
+                        and "schema" in parameter
+                        and parameter["name"].lower() not in credentials
+                    ):
                         cases.append((provider, method.upper(), path, parameter))
     return cases
+
+
+def _credential_headers(document: Mapping[str, Any]) -> set[str]:
+    """Headers that carry credentials (the authenticate stage judges those, with a 401)."""
+    schemes = document.get("components", {}).get("securitySchemes", {}).values()
+    return {
+        s["name"].lower() if s["type"] == "apiKey" else "authorization"
+        for s in schemes
+        if s.get("in", "header") == "header"
+    }
 
 
 def _resolve(document: Mapping[str, Any], parameter: dict[str, Any]) -> dict[str, Any]:

@@ -3,7 +3,6 @@ provider's own response body."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import IO, Any
 
 from returnkit.core.jsonbytes import dumps
@@ -11,7 +10,8 @@ from returnkit.providers import render_validation_error
 from returnkit.validation import PayloadError, Verdict
 from returnkit.validation.words import shown_value, size_text, truncate_value
 
-# A value whose JSON is longer is written as a preview (json and provider formats).
+# A value whose JSON is longer is written as a preview (json format; the provider format is the
+# provider's own body, which bounds its echoes itself).
 MAX_RECORD_VALUE_CHARS = 200
 
 
@@ -37,15 +37,6 @@ def _preview(value: Any) -> str | None:
     """The value's first characters, when its JSON is too long to print whole; else None."""
     text = truncate_value(value, MAX_RECORD_VALUE_CHARS)
     return text if text.endswith("…") else None
-
-
-def _short_values(verdict: Verdict) -> Verdict:
-    """The verdict with each over-long value replaced by its preview (what a provider body echoes)."""
-    errors = tuple(
-        error if (preview := _preview(error.value)) is None else replace(error, value=preview)
-        for error in verdict.errors
-    )
-    return replace(verdict, errors=errors)
 
 
 def text_error(error: PayloadError) -> list[str]:
@@ -104,7 +95,7 @@ class Reporter:
     def _provider(self, verdict: Verdict) -> None:
         if verdict.valid:
             return
-        response = render_validation_error(_short_values(verdict))
+        response = render_validation_error(verdict)  # byte for byte what the server answers
         self.out.write(dumps(response.body).decode() + "\n")
         if not self.batch:
             self.err.write(f"HTTP {response.status} ({response.media_type})\n")

@@ -120,6 +120,11 @@ class Parsed:
     small: bool  # read from at most SMALL_PAYLOAD_BYTES
     unusual: bool = False
     malformed: MalformedJSON | None = None
+    absent: bool = False  # no body where the operation's body is optional
+
+
+# A body of only whitespace is "no body"; looked for only in short bodies (strip() copies).
+ABSENT_BODY_LIMIT = 64
 
 
 class JSONPayloadValidator:
@@ -129,6 +134,10 @@ class JSONPayloadValidator:
 
     def validate(self, payload: Any) -> Verdict:
         raise NotImplementedError
+
+    def empty_body(self) -> Any:
+        """What an optional body left out is read as."""
+        return {}
 
     def canonical(self, payload: Any) -> Any:
         """The payload as the provider's server binds it (see keycase.py); by default, as sent."""
@@ -147,6 +156,8 @@ class JSONPayloadValidator:
 
     def _parse(self, data: bytes | str) -> Parsed:
         small = len(data) <= SMALL_PAYLOAD_BYTES
+        if not self.operation.request_body_required and len(data) <= ABSENT_BODY_LIMIT and not data.strip():
+            return Parsed(None, small, absent=True)
         try:
             payload = orjson.loads(data)
         except orjson.JSONDecodeError:
@@ -163,6 +174,10 @@ class JSONPayloadValidator:
     def _judge(self, parsed: Parsed) -> tuple[Verdict, Any]:
         if parsed.malformed is not None:
             return malformed_verdict(self.operation, parsed.malformed), None
+        if parsed.absent:
+            # An optional body left out (Kibo's replacement order: "replace all remaining items") is
+            # no body, not malformed JSON: valid, read as the schema's empty value, as the server reads it.
+            return self.validate(self.empty_body()), self.empty_body()
         payload = self.canonical(parsed.payload)
         if parsed.unusual:
             return self.validate_unusual(payload), payload
@@ -201,12 +216,8 @@ class SchemaValidator(JSONPayloadValidator):
     def canonical(self, payload: Any) -> Any:
         return payload if self._folder is None else self._folder.fold(payload)
 
-    def read_json(self, data: bytes | str) -> tuple[Verdict, Any]:
-        if not self.operation.request_body_required and not data.strip():
-            # An optional body left out (Kibo's replacement order: "replace all remaining items")
-            # is no body, not malformed JSON: valid, read as the schema's empty value, as the server reads it.
-            return self._valid, [] if self.schema.get("type") == "array" else {}
-        return super().read_json(data)
+    def empty_body(self) -> Any:
+        return [] if self.schema.get("type") == "array" else {}
 
     def validate(self, payload: Any) -> Verdict:
         return self.validate_read(self.canonical(payload), None)

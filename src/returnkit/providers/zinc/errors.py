@@ -13,6 +13,7 @@ from typing import Any
 from returnkit.providers.kit import ParameterError
 from returnkit.providers.wire import WireResponse
 from returnkit.validation import PayloadError, Verdict
+from returnkit.validation.words import truncate_value
 
 VALIDATION_STATUS = 422
 
@@ -107,7 +108,7 @@ def detail(error: PayloadError) -> dict[str, Any]:
         }
     make = PYDANTIC_KINDS.get(error.keyword)
     kind, message, ctx = make(error) if make else ("value_error", error.message, {})
-    entry: dict[str, Any] = {"type": kind, "loc": ["body", *error.path], "msg": message, "input": error.value}
+    entry: dict[str, Any] = {"type": kind, "loc": ["body", *error.path], "msg": message, "input": echoed(error.value)}
     if ctx:
         entry["ctx"] = ctx
     return entry
@@ -166,3 +167,16 @@ class ZincErrors:
 
     def server_error(self, status: int, reason: str) -> WireResponse:
         return business(status, "internal_error" if status == 500 else "service_unavailable", reason)
+
+
+# FastAPI echoes the whole input; past this many characters of JSON the echo is the value's first
+# characters with "…" (x-returnkit-inferred: a bounded answer, the same from validate-payload and the mock).
+ECHO_LIMIT = 16 * 1024
+
+
+def echoed(value: Any) -> Any:
+    """`value` as FastAPI's `input` echoes it, or its preview when its JSON is over ECHO_LIMIT."""
+    if isinstance(value, str) and len(value) * 6 < ECHO_LIMIT:  # even all escaped, its JSON fits
+        return value
+    preview = truncate_value(value, ECHO_LIMIT)
+    return preview if preview.endswith("…") else value
