@@ -471,3 +471,24 @@ def test_the_replacement_orders_optional_body_left_out_is_valid_for_validate_pay
     act(kibo, "Authorize", created["id"])
     child = kibo.post(f"{RETURNS}/{created['id']}/ship", content=body, headers={"Content-Type": "application/json"})
     assert child.status_code == 200, child.text
+
+
+@pytest.mark.parametrize(
+    ("lines", "status", "code"),
+    [
+        ([{}], 404, "ITEM_NOT_FOUND"),  # no returnItemId: .NET binds null, which names no item
+        ([{"returnItemId": None, "quantity": 1}], 404, "ITEM_NOT_FOUND"),
+        ([{"returnItemId": "ITEM"}], 400, "MISSING_OR_INVALID_PARAMETER"),  # an absent quantity binds as 0
+        ([{"returnItemId": "ITEM", "quantity": -3}], 400, "MISSING_OR_INVALID_PARAMETER"),
+    ],
+    ids=["empty-line", "null-item", "no-quantity", "negative-quantity"],
+)
+def test_a_restock_line_without_an_item_or_a_quantity_is_refused_and_changes_nothing(
+    http: TestClient, kibo: CheckedClient, lines: list[dict[str, Any]], status: int, code: str
+) -> None:
+    created = create(kibo, shipped_order(http))
+    rid, item = created["id"], created["items"][0]["id"]
+    body = [{**line, "returnItemId": item} if line.get("returnItemId") == "ITEM" else line for line in lines]
+    refused = kibo.post(f"{RETURNS}/{rid}/restock", json=body)
+    assert (refused.status_code, refused.json()["errorCode"]) == (status, code)
+    assert kibo.get(f"{RETURNS}/{rid}").json()["items"][0]["quantityRestocked"] == 0

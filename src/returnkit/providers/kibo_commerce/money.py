@@ -16,7 +16,7 @@ from returnkit.core.world import derive_uuid
 from returnkit.providers.kibo_commerce import behaviour, creation
 from returnkit.providers.kibo_commerce.errors import conflict, kibo_error, not_found
 from returnkit.providers.kibo_commerce.world import PROVIDER
-from returnkit.providers.kit import Handler, Request, World
+from returnkit.providers.kit import Handler, ParameterError, Request, World
 from returnkit.providers.wire import WireResponse
 
 REFUNDABLE = {"Authorized", "Pending", "Received", "Shipped", "Restocked", "Refunded"}
@@ -176,16 +176,21 @@ def restock(request: Request, world: World, record: dict[str, Any], _order: dict
     items = {item["id"]: item for item in record["items"]}
     wanted = Counter[str]()
     for line in request.payload:
-        wanted[line["returnItemId"]] += line["quantity"]
+        item_id, quantity = line.get("returnItemId"), line.get("quantity", 0)  # .NET binds an absent int as 0
+        if item_id not in items:
+            return not_found("returnItem", str(item_id))
+        if quantity < 1:
+            raise ParameterError(
+                "quantity", f"a restock quantity must be at least 1, not {quantity}", quantity, location="body"
+            )
+        wanted[item_id] += quantity
     for item_id, quantity in wanted.items():
-        item = items.get(item_id)
-        if item is None:
-            return not_found("returnItem", item_id)
+        item = items[item_id]
         left = item["quantityRestockable"] - item["quantityRestocked"]
         if quantity > left:
             return conflict(f"return item {item['id']} has {left} restockable units left, not {quantity}")
-    for line in request.payload:
-        items[line["returnItemId"]]["quantityRestocked"] += line["quantity"]
+    for item_id, quantity in wanted.items():
+        items[item_id]["quantityRestocked"] += quantity
     behaviour.touch(world, record)
     return WireResponse(200, behaviour.view(world, record))
 
