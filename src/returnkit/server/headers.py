@@ -17,6 +17,7 @@ import jsonschema
 
 from returnkit.providers.kit import ParameterError
 from returnkit.spec import Operation, ProviderSpec
+from returnkit.validation.jsonschema_engine import with_integer_ranges
 
 _INTEGER = re.compile(r"[+-]?[0-9]{1,20}")
 
@@ -53,7 +54,7 @@ def _rules(spec: ProviderSpec, operation: Operation) -> tuple[HeaderRule, ...]:
     rules = []
     for parameter in (_resolved(spec, raw) for raw in declared):
         if parameter.get("in") == "header" and "schema" in parameter:
-            schema = parameter["schema"]
+            schema = with_integer_ranges(parameter["schema"])
             validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
             rules.append(HeaderRule(parameter["name"].lower(), validator, schema.get("type") == "integer"))
     return tuple(rules)
