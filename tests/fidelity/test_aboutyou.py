@@ -20,6 +20,7 @@ import pytest
 from returnkit.cli.validate_payload import main as validate_payload
 from returnkit.spec import load_provider
 from tests.conftest import world_of
+from tests.fidelity.facts import facts
 from tests.http import CheckedClient, TestClient
 
 RETURN = "/api/v1/orders/return"
@@ -233,8 +234,7 @@ def test_the_batch_id_is_polled_for_the_outcome(ay: CheckedClient, http: TestCli
 
 def _fact_rows() -> list[list[str]]:
     """The numbered rows of the fact table, cells stripped."""
-    rows = [line.split("|")[1:-1] for line in FACTS.read_text().splitlines() if line.startswith("| ")]
-    return [[cell.strip() for cell in row] for row in rows if row[0].strip().isdigit()]
+    return [list(fact.cells) for fact in facts("aboutyou")]
 
 
 def _tests_here() -> dict[str, Callable[..., Any]]:

@@ -18,6 +18,7 @@ import pytest
 from returnkit.cli.validate_payload import main as validate_payload
 from returnkit.spec import load_provider
 from tests.conftest import world_of
+from tests.fidelity.facts import facts
 from tests.http import CheckedClient, TestClient
 
 RETURN = "/api/v2/return/"
@@ -323,8 +324,7 @@ def test_the_operation_is_the_pages_call() -> None:
 
 def _fact_rows() -> list[list[str]]:
     """The numbered rows of the fact table, cells stripped."""
-    rows = [line.split("|")[1:-1] for line in FACTS.read_text().splitlines() if line.startswith("| ")]
-    return [[cell.strip() for cell in row] for row in rows if row[0].strip().isdigit()]
+    return [list(fact.cells) for fact in facts("kibo-oms")]
 
 
 def _tests_here() -> dict[str, Callable[..., Any]]:

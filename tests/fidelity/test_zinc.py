@@ -19,6 +19,8 @@ import pytest
 
 from returnkit.cli.validate_payload import main as validate_payload
 from returnkit.spec import load_provider
+from returnkit.validation import validate
+from tests.conftest import VALID_CREATE
 from tests.http import CheckedClient, TestClient
 
 ACME = {"Authorization": "Bearer zn_test_acme_5d2f8a91c4e7"}
@@ -304,6 +306,10 @@ DOCUMENTED_SPEC = [
     ("Z-REQ-13 reasons", "/components/schemas/ReturnRequestReason/enum", REASONS),
     ("Z-REQ-1 create required", "/components/schemas/ReturnRequestCreate/required", ["order_id", "items", "reason"]),
     ("Z-REQ-9 quantity bounds", "/components/schemas/ReturnRequestItem/properties/quantity", None),
+    ("Z-REQ-6 items title", "/components/schemas/ReturnRequestCreate/properties/items/title", "Items"),
+    ("Z-REQ-10 item type", "/components/schemas/ReturnRequestItem/type", "object"),
+    ("Z-REQ-10 item required", "/components/schemas/ReturnRequestItem/required", ["order_item_id", "quantity"]),
+    ("Z-REQ-14 reason type", "/components/schemas/ReturnRequestReason/type", "string"),
 ]
 
 
@@ -322,3 +328,9 @@ def test_the_bundled_spec_states_the_documents_own_values(fact: str, pointer: st
         assert found == documented, fact
     operation = load_provider("zinc").document["paths"]["/returns"]["post"]
     assert {"$ref": "#/components/parameters/Authorization"} in operation["parameters"]
+
+
+def test_unknown_keys_pass_as_fastapi_ignores_them() -> None:
+    """Z-REQ-15: ReturnRequestCreate declares no additionalProperties."""
+    assert "additionalProperties" not in load_provider("zinc").document["components"]["schemas"]["ReturnRequestCreate"]
+    assert validate("zinc", "create-return", {**VALID_CREATE["zinc"], "gift_message": "thanks"}).valid
