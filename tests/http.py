@@ -1,7 +1,8 @@
 """Drive the real app over HTTP (in process) and check every response against the provider's spec.
 
-The oracle is openapi-core, a separate implementation from returnkit's own engine: a response
-that passes returnkit but not openapi-core fails the test.
+The check is `--check-responses`' own (`server/conformance.py`'s `ResponseChecker`, openapi-core
+as the oracle, a separate implementation from returnkit's own engine): a response that passes
+returnkit but not openapi-core fails the test.
 """
 
 from __future__ import annotations
@@ -9,15 +10,14 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
 from typing import Any
 
 import httpx
-from openapi_core import OpenAPI
-from openapi_core.testing import MockRequest, MockResponse
 
-from returnkit.server.conformance import oracle_for
-from returnkit.spec import load_provider
+from returnkit.providers.wire import JSON, WireResponse
+from returnkit.server.conformance import ResponseChecker
+from returnkit.spec import SPEC_FILES
+from returnkit.validation import Catalog
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -26,24 +26,16 @@ with warnings.catch_warnings():
 __all__ = ["HOST", "CheckedClient", "TestClient", "assert_conforms", "serving"]
 
 HOST = "http://127.0.0.1:8000"
-
-
-@cache
-def oracle(provider: str) -> OpenAPI:
-    return oracle_for(dict(load_provider(provider).document))
+CHECKER = ResponseChecker(Catalog(SPEC_FILES))  # every provider's spec and the admin API's
 
 
 def assert_conforms(provider: str, method: str, path: str, response: httpx.Response) -> None:
     """The status, headers and body are what the provider's spec allows for this operation."""
-    path = path.removeprefix(f"/{provider}")
-    request = MockRequest(HOST, method.lower(), path.split("?")[0], headers=dict(response.request.headers))
-    answer = MockResponse(
-        response.content,
-        status_code=response.status_code,
-        headers=dict(response.headers),
-        content_type=response.headers.get("content-type", "application/json"),
-    )
-    oracle(provider).validate_response(request, answer)
+    path = path.removeprefix(f"/{provider}").split("?")[0]
+    headers = dict(response.headers)
+    answer = WireResponse(response.status_code, response.content, headers, headers.get("content-type", JSON))
+    violation = CHECKER.violation(provider, method, path, dict(response.request.headers), answer)
+    assert violation is None, f"{method} {path} -> {response.status_code}: {violation}"
 
 
 class CheckedClient:

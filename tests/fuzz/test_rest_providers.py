@@ -66,25 +66,25 @@ def run(case: Any, provider: str) -> None:
 
 @ABOUTYOU.parametrize()
 @settings(max_examples=EXAMPLES)
-def test_aboutyou(case: Any) -> None:
+def test_every_generated_aboutyou_request_gets_a_conforming_answer_never_a_5xx(case: Any) -> None:
     run(case, "aboutyou")
 
 
 @ZINC.parametrize()
 @settings(max_examples=EXAMPLES)
-def test_zinc(case: Any) -> None:
+def test_every_generated_zinc_request_gets_a_conforming_answer_never_a_5xx(case: Any) -> None:
     run(case, "zinc")
 
 
 @KIBO.parametrize()
 @settings(max_examples=EXAMPLES)
-def test_kibo_commerce(case: Any) -> None:
+def test_every_generated_kibo_commerce_request_gets_a_conforming_answer_never_a_5xx(case: Any) -> None:
     run(case, "kibo-commerce")
 
 
 @OMS.parametrize()
 @settings(max_examples=EXAMPLES)
-def test_kibo_oms(case: Any) -> None:
+def test_every_generated_kibo_oms_request_gets_a_conforming_answer_never_a_5xx(case: Any) -> None:
     run(case, "kibo-oms")
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
+from returnkit.server.asgi import ConnectionDropped
+from returnkit.testing.plugin import Returnkit
 from tests.http import CheckedClient, TestClient
 
 ZINC = {"Authorization": "Bearer zn_test_acme_5d2f8a91c4e7"}
@@ -44,12 +47,21 @@ def test_empty_answers_and_dropped_connections(http: TestClient, admin: CheckedC
     fault(admin, provider="zinc", kind="empty", times=1)
     empty = http.get("/returns", headers=ZINC)
     assert (empty.status_code, empty.content) == (200, b"")
-    fault(admin, provider="zinc", kind="drop", times=1)
-    with pytest.raises(Exception, match="dropped"):
+    drop = fault(admin, provider="zinc", kind="drop", times=1)
+    with pytest.raises(ConnectionDropped, match=f"fault {drop['id']}: connection dropped"):
         http.get("/returns", headers=ZINC)
     assert http.get("/returns", headers=ZINC).status_code == 200  # the server keeps serving
-    dropped = http.get("/__admin/requests", params={"path": "/returns"}).json()["requests"]
-    assert "drop" in dropped[-2]["note"]
+    journal = http.get("/__admin/requests", params={"path": "/returns"}).json()["requests"]
+    notes = [entry["note"] for entry in journal]
+    assert notes.count(f"fault {drop['id']}: drop") == 1  # the dropped exchange is journaled, once
+
+
+def test_a_dropped_connection_reaches_a_client_over_a_socket_as_a_closed_connection(returnkit: Returnkit) -> None:
+    returnkit.faults.add("zinc", "drop", times=1)
+    with httpx.Client(base_url=returnkit.base_url, headers=ZINC, timeout=10) as client:
+        with pytest.raises(httpx.RemoteProtocolError):
+            client.get("/returns")
+        assert client.get("/returns").status_code == 200
 
 
 def test_latency_passes_on_the_virtual_clock(http: TestClient, admin: CheckedClient) -> None:

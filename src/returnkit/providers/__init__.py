@@ -5,24 +5,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from functools import cache
 
-from returnkit.providers.aboutyou import errors as aboutyou_errors
-from returnkit.providers.kibo_commerce import errors as kibo_commerce_errors
-from returnkit.providers.kibo_oms import errors as kibo_oms_errors
-from returnkit.providers.kit import ProviderKit
-from returnkit.providers.rye import errors as rye_errors
+from returnkit.providers.kit import ErrorFormat, ProviderKit
 from returnkit.providers.wire import WireResponse
-from returnkit.providers.zinc import errors as zinc_errors
 from returnkit.validation import Verdict
-
-VALIDATION_RENDERERS: Mapping[str, Callable[[Verdict], WireResponse]] = {
-    "aboutyou": aboutyou_errors.render_validation_error,
-    "zinc": zinc_errors.render_validation_error,
-    "rye": rye_errors.render_validation_error,
-    "kibo-commerce": kibo_commerce_errors.render_validation_error,
-    "kibo-oms": kibo_oms_errors.render_validation_error,
-}
 
 
 def default_kits() -> list[ProviderKit]:
@@ -42,9 +30,16 @@ def default_kits() -> list[ProviderKit]:
     ]
 
 
+@cache
+def error_formats() -> Mapping[str, ErrorFormat]:
+    """Each provider's `ErrorFormat`, from its kit: the one registry the server and the CLI share."""
+    return {kit.name: kit.errors for kit in default_kits()}
+
+
 def render_validation_error(verdict: Verdict) -> WireResponse:
-    """The provider's own response (status, body) to the invalid payload behind `verdict`."""
-    return VALIDATION_RENDERERS[verdict.provider](verdict)
+    """The provider's own response (status, body) to the invalid payload behind `verdict`:
+    what the server's validation stage answers, through the same `ErrorFormat.invalid`."""
+    return error_formats()[verdict.provider].invalid(verdict)
 
 
-__all__ = ["VALIDATION_RENDERERS", "ProviderKit", "WireResponse", "default_kits", "render_validation_error"]
+__all__ = ["ProviderKit", "WireResponse", "default_kits", "error_formats", "render_validation_error"]

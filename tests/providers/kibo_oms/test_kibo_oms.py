@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import base64
+import io
+import json
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
 
+from returnkit.cli.validate_payload import main as validate_payload
 from returnkit.spec import load_provider
 from tests.conftest import world_of
 from tests.http import CheckedClient, TestClient
@@ -65,6 +69,25 @@ def test_the_token_needs_the_issued_key_and_secret(http: TestClient, oms: Checke
     assert oms.as_({"API-Key": SUMMIT[0]}).get(RETURN).status_code == 200
     assert http.post("/__admin/clock/advance", json={"seconds": 3600}).status_code == 200
     assert oms.get(RETURN).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("form", "error"),
+    [(b"", "invalid_request"), (b"scope=api", "invalid_request"), (b"grant_type=password", "unsupported_grant_type")],
+)
+def test_a_malformed_token_request_is_refused_in_rfc_6749s_words_by_the_mock_and_validate_payload(
+    oms: CheckedClient, form: bytes, error: str
+) -> None:
+    basic = base64.b64encode(":".join(SUMMIT).encode()).decode()
+    answer = oms.as_({}).post(
+        "/oauthserver/oauth2/token", content=form, headers={**FORM, "Authorization": f"Basic {basic}"}
+    )
+    assert (answer.status_code, answer.json()["error"]) == (400, error)
+    assert "grant_type" in answer.json()["error_description"]
+    out, err = io.StringIO(), io.StringIO()
+    fields = json.dumps(dict(parse_qsl(form.decode()))).encode()  # the CLI reads a form as a JSON object
+    validate_payload(["kibo-oms", "getToken", "--format", "provider"], io.BytesIO(fields), out, err)
+    assert (err.getvalue().split()[1], json.loads(out.getvalue())) == ("400", answer.json())
 
 
 def test_create_takes_ids_from_the_query_or_the_body_and_defaults_creation_source(

@@ -57,11 +57,19 @@ def coded(code: int, message: str, status: int | None = None) -> WireResponse:
     return WireResponse(status or CODES[code][1], error_body(code, message))
 
 
+def oauth_refusal(verdict: Verdict) -> WireResponse:
+    """RFC 6749 section 5.2: a grant type other than the one offered is `unsupported_grant_type`,
+    any other malformed token request `invalid_request`."""
+    other_grant = all(e.keyword == "enum" and e.path == ("grant_type",) for e in verdict.errors)
+    error = "unsupported_grant_type" if verdict.errors and other_grant else "invalid_request"
+    reason = "; ".join(f"{dotted(e)}: {e.message}" for e in verdict.errors)
+    return WireResponse(400, {"error": error, "error_description": reason})
+
+
 class OmsErrors:
     def invalid(self, verdict: Verdict) -> WireResponse:
         if verdict.operation == "getToken":  # the OAuth server speaks RFC 6749, not OMS codes
-            reason = "; ".join(f"{dotted(e)}: {e.message}" for e in verdict.errors)
-            return WireResponse(400, {"error": "invalid_request", "error_description": reason})
+            return oauth_refusal(verdict)
         return render_validation_error(verdict)
 
     def bad_parameter(self, error: ParameterError) -> WireResponse:

@@ -212,11 +212,9 @@ class Executor:
         payload = request.payload
         document = self.document(payload["query"])
         if isinstance(document, list):
-            body: dict[str, Any] = {
-                "data": None,
-                "errors": [_coded(e.formatted, document_error=True) for e in document],
-            }
-            return WireResponse(200, body)
+            # errors first, as the GraphQL spec suggests and as validate-payload writes them (one verdict, one body)
+            refusals = [_coded(e.formatted, document_error=True) for e in document]
+            return WireResponse(200, {"errors": refusals, "data": None})
         if (refused := _variable_refusal(document, payload)) is not None:
             return refused
         result = execute_sync(
@@ -226,7 +224,7 @@ class Executor:
             variable_values=payload.get("variables"),
             operation_name=payload.get("operationName"),
         )
-        body = {"data": result.data}
+        body: dict[str, Any] = {"data": result.data}
         if result.errors:
             body["errors"] = [_coded(error.formatted, document_error=result.data is None) for error in result.errors]
         return WireResponse(200, body)
