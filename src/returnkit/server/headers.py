@@ -30,6 +30,8 @@ class HeaderRule:
 
     def check(self, value: str) -> None:
         candidate: Any = int(value) if self.integer and _INTEGER.fullmatch(value) else value
+        if self.validator.is_valid(candidate):
+            return
         error = jsonschema.exceptions.best_match(self.validator.iter_errors(candidate))
         if error is not None:
             raise ParameterError(self.name, _message(error), value, location="header")
@@ -51,13 +53,25 @@ def check_headers(spec: ProviderSpec, operation: Operation, headers: Mapping[str
 def _rules(spec: ProviderSpec, operation: Operation) -> tuple[HeaderRule, ...]:
     path_item = spec.document["paths"][operation.path]
     declared = [*path_item.get("parameters", []), *path_item[operation.method.lower()].get("parameters", [])]
+    credentials = _credential_headers(spec)
     rules = []
     for parameter in (_resolved(spec, raw) for raw in declared):
-        if parameter.get("in") == "header" and "schema" in parameter:
+        if parameter.get("in") == "header" and "schema" in parameter and parameter["name"].lower() not in credentials:
             schema = with_integer_ranges(parameter["schema"])
             validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
             rules.append(HeaderRule(parameter["name"].lower(), validator, schema.get("type") == "integer"))
     return tuple(rules)
+
+
+def _credential_headers(spec: ProviderSpec) -> set[str]:
+    """Headers that carry credentials: the authenticate stage judges them (Zinc also declares its
+    `authorization` header as a parameter)."""
+    schemes = spec.components.get("securitySchemes", {}).values()
+    return {
+        scheme["name"].lower() if scheme["type"] == "apiKey" else "authorization"
+        for scheme in schemes
+        if scheme.get("in", "header") == "header"
+    }
 
 
 def _resolved(spec: ProviderSpec, parameter: Mapping[str, Any]) -> Mapping[str, Any]:
