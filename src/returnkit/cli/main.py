@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--client-timeout",
-        type=float,
+        type=seconds,
         default=10.0,
         metavar="SECONDS",
         help="disconnect a client that takes longer to send its request (default 10)",
@@ -77,6 +77,14 @@ def _port(text: str) -> int:
     if not (text.isascii() and text.isdigit() and int(text) <= MAX_PORT):
         raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to {MAX_PORT})")
     return int(text)
+
+
+def seconds(text: str) -> float:
+    """A finite number of seconds above 0 (argparse turns the ValueError into a usage error)."""
+    seconds = float(text)
+    if not 0 < seconds < float("inf"):
+        raise ValueError(text)
+    return seconds
 
 
 def main(argv: Sequence[str] | None = None) -> int:

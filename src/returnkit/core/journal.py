@@ -14,6 +14,8 @@ from returnkit.core.redact import redact
 # The journal is bounded by entries, so its memory is bounded only if each entry is too: a larger
 # response body (a world of 100 000 orders) is kept as its size. Requests are bounded alike, before.
 BODY_LIMIT = 64 * 1024
+HEADERS_LIMIT = 16 * 1024  # the server's own header limit: past it, a 431, and the journal keeps sizes
+HEADERS_KEPT = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,9 +86,13 @@ class Journal:
 
     def record(self, entry: JournalEntry) -> None:
         """Keep `entry` with its credentials masked (`redact`): the journal is served to anyone with admin access."""
-        clean = redact(entry.path, entry.request_headers, entry.request_body, entry.response_body)
+        routed = entry.operation is not None
+        clean = redact(entry.path, entry.request_headers, entry.request_body, entry.response_body, routed)
         kept = replace(
-            entry, request_headers=clean.headers, request_body=clean.request_body, response_body=clean.response_body
+            entry,
+            request_headers=_bounded_headers(clean.headers),
+            request_body=clean.request_body,
+            response_body=clean.response_body,
         )
         blob = dumps(kept.as_json())
         if len(blob) > BODY_LIMIT and (size := len(dumps(_printable(kept.response_body)))) > BODY_LIMIT:
@@ -120,6 +126,17 @@ class Journal:
     def clear(self) -> None:
         self._entries.clear()
         self._ids = itertools.count(1)
+
+
+def _bounded_headers(headers: dict[str, str]) -> dict[str, str]:
+    """The headers as sent, or, past HEADERS_LIMIT bytes in all, each long value by its size only."""
+    if sum(len(name) + len(value) for name, value in headers.items()) <= HEADERS_LIMIT:
+        return headers
+    kept = dict(list(headers.items())[:HEADERS_KEPT])
+    bounded = {name: value if len(value) <= 256 else f"<{len(value)} bytes>" for name, value in kept.items()}
+    if len(headers) > HEADERS_KEPT:
+        bounded["…"] = f"<{len(headers) - HEADERS_KEPT} more headers>"
+    return bounded
 
 
 def _printable(body: Any) -> Any:

@@ -8,7 +8,6 @@ a random token as its first four characters and `…`.
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
@@ -20,21 +19,25 @@ SECRET_HEADERS = frozenset(
 )
 # Token endpoints (Kibo Commerce's app auth tickets, Kibo OMS's OAuth server): their bodies carry secrets.
 TOKEN_PATHS = ("/api/platform/applications/authtickets", "/oauthserver/oauth2/token")
+# Compared in lower case: Kibo binds JSON keys case-insensitively, so `CLIENT_SECRET` is a secret too.
 SECRET_FIELDS = frozenset(
     {
         "client_secret",
-        "clientSecret",
-        "sharedSecret",
+        "clientsecret",
+        "sharedsecret",
         "shared_secret",
         "access_token",
-        "accessToken",
+        "accesstoken",
         "refresh_token",
-        "refreshToken",
+        "refreshtoken",
         "password",
     }
 )
-# `client_secret=VALUE` in a form, `"client_secret": "VALUE"` in JSON too malformed to parse.
-SECRET_IN_TEXT = re.compile("((?:" + "|".join(sorted(SECRET_FIELDS)) + r')"?\s*[:=]\s*"?)([^"&,\s}]+)')
+# `client_secret=VALUE` in a form, `"client_secret": "VALUE"` in JSON too malformed to parse: the
+# whole quoted string, or an unquoted value up to the next separator.
+SECRET_IN_TEXT = re.compile(
+    "((?:" + "|".join(sorted(SECRET_FIELDS)) + r')"?\s*[:=]\s*)("(?:[^"\\]|\\.)*"?|[^"&,\s}]+)', re.IGNORECASE
+)
 # `zn_test_acme_`: words of letters, each closed by `_`, that name the issuer and the account.
 LABEL_PREFIX = re.compile(r"(?:[A-Za-z]{2,}_)+")
 PREFIX_MAX = 24
@@ -48,12 +51,16 @@ class Redacted(NamedTuple):
     response_body: Any
 
 
-def redact(path: str, headers: Mapping[str, str], request_body: Any, response_body: Any) -> Redacted:
-    """One exchange with every credential masked: secret headers always, secret fields on token endpoints."""
+def redact(
+    path: str, headers: Mapping[str, str], request_body: Any, response_body: Any, routed: bool = True
+) -> Redacted:
+    """One exchange with every credential masked: secret headers always; secret fields on token
+    endpoints, however the path is spelled, and on requests that reached no operation (a typo'd path)."""
     clean_headers = {
         name: masked_header(value) if name.lower() in SECRET_HEADERS else value for name, value in headers.items()
     }
-    if not any(token_path in path for token_path in TOKEN_PATHS):
+    lowered = path.lower()
+    if routed and not any(token_path in lowered for token_path in TOKEN_PATHS):
         return Redacted(clean_headers, request_body, response_body)
     return Redacted(clean_headers, _masked_fields(request_body), _masked_fields(response_body))
 
@@ -81,7 +88,7 @@ def _basic_pair(credentials: str) -> tuple[str, str] | None:
     """`key`, `secret` from base64 `key:secret`, or None when it is not that (Rye sends its key bare)."""
     try:
         decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # binascii.Error, UnicodeDecodeError, and non-ASCII text b64decode refuses
         return None
     user, colon, password = decoded.partition(":")
     return (user, password) if colon and decoded.isprintable() else None
@@ -93,11 +100,18 @@ def _masked_fields(body: Any) -> Any:
     if isinstance(body, list):
         return [_masked_fields(item) for item in body]
     if isinstance(body, str):  # a body that is not JSON (malformed, or a form) is kept as text
-        return SECRET_IN_TEXT.sub(lambda found: found.group(1) + masked(found.group(2)), body)
+        return SECRET_IN_TEXT.sub(_masked_in_text, body)
     return body
 
 
+def _masked_in_text(found: re.Match[str]) -> str:
+    value = found.group(2)
+    if value.startswith('"'):
+        return f'{found.group(1)}"{masked(value.strip(chr(34)))}"'
+    return found.group(1) + masked(value)
+
+
 def _masked_field(key: str, value: Any) -> Any:
-    if key in SECRET_FIELDS and isinstance(value, str):
+    if key.lower() in SECRET_FIELDS and isinstance(value, str):
         return masked(value)
     return _masked_fields(value)

@@ -111,6 +111,7 @@ class AdminKit:
 
     def __init__(self) -> None:
         self._server: ServerState | None = None
+        self._adding = False  # a large add of orders is going on in chunks
         self.handlers: Mapping[str, Handler] = {
             "get_world": self.get_world,
             "add_orders": self.add_orders,
@@ -164,6 +165,10 @@ class AdminKit:
         return WireResponse(200, {"seed": self.server.seed, "clock": self.clock(), "providers": providers})
 
     def add_orders(self, request: Request, world: World) -> WireResponse:
+        if self._adding:  # one add at a time: the orders a request gets follow from the seed and the count
+            return WireResponse(
+                409, {"message": "a large add of orders is under way; send this one when it has answered"}
+            )
         provider, count = request.payload["provider"], int(request.payload.get("count", 1))
         adder: OrderAdder | None = getattr(self.server.kits.get(provider), "add_orders", None)
         if adder is None:
@@ -176,10 +181,17 @@ class AdminKit:
         if count <= ORDERS_PER_CHUNK:
             return WireResponse(201, {"provider": provider, "owner": owner, "orders": orders})
         added = AddedOrders(provider, owner, orders, count)
+        self._adding = True
         return Continued(201, None, rest=partial(self._add_the_rest, adder, provider_world, added))
 
     async def _add_the_rest(self, adder: OrderAdder, world: World, added: AddedOrders) -> WireResponse:
         """One chunk per transaction, yielding to the event loop between chunks; stops if the world is reset."""
+        try:
+            return await self._add_in_chunks(adder, world, added)
+        finally:
+            self._adding = False
+
+    async def _add_in_chunks(self, adder: OrderAdder, world: World, added: AddedOrders) -> WireResponse:
         generation = self.server.generation
         while len(added.orders) < added.count:
             # A real millisecond, not sleep(0): a waiting request needs a few turns of the event loop

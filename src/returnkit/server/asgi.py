@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -19,6 +20,7 @@ from returnkit.server.pipeline import Exchange, run_stages
 from returnkit.server.protocol import HEADER_BYTES, TARGET_LENGTH, TARGET_LIMIT
 from returnkit.server.state import ServerState
 
+logger = logging.getLogger("returnkit.server")
 EXCHANGE = "returnkit.exchange"
 ROUTING_CONTEXT = "connexion_routing"
 OPERATION_SEPARATOR = ":"
@@ -53,7 +55,7 @@ class Frontier(ServerMiddleware):
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        exchange = Exchange(request=_request(scope, self.server))
+        exchange = Exchange(request=_request(scope, self.server), generation=self.server.generation)
         await _read_body(receive, exchange, self.server.body_limit)
         exchange.kit = self.server.kit_for_path(exchange.request.path)
         if exchange.body_incomplete:
@@ -90,7 +92,12 @@ class Frontier(ServerMiddleware):
             return exchange.kit.errors.method_not_allowed(self._allowed_methods(exchange.kit, exchange.routed_path))
         except Exception as exc:
             exchange.note = f"returnkit failed: {exc!r}"
-            return WireResponse(500, {"message": "returnkit failed to answer; the journal holds the request"})
+            reason = "returnkit failed to answer; the journal holds the request"
+            return (
+                exchange.kit.errors.server_error(500, reason)
+                if exchange.kit
+                else WireResponse(500, {"message": reason})
+            )
         return scope["extensions"].get("returnkit.answer") or WireResponse(500, {"message": "no answer"})
 
     def _finish(self, exchange: Exchange, answer: WireResponse) -> WireResponse:
@@ -101,6 +108,18 @@ class Frontier(ServerMiddleware):
         if kit is not None:
             headers.update(kit.response_headers(request, self.server.worlds[kit.name]))
         final = WireResponse(answer.status, answer.body, headers, answer.media_type)
+        if exchange.generation != self.server.generation:
+            if not _is_reset(exchange):
+                return final  # begun before a reset, which emptied the journal: it belongs to the old world
+            request.journal_id = 0  # the reset that began this world comes first, before the ids it restarted
+        try:
+            self._journal(exchange, final)
+        except Exception as exc:  # the client still gets its answer; the log says what the journal lost
+            logger.exception("returnkit could not journal exchange %s: %r", request.journal_id, exc)
+        return final
+
+    def _journal(self, exchange: Exchange, final: WireResponse) -> None:
+        request, kit = exchange.request, exchange.kit
         conformance = self._conformance(exchange, final)
         self.server.journal.record(
             JournalEntry(
@@ -111,9 +130,9 @@ class Frontier(ServerMiddleware):
                 method=request.method,
                 path=request.path,
                 query=_query_string(request),
-                status=answer.status,
+                status=final.status,
                 request_body=_journal_body(request),
-                response_body=answer.body,
+                response_body=final.body,
                 verdict=_verdict_json(exchange),
                 principal=request.principal.owner if request.principal else None,
                 note=exchange.note,
@@ -121,7 +140,6 @@ class Frontier(ServerMiddleware):
                 conformance=conformance,
             )
         )
-        return final
 
     def _conformance(self, exchange: Exchange, answer: WireResponse) -> str | None:
         """With --check-responses: how a provider operation's response breaks its spec, else None."""
@@ -243,6 +261,10 @@ def _verdict_json(exchange: Exchange) -> dict[str, Any] | None:
         return None
     errors = [{"json_path": e.json_path, "message": e.message, "keyword": e.keyword} for e in verdict.errors]
     return {"valid": verdict.valid, "errors": errors}
+
+
+def _is_reset(exchange: Exchange) -> bool:
+    return exchange.kit is not None and exchange.kit.name == "admin" and exchange.request.operation_id == "reset"
 
 
 def _oversized_request(scope: Scope, exchange: Exchange) -> WireResponse | None:

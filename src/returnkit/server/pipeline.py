@@ -24,6 +24,7 @@ from returnkit.server import headers as declared_headers
 from returnkit.server.state import ServerState
 from returnkit.spec import Operation
 from returnkit.validation import Verdict
+from returnkit.validation.jsonschema_engine import body_left_out
 
 
 @dataclass(slots=True)
@@ -35,6 +36,7 @@ class Exchange:
     operation: Operation | None = None
     body_too_large: bool = False
     body_incomplete: bool = False  # the client disconnected before sending all of its body
+    generation: int = 0  # the world's generation (resets so far) when the request began
     named_provider: str | None = None  # set for /{provider}/... paths: only its operations match
     routed_path: str = ""  # the path Connexion routed: the provider's own spelling
     fault: Fault | None = None
@@ -231,5 +233,4 @@ def _budget(exchange: Exchange) -> Budget | None:
 
 def _optional_and_absent(exchange: Exchange) -> bool:
     """No body where the spec says the body is optional (Kibo's ship: "replace all remaining items")."""
-    operation = exchange.operation
-    return operation is not None and not operation.request_body_required and not exchange.request.body.strip()
+    return exchange.operation is not None and body_left_out(exchange.operation, exchange.request.body)

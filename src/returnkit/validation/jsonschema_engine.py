@@ -127,6 +127,12 @@ class Parsed:
 ABSENT_BODY_LIMIT = 64
 
 
+def body_left_out(operation: Operation, data: bytes | str) -> bool:
+    """No body (at most a little whitespace) where the operation's body is optional: read as its
+    empty value, not as malformed JSON. The server and validate-payload both ask this."""
+    return not operation.request_body_required and len(data) <= ABSENT_BODY_LIMIT and not data.strip()
+
+
 class JSONPayloadValidator:
     """Turns request bytes into a verdict: malformed JSON is an invalid verdict, never an exception."""
 
@@ -156,7 +162,7 @@ class JSONPayloadValidator:
 
     def _parse(self, data: bytes | str) -> Parsed:
         small = len(data) <= SMALL_PAYLOAD_BYTES
-        if not self.operation.request_body_required and len(data) <= ABSENT_BODY_LIMIT and not data.strip():
+        if body_left_out(self.operation, data):
             return Parsed(None, small, absent=True)
         try:
             payload = orjson.loads(data)

@@ -6,7 +6,6 @@ The `API-Key` header alone is also accepted (x-returnkit-inferred from third-par
 from __future__ import annotations
 
 import base64
-import binascii
 from typing import Any
 
 from returnkit.core.world import derive_uuid
@@ -21,7 +20,7 @@ def manufacturer_by_basic(world: World, header: str) -> dict[str, Any] | None:
         return None
     try:
         key, _, secret = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # binascii.Error, UnicodeDecodeError, and non-ASCII text b64decode refuses
         return None
     return next((m for m in world.mocks["manufacturers"] if (m["api_key"], m["secret_key"]) == (key, secret)), None)
 

@@ -22,6 +22,9 @@ STATUSES = ("OPEN", "PROCESSING", "CLOSED")
 ECHOED_ITEM_FIELDS = ("orderItemUnits", "options", "giftCardInfo")  # kept as sent (the create page lists them)
 LAST_PAGE = 2**31 - 1  # x-returnkit-inferred: a 32-bit page number
 
+ID_DIGITS = 19
+ID_MAX = 2**63 - 1  # x-returnkit-inferred: OMS ids are 64-bit; a longer one is a malformed id, not a lookup
+
 
 def refuse_empty(request: Request, names: tuple[str, ...]) -> None:
     """`?perPage=` is an invalid value, not an absent parameter (x-returnkit-inferred; 5014)."""
@@ -95,12 +98,17 @@ def _ids(request: Request, body: Mapping[str, Any]) -> tuple[int | None, int | N
     found: list[int | None] = []
     for name in ("orderID", "shipmentID"):
         query, data = request.param(name), body.get(name)
-        if query is not None and not (query.isascii() and query.isdigit() and int(query) >= 1):
+        if query is not None and not (is_id(query) and int(query) >= 1):
             return coded(5014, f"{name} must be a positive integer, not {query!r}")
         if query is not None and data is not None and int(query) != data:
             return coded(5012, f"ID in URI does not match ID in data: {name} {query} != {data}")
         found.append(int(query) if query is not None else data)
     return found[0], found[1]
+
+
+def is_id(text: str) -> bool:
+    """An OMS id as the query or path spells it: ASCII digits within a 64-bit integer (the ids are Java longs)."""
+    return text.isascii() and text.isdigit() and len(text) <= ID_DIGITS and int(text) <= ID_MAX
 
 
 def _item(world: World, line: Mapping[str, Any], wanted: Mapping[str, Any]) -> dict[str, Any]:
@@ -158,7 +166,7 @@ def _returned(world: World, order_id: int, item_id: int) -> int:
 
 def get_return(request: Request, world: World) -> WireResponse:
     raw = request.path_params.get("returnID", "")
-    if not (raw.isascii() and raw.isdigit()):
+    if not is_id(raw):
         return coded(5013, f"returnID must be a positive integer, not {raw!r}")
     record = _owned_return(world, request.owner, int(raw))
     return coded(5002, f"Return {raw} was not found") if record is None else WireResponse(200, _public(record))
@@ -185,7 +193,7 @@ def _terms(request: Request, name: str, most: int) -> set[str]:
         terms = [t.upper() for t in terms]
         wrong = [t for t in terms if t not in STATUSES]
     else:
-        wrong = [t for t in terms if not (t.isascii() and t.isdigit())]
+        wrong = [t for t in terms if not is_id(t)]
     if wrong:
         raise ParameterError(name, f"{wrong[0]!r} is not a valid value", wrong[0])
     return {str(int(t)) if name != "status" else t for t in terms}
