@@ -247,3 +247,14 @@ def test_rye_sends_its_rate_limit_headers_and_answers_429_beyond_100_a_second(
     again = rye.post("/v1/query", json=query)
     assert again.status_code == 200
     assert int(again.headers["Ratelimit-Reset"]) == int(refused.headers["Ratelimit-Reset"]) + 1
+
+
+def test_a_line_listed_twice_is_asked_for_twice(http: TestClient, rye: CheckedClient) -> None:
+    order = an_order(http, "AMAZON")
+    line = order["lines"][0]
+    twice = [{"id": key(order, line), "quantity": line["quantity"]}] * 2  # each alone fits; together they do not
+    answer = graphql(rye, RETURN_ORDER, input={"orderId": order["id"], "lineItems": twice})["data"]["returnOrder"]
+    assert (answer["result"], answer["error"]["code"]) == (None, "INVALID_QUANTITY")
+    once = [{"id": key(order, line), "quantity": line["quantity"]}]
+    accepted = graphql(rye, RETURN_ORDER, input={"orderId": order["id"], "lineItems": once})["data"]["returnOrder"]
+    assert accepted["error"] is None

@@ -37,7 +37,7 @@ def refusal(world: World, order: Mapping[str, Any], wanted: list[Mapping[str, An
     if not order["delivered"]:
         return "ORDER_SHIPPING_IN_PROGRESS", f"Order {order['id']} is being shipped and cannot be returned yet"
     returns = world.store.query(PROVIDER, "return", ref=order["id"])
-    for item in wanted:
+    for item in _combined(wanted):
         line = line_for(order, item["id"])
         if line is None:
             return "LINE_ITEM_NOT_IN_ORDER", f"Line item {item['id']} is not part of order {order['id']}"
@@ -45,6 +45,19 @@ def refusal(world: World, order: Mapping[str, Any], wanted: list[Mapping[str, An
         if problem:
             return problem
     return None
+
+
+def _combined(wanted: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per line id with the quantities added up: a line listed twice is asked for twice.
+    A quantity that is not positive keeps its own entry, so it is refused as it stands."""
+    totals: dict[str, int] = {}
+    combined: list[dict[str, Any]] = []
+    for item in wanted:
+        if item["quantity"] <= 0:
+            combined.append(dict(item))
+        else:
+            totals[item["id"]] = totals.get(item["id"], 0) + item["quantity"]
+    return combined + [{"id": key, "quantity": quantity} for key, quantity in totals.items()]
 
 
 def _line_refusal(
