@@ -144,3 +144,17 @@ def test_basic_is_still_masked_and_readable(http: TestClient) -> None:
     )
     header = _journal(http, path="/oauthserver/oauth2/token")[-1]["request"]["headers"]["authorization"]
     assert header == "Basic oms_key_summit_…:oms_secret_summit_…"
+
+
+@pytest.mark.parametrize("origin", ["https://evil.example", "null", "http://127.0.0.1:9"])
+def test_a_web_page_of_another_origin_cannot_change_the_open_admin_api(http: TestClient, origin: str) -> None:
+    refused = http.post("/__admin/reset", headers={"Origin": origin})
+    assert refused.status_code == 401
+    assert "another origin" in refused.json()["message"]
+    assert http.get("/__admin/clock", headers={"Origin": origin}).status_code == 200  # reading is harmless
+    same = http.post("/__admin/clock/advance", json={"seconds": 1}, headers={"Origin": f"http://{_host(http)}"})
+    assert same.status_code == 200
+
+
+def _host(http: TestClient) -> str:
+    return str(http.base_url.netloc.decode())

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from returnkit.core import labels
 from returnkit.core.clock import ClockLimitError, iso
@@ -138,6 +139,9 @@ class AdminKit:
 
     def authenticate(self, request: Request, world: World) -> Principal | str:
         """Open without a token; with one, every operation but the (signed) label URLs needs it."""
+        if request.method not in ("GET", "HEAD") and _from_another_origin(request):
+            origin = request.headers["origin"]
+            return f"the admin API takes no changes from a web page of another origin ({origin})"
         token = self.server.admin_token
         if token is None or request.operation_id == "get_label":
             return Principal("admin", "")
@@ -258,3 +262,12 @@ class AdminKit:
     def reset(self, request: Request, world: World) -> WireResponse:
         self.server.reset()
         return WireResponse(200, self.clock())
+
+
+def _from_another_origin(request: Request) -> bool:
+    """A browser sent this for a page of another origin (its `Origin` is not this server's host):
+    an open admin API on loopback must not be reset or faulted by any web page the user opens."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return False  # not a browser's cross-site request: curl, SDKs, tests
+    return urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower()
