@@ -26,7 +26,7 @@ serve: install
 	$(BIN)/returnkit serve
 
 fuzz: install  # the schemathesis CLI against returnkit serve, every spec, all checks and phases: > 50 000 cases
-	RETURNKIT_FUZZ_EXAMPLES=300 RETURNKIT_FUZZ_TIMEOUT=3600 $(BIN)/python -m pytest tests/fuzz -q -rP
+	RETURNKIT_FUZZ_EXAMPLES=1000 RETURNKIT_FUZZ_TIMEOUT=3600 $(BIN)/python -m pytest tests/fuzz -q -rP
 
 bench: install
 	$(BIN)/python bench/validate.py
