@@ -10,9 +10,11 @@ changed in place: the coverage phase shares one body between several cases.
 from __future__ import annotations
 
 import itertools
+import json
 import os
 from collections.abc import Callable, Iterator
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -173,3 +175,34 @@ def answer(response: Response) -> dict[str, Any]:
 @schemathesis.hook
 def filter_failure(context: HookContext, failure: Failure, case: AnyCase, response: Response) -> bool:
     return not any(failure.code == code and matches(failure, response) for code, matches, _ in NOT_A_BUG)
+
+
+# What the links did, counted from the responses themselves (the server's journal keeps only the last 10 000
+# exchanges, fewer than a long run sends): creates answered 2xx, and later 2xx requests that named a created id.
+CREATED_ID = {
+    "POST /api/v1/orders/return": "batchRequestId",
+    "POST /returns": "id",
+    "POST /api/commerce/returns": "id",
+    "POST /api/v2/return/": "returnID",
+}
+created_ids: set[str] = set()
+tally = {"created": 0, "used": 0}
+
+
+def names_any(case: AnyCase, ids: set[str]) -> bool:
+    sent = f"{case.path_parameters} {case.query} {case.body!r}"
+    return any(new_id in sent for new_id in ids)
+
+
+@schemathesis.hook
+def after_call(context: HookContext, case: AnyCase, response: Response) -> None:
+    ledger = os.environ.get("RETURNKIT_FUZZ_LEDGER")
+    if ledger is None or not 200 <= response.status_code < 300:
+        return
+    label = case.operation.label
+    if label in CREATED_ID and answer(response).get(CREATED_ID[label]) is not None:
+        created_ids.add(str(answer(response)[CREATED_ID[label]]))
+        tally["created"] += 1
+    elif names_any(case, created_ids):
+        tally["used"] += 1
+    Path(ledger).write_text(json.dumps(tally))

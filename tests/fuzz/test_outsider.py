@@ -3,14 +3,15 @@
 Every provider spec, Rye's GraphQL endpoint (by introspection) and the admin API get all checks and
 all phases (examples, coverage, fuzzing, stateful) with the seeded world's credentials; the run must
 end with no failure. The stateful phase follows the specs' OpenAPI links from creates that use real
-seeded orders (tests/fuzz/hooks.py); afterwards the journal must show resources created and then
-read or acted on by id, which only a followed link can do.
+seeded orders (tests/fuzz/hooks.py); afterwards the run must show resources created and later
+requests that named them by id, which only a followed link can do.
 
 CI runs a bounded budget; `make fuzz` sets RETURNKIT_FUZZ_EXAMPLES far higher.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -18,7 +19,6 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -31,47 +31,23 @@ SCHEMATHESIS = str(Path(sys.executable).parent / "schemathesis")
 EXAMPLES = int(os.environ.get("RETURNKIT_FUZZ_EXAMPLES", "8"))  # per operation and phase
 SEED = os.environ.get("RETURNKIT_FUZZ_SEED", "20260302")
 RUN_TIMEOUT_SECONDS = float(os.environ.get("RETURNKIT_FUZZ_TIMEOUT", "900"))
-Journal = list[dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class Creation:
-    """How the journal shows a resource created and then used by id."""
-
-    provider: str
-    method: str
-    path: str
-    status: int
-    new_id: Callable[[dict[str, Any]], str]
 
 
 @dataclass(frozen=True)
 class Target:
     name: str
     location: str  # a spec file under specs/, or "graphql" for Rye's endpoint itself
-    creation: Creation | None = None
+    creates: bool = False  # it has a create operation whose result the spec's links lead on from
 
     def schema(self, base_url: str) -> str:
         return f"{base_url}/v1/query" if self.location == "graphql" else str(ROOT / "specs" / self.location)
 
 
 TARGETS = (
-    Target(
-        "aboutyou",
-        "aboutyou.yaml",
-        Creation("aboutyou", "POST", "/api/v1/orders/return", 200, lambda body: body["batchRequestId"]),
-    ),
-    Target("zinc", "zinc.yaml", Creation("zinc", "POST", "/returns", 201, lambda body: body["id"])),
-    Target(
-        "kibo-commerce",
-        "kibo-commerce.yaml",
-        Creation("kibo-commerce", "POST", "/api/commerce/returns", 200, lambda body: body["id"]),
-    ),
-    Target(
-        "kibo-oms",
-        "kibo-oms.yaml",
-        Creation("kibo-oms", "POST", "/api/v2/return/", 200, lambda body: str(body["returnID"])),
-    ),
+    Target("aboutyou", "aboutyou.yaml", creates=True),
+    Target("zinc", "zinc.yaml", creates=True),
+    Target("kibo-commerce", "kibo-commerce.yaml", creates=True),
+    Target("kibo-oms", "kibo-oms.yaml", creates=True),
     Target("rye", "rye.yaml"),
     Target("rye-graphql", "graphql"),
     Target("admin", "returnkit-admin.yaml"),
@@ -107,7 +83,7 @@ def server(tmp_path: Path) -> Iterator[str]:
         yield base_url
 
 
-def run_schemathesis(target: Target, base_url: str) -> subprocess.CompletedProcess[str]:
+def run_schemathesis(target: Target, base_url: str, ledger: Path) -> subprocess.CompletedProcess[str]:
     with httpx.Client(base_url=base_url, timeout=10) as client:
         token = TOKENS[target.name](client) if target.name in TOKENS else "no-token-needed"
     extra = ["-H", "Authorization: Basic rye_test_lumen_2d7f91ac"] if target.location == "graphql" else []
@@ -129,36 +105,16 @@ def run_schemathesis(target: Target, base_url: str) -> subprocess.CompletedProce
         SEED,
         "--no-color",
     ]
-    env = {**os.environ, "RETURNKIT_FUZZ_URL": base_url, "RETURNKIT_FUZZ_TOKEN": token, "COLUMNS": "200"}
+    env = {
+        **os.environ,
+        "RETURNKIT_FUZZ_URL": base_url,
+        "RETURNKIT_FUZZ_TOKEN": token,
+        "RETURNKIT_FUZZ_LEDGER": str(ledger),
+        "COLUMNS": "200",
+    }
     return subprocess.run(
         command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_SECONDS, check=False
     )
-
-
-def journal(base_url: str, **filters: str | int) -> Journal:
-    with httpx.Client(base_url=base_url, timeout=30) as client:
-        response = client.get("/__admin/requests", params={**filters, "limit": 10_000})
-    response.raise_for_status()
-    entries: Journal = response.json()["requests"]
-    return entries
-
-
-def used_later(entry: dict[str, Any], new_id: str) -> bool:
-    """A successful request that names `new_id` in its path, query or body (the create aside)."""
-    mentions = f"/{new_id}" in entry["path"] or new_id in (entry.get("query") or "")
-    return 200 <= entry["status"] < 300 and (mentions or new_id in repr(entry["request"].get("body")))
-
-
-def assert_links_followed(base_url: str, creation: Creation) -> tuple[int, int]:
-    entries = journal(base_url, provider=creation.provider)
-    created = [
-        e for e in entries if (e["method"], e["path"], e["status"]) == (creation.method, creation.path, creation.status)
-    ]
-    assert created, f"no {creation.method} {creation.path} answered {creation.status}: nothing was created"
-    new_ids = {creation.new_id(e["response"]["body"]) for e in created}
-    followers = [e for e in entries if e not in created and any(used_later(e, new_id) for new_id in new_ids)]
-    assert followers, f"nothing used the {len(new_ids)} resources {creation.path} created: no link was followed"
-    return len(created), len(followers)
 
 
 def case_count(output: str) -> int:
@@ -168,12 +124,14 @@ def case_count(output: str) -> int:
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=[t.name for t in TARGETS])
-def test_schemathesis_finds_no_failure(target: Target, server: str) -> None:
-    result = run_schemathesis(target, server)
-    cases = case_count(result.stdout)
-    summary = f"{target.name}: {cases} cases, exit {result.returncode}"
-    if target.creation is not None:
-        created, followers = assert_links_followed(server, target.creation)
-        summary += f", {created} created, {followers} later requests used them"
+def test_schemathesis_finds_no_failure(target: Target, server: str, tmp_path: Path) -> None:
+    ledger = tmp_path / "links.json"  # written by tests/fuzz/hooks.py after every call
+    result = run_schemathesis(target, server, ledger)
+    tally = json.loads(ledger.read_text()) if ledger.exists() else {"created": 0, "used": 0}
+    summary = f"{target.name}: {case_count(result.stdout)} cases, exit {result.returncode}"
+    summary += f", {tally['created']} created, {tally['used']} later requests used them" if target.creates else ""
     print(summary)  # shown with -rP: the figures the report quotes
+    if target.creates:
+        assert tally["created"] > 0, f"{summary}: nothing was created"
+        assert tally["used"] > 0, f"{summary}: no request used what was created, so no link was followed"
     assert result.returncode == 0, f"{summary}\n{result.stdout[-30_000:]}\n{result.stderr[-5_000:]}"
