@@ -25,8 +25,8 @@ test: lint typecheck
 serve: install
 	$(BIN)/returnkit serve
 
-fuzz: install  # schemathesis over every provider, far longer than CI's run
-	RETURNKIT_FUZZ_EXAMPLES=300 $(BIN)/python -m pytest tests/fuzz -q
+fuzz: install  # the schemathesis CLI against returnkit serve, every spec, all checks and phases: > 50 000 cases
+	RETURNKIT_FUZZ_EXAMPLES=1000 RETURNKIT_FUZZ_TIMEOUT=3600 $(BIN)/python -m pytest tests/fuzz -q -rP
 
 bench: install
 	$(BIN)/python bench/validate.py
