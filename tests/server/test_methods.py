@@ -38,11 +38,14 @@ def _concrete(template: str) -> str:
 
 
 def _expected(provider: str, path: str) -> set[str]:
-    """Every method of every path template of the spec that `path` falls under."""
-    methods: set[str] = set()
-    for _, template, declared in (case for case in _declared() if case[0] == provider):
-        if re.fullmatch(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)), path):
-            methods |= declared
+    """Every method of the most specific path templates of the spec that `path` falls under."""
+    matching = [
+        (sum(1 for part in template.split("/") if part and not part.startswith("{")), declared)
+        for _, template, declared in (case for case in _declared() if case[0] == provider)
+        if re.fullmatch(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)), path)
+    ]
+    most_specific = max(literals for literals, _ in matching)
+    methods = set().union(*(declared for literals, declared in matching if literals == most_specific))
     return methods | ({"HEAD"} if "GET" in methods else set())
 
 

@@ -20,16 +20,24 @@ class AllowedMethods:
 
     def __init__(self, operations: Iterable[Operation]) -> None:
         self._routes = [
-            (_template_pattern(operation.path), operation.method.upper())
+            (_template_pattern(operation.path), _literal_segments(operation.path), operation.method.upper())
             for operation in operations
             if operation.kind == "rest"
         ]
 
     def for_path(self, path: str) -> list[str]:
-        methods = {method for pattern, method in self._routes if pattern.fullmatch(path)}
+        """The methods of the most specific templates the path falls under: `/returns/actions` is its
+        own resource (POST), not `/returns/{returnId}` (GET, PUT, DELETE) with an odd id."""
+        matching = [(literals, method) for pattern, literals, method in self._routes if pattern.fullmatch(path)]
+        most_specific = max((literals for literals, _ in matching), default=0)
+        methods = {method for literals, method in matching if literals == most_specific}
         if "GET" in methods:
             methods.add("HEAD")  # Starlette answers HEAD wherever GET is served
         return sorted(methods)
+
+
+def _literal_segments(template: str) -> int:
+    return sum(1 for segment in template.split("/") if segment and not segment.startswith("{"))
 
 
 def _template_pattern(template: str) -> re.Pattern[str]:

@@ -478,8 +478,8 @@ def test_the_replacement_orders_optional_body_left_out_is_valid_for_validate_pay
     [
         ([{}], 404, "ITEM_NOT_FOUND"),  # no returnItemId: .NET binds null, which names no item
         ([{"returnItemId": None, "quantity": 1}], 404, "ITEM_NOT_FOUND"),
-        ([{"returnItemId": "ITEM"}], 400, "MISSING_OR_INVALID_PARAMETER"),  # an absent quantity binds as 0
-        ([{"returnItemId": "ITEM", "quantity": -3}], 400, "MISSING_OR_INVALID_PARAMETER"),
+        ([{"returnItemId": "ITEM"}], 409, "VALIDATION_CONFLICT"),  # an absent quantity binds as 0
+        ([{"returnItemId": "ITEM", "quantity": -3}], 409, "VALIDATION_CONFLICT"),
     ],
     ids=["empty-line", "null-item", "no-quantity", "negative-quantity"],
 )

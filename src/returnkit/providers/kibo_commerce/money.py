@@ -16,7 +16,7 @@ from returnkit.core.world import derive_uuid
 from returnkit.providers.kibo_commerce import behaviour, creation
 from returnkit.providers.kibo_commerce.errors import conflict, kibo_error, not_found
 from returnkit.providers.kibo_commerce.world import PROVIDER
-from returnkit.providers.kit import Handler, ParameterError, Request, World
+from returnkit.providers.kit import Handler, Request, World
 from returnkit.providers.wire import WireResponse
 
 REFUNDABLE = {"Authorized", "Pending", "Received", "Shipped", "Restocked", "Refunded"}
@@ -179,10 +179,8 @@ def restock(request: Request, world: World, record: dict[str, Any], _order: dict
         item_id, quantity = line.get("returnItemId"), line.get("quantity", 0)  # .NET binds an absent int as 0
         if item_id not in items:
             return not_found("returnItem", str(item_id))
-        if quantity < 1:
-            raise ParameterError(
-                "quantity", f"a restock quantity must be at least 1, not {quantity}", quantity, location="body"
-            )
+        if quantity < 1:  # Kibo's business validation: a 409 VALIDATION_CONFLICT, as for other refused amounts
+            return conflict(f"a restock quantity must be at least 1, not {quantity}")
         wanted[item_id] += quantity
     for item_id, quantity in wanted.items():
         item = items[item_id]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from returnkit.providers.kit import ParameterError
 from returnkit.providers.message_errors import MessageErrors
 from returnkit.providers.wire import JSON, WireResponse, json_path
 from returnkit.validation import PayloadError, Verdict
@@ -47,7 +48,9 @@ def render_validation_error(verdict: Verdict, media_type: str = JSON) -> WireRes
 
 
 def _outside_graphql(error: PayloadError) -> bool:
-    if error.keyword == "json":
+    """A request GraphQL-over-HTTP calls malformed: not JSON, or an envelope field of the wrong shape
+    (`variables` that is not a map, no `query`): 400, before any document is looked at."""
+    if error.keyword == "json" or (error.path == ("variables",) and error.keyword == "type"):
         return True
     in_document = error.keyword in {"graphql", "graphql-syntax"} or error.path[:1] == ("variables",)
     return not in_document and error.path[:1] != ("input",)
@@ -58,6 +61,11 @@ class RyeErrors(MessageErrors):
 
     def __init__(self) -> None:
         super().__init__(render_validation_error)
+
+    def bad_parameter(self, error: ParameterError) -> WireResponse:
+        """A header or query value the spec refuses: a GraphQL-over-HTTP request error."""
+        body = {"errors": [{"message": f"{error.name}: {error.message}", "extensions": {"code": "BAD_REQUEST"}}]}
+        return WireResponse(400, body, media_type=GRAPHQL_RESPONSE)
 
     def unauthorized(self, reason: str) -> WireResponse:
         body = {"errors": [{"message": reason, "extensions": {"code": "UNAUTHENTICATED"}}], "data": None}
