@@ -1,10 +1,13 @@
-"""Reading the fact tables in specs/facts/: their rows, each row's status and the tests it names."""
+"""Reading the fact tables in specs/facts/ (their rows, each row's status and the tests it names),
+and what the fidelity tests share to send a body at and beyond a documented bound."""
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 FACTS = Path(__file__).parents[2] / "specs" / "facts"
 STATUSES = ("faithful", "inferred", "not simulated")
@@ -59,3 +62,19 @@ def facts(provider: str) -> list[Fact]:
             continue
         rows.append(Fact(provider, cells))
     return rows
+
+
+def with_value(body: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A copy of `body` with the value at a dotted path (`items.0.quantity`) replaced; `...` deletes it."""
+    copy: Any = json.loads(json.dumps(body))
+    *parents, last = path.split(".")
+    node = copy
+    for part in parents:
+        node = node[int(part)] if part.isdigit() else node[part]
+    key: Any = int(last) if last.isdigit() else last
+    if value is ...:
+        del node[key]
+    else:
+        node[key] = value
+    result: dict[str, Any] = copy
+    return result

@@ -20,7 +20,7 @@ import pytest
 from returnkit.cli.validate_payload import main as validate_payload
 from returnkit.spec import load_provider
 from tests.conftest import world_of
-from tests.fidelity.facts import facts
+from tests.fidelity.facts import facts, with_value
 from tests.http import CheckedClient, TestClient
 
 RETURN = "/api/v1/orders/return"
@@ -52,22 +52,6 @@ DOCUMENTED_PROPERTIES: dict[tuple[str, str], dict[str, Any]] = {
     ("BatchRequestResponseSchema", "batchRequestId"): {"type": "string", "format": "uuid", "title": "Batchrequestid"},
     ("BadRequestSchema", "message"): {"type": "string", "title": "Message"},
 }
-
-
-def _set(body: Body, path: str, value: Any) -> Body:
-    """`body` with the value at a dotted path (`items.0.order_items`) replaced; `...` deletes it."""
-    copy: Any = json.loads(json.dumps(body))
-    *parents, last = path.split(".")
-    node = copy
-    for part in parents:
-        node = node[int(part)] if part.isdigit() else node[part]
-    key: Any = int(last) if last.isdigit() else last
-    if value is ...:
-        del node[key]
-    else:
-        node[key] = value
-    result: Body = copy
-    return result
 
 
 # (id, path, value, accepted): one row of the fact table each, at a bound and beyond it.
@@ -127,7 +111,7 @@ def operation() -> dict[str, Any]:
 @pytest.mark.parametrize("row", BOUNDS, ids=[row[0] for row in BOUNDS])
 def test_field_bound(http: TestClient, ay: CheckedClient, row: tuple[str, str, Any, bool]) -> None:
     _case, path, value, accepted = row
-    body = _set({"items": [{"order_items": [shipped_item(http)], "return_tracking_key": "RT-1"}]}, path, value)
+    body = with_value({"items": [{"order_items": [shipped_item(http)], "return_tracking_key": "RT-1"}]}, path, value)
     payload = json.dumps(body).encode()
     status, printed = cli(payload)
     answer = ay.post(RETURN, content=payload, headers={"Content-Type": "application/json"})

@@ -18,7 +18,7 @@ import pytest
 from returnkit.cli.validate_payload import main as validate_payload
 from returnkit.spec import load_provider
 from tests.conftest import world_of
-from tests.fidelity.facts import facts
+from tests.fidelity.facts import facts, with_value
 from tests.http import CheckedClient, TestClient
 
 RETURN = "/api/v2/return/"
@@ -174,22 +174,6 @@ def first_order(http: TestClient) -> dict[str, Any]:
     return found
 
 
-def _set(body: Body, path: str, value: Any) -> Body:
-    """`body` with the value at a dotted path (`item.0.quantity`) replaced; `...` deletes it."""
-    copy: Any = json.loads(json.dumps(body))
-    *parents, last = path.split(".")
-    node = copy
-    for part in parents:
-        node = node[int(part)] if part.isdigit() else node[part]
-    key: Any = int(last) if last.isdigit() else last
-    if value is ...:
-        del node[key]
-    else:
-        node[key] = value
-    result: Body = copy
-    return result
-
-
 def cli(payload: bytes) -> tuple[int, str]:
     """validate-payload --format provider on `payload`: exit status and the body it prints."""
     out = io.StringIO()
@@ -218,7 +202,7 @@ def schemas() -> dict[str, Any]:
 def test_field_bound(http: TestClient, oms: CheckedClient, row: Row) -> None:
     _case, path, value, accepted = row
     line = {"orderItemID": first_order(http)["items"][0]["orderItemID"], "quantity": 1}
-    status, printed, answer = post(oms, _set({"item": [line]}, path, value))
+    status, printed, answer = post(oms, with_value({"item": [line]}, path, value))
     if accepted:
         assert status == 0, printed
         assert answer.status_code == 200 or answer.json()["code"] not in SCHEMA_REFUSALS, answer.text
