@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import uuid
-from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +17,7 @@ import pytest
 from returnkit.cli.validate_payload import main as validate_payload
 from returnkit.spec import load_provider
 from tests.conftest import world_of
-from tests.fidelity.facts import facts, with_value
+from tests.fidelity.facts import with_value
 from tests.http import CheckedClient, TestClient
 
 RETURN = "/api/v1/orders/return"
@@ -214,28 +211,3 @@ def test_the_batch_id_is_polled_for_the_outcome(ay: CheckedClient, http: TestCli
         "completed",
         [{"requestItem": entry, "success": True, "errors": []}],
     )
-
-
-def _fact_rows() -> list[list[str]]:
-    """The numbered rows of the fact table, cells stripped."""
-    return [list(fact.cells) for fact in facts("aboutyou")]
-
-
-def _tests_here() -> dict[str, Callable[..., Any]]:
-    return {name: value for name, value in globals().items() if name.startswith("test_") and callable(value)}
-
-
-def test_every_fact_is_held_by_a_test_that_exists() -> None:
-    rows = _fact_rows()
-    counts = Counter(row[-2] for row in rows)
-    summary = f"Counts: {len(rows)} facts; {counts['faithful']} faithful, {counts['inferred']} inferred, "
-    assert f"{summary}{counts['not simulated']} not simulated." in FACTS.read_text()
-    case_ids = {row[0] for row in BOUNDS} | {".".join(key) for key in DOCUMENTED_PROPERTIES} | set(DOCUMENTED_SCHEMAS)
-    for row in rows:
-        status, held = row[-2], row[-1]
-        assert status in {"faithful", "inferred", "not simulated"}, row
-        for reference in re.findall(r"test_aboutyou\.py::([\w\[\].-]+)", held):
-            name, _, case = reference.partition("[")
-            assert name in _tests_here(), reference
-            assert not case or case.rstrip("]") in case_ids, reference
-        assert "test_aboutyou.py::" in held or status == "not simulated", row

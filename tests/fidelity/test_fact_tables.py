@@ -4,9 +4,10 @@ row that is simulated names a test, and every test it names exists."""
 from __future__ import annotations
 
 import functools
+import re
 import subprocess
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,15 @@ def test_every_fact_has_a_status_and_names_tests_that_exist(provider: str) -> No
         for path, name, case in fact.tests():
             test = f"{name}[{case}]" if case and case != "*" else name  # [*]: every case
             assert test in _collected().get(path, ()), f"{fact.id}: {path.name}::{test} is not a test"
+
+
+@pytest.mark.parametrize("provider", PROVIDER_FILES)
+def test_a_tables_stated_counts_match_its_rows(provider: str) -> None:
+    """Where a table states its counts (`Counts: N facts; a faithful, ...`), they are its rows'."""
+    text = (FACTS / f"{provider}.md").read_text()
+    stated = re.search(r"Counts: (\d+) facts; (\d+) faithful, (\d+) inferred, (\d+) not simulated\.", text)
+    if stated is None:
+        return
+    statuses = Counter(fact.cells[-2] for fact in facts(provider))
+    found = (len(facts(provider)), statuses["faithful"], statuses["inferred"], statuses["not simulated"])
+    assert tuple(int(number) for number in stated.groups()) == found

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +16,7 @@ import pytest
 from returnkit.cli.validate_payload import main as validate_payload
 from returnkit.spec import load_provider
 from tests.conftest import world_of
-from tests.fidelity.facts import facts, with_value
+from tests.fidelity.facts import with_value
 from tests.http import CheckedClient, TestClient
 
 RETURN = "/api/v2/return/"
@@ -304,37 +302,3 @@ def test_the_operation_is_the_pages_call() -> None:
     assert (create["operationId"], create["summary"]) == ("createReturn", "Create Return")
     assert list(create["requestBody"]["content"]) == ["application/json"]
     assert document["info"]["version"] == "2.0"
-
-
-def _fact_rows() -> list[list[str]]:
-    """The numbered rows of the fact table, cells stripped."""
-    return [list(fact.cells) for fact in facts("kibo-oms")]
-
-
-def _tests_here() -> dict[str, Callable[..., Any]]:
-    return {name: value for name, value in globals().items() if name.startswith("test_") and callable(value)}
-
-
-def test_every_fact_is_held_by_a_test_that_exists() -> None:
-    rows = _fact_rows()
-    counts = Counter(row[-2] for row in rows)
-    summary = f"Counts: {len(rows)} facts; {counts['faithful']} faithful, {counts['inferred']} inferred, "
-    assert f"{summary}{counts['not simulated']} not simulated." in FACTS.read_text()
-    case_ids = {row[0] for row in BOUNDS} | {".".join(key).rstrip(".") for key in DOCUMENTED} | set(REQUIRED)
-    case_ids |= {"STANDARD", "GIFT_CARD"}
-    for row in rows:
-        status, held = row[-2], row[-1]
-        assert status in {"faithful", "inferred", "not simulated"}, row
-        for name, case in _references(held):
-            assert name in _tests_here(), name
-            assert not case or case in case_ids, case
-        assert _references(held) or status == "not simulated", row
-
-
-def _references(cell: str) -> list[tuple[str, str]]:
-    found = []
-    for reference in cell.split("`"):
-        if reference.startswith("test_kibo_oms.py::"):
-            name, _, case = reference.removeprefix("test_kibo_oms.py::").partition("[")
-            found.append((name, case.removesuffix("]")))
-    return found
