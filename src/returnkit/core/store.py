@@ -11,6 +11,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -18,6 +19,17 @@ from returnkit.core.jsonbytes import dumps, loads
 from returnkit.errors import ReturnkitError
 
 Document = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Scheduled:
+    """A transition of one record that falls due at a virtual time (seconds since the epoch)."""
+
+    provider: str
+    kind: str
+    key: str
+    transition: str
+    due: float
 
 
 class Store(Protocol):
@@ -43,12 +55,22 @@ class Store(Protocol):
         """1, 2, 3 ... per `name`: a sequence that costs the same however much is stored."""
         ...
 
+    def schedule(self, provider: str, kind: str, key: str, transition: str, due: float) -> None:
+        """Keep (or move) the one due time of this record's `transition`."""
+        ...
+
+    def unschedule(self, provider: str, kind: str, key: str, transition: str) -> None: ...
+
+    def due(self, provider: str, now: float, limit: int) -> list[Scheduled]:
+        """Up to `limit` transitions of `provider` due at or before `now`, earliest first (ties: scheduled first)."""
+        ...
+
     def transaction(self) -> Any: ...
 
     def clear(self) -> None: ...
 
 
-OWN_TABLES = frozenset({"records", "meta", "sequences", "sqlite_sequence"})
+OWN_TABLES = frozenset({"records", "meta", "sequences", "schedule", "sqlite_sequence"})
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -61,6 +83,13 @@ CREATE INDEX IF NOT EXISTS records_by_owner ON records (provider, kind, owner, s
 CREATE INDEX IF NOT EXISTS records_by_ref ON records (provider, kind, ref, seq);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS sequences (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS schedule (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    provider TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL, transition TEXT NOT NULL,
+    due REAL NOT NULL,
+    UNIQUE (provider, kind, key, transition)
+);
+CREATE INDEX IF NOT EXISTS schedule_by_due ON schedule (provider, due, seq);
 """
 
 
@@ -158,6 +187,26 @@ class SQLiteStore:
         ).fetchone()
         return int(row[0])
 
+    def schedule(self, provider: str, kind: str, key: str, transition: str, due: float) -> None:
+        self._db.execute(
+            "INSERT INTO schedule (provider, kind, key, transition, due) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (provider, kind, key, transition) DO UPDATE SET due=excluded.due",
+            (provider, kind, key, transition, due),
+        )
+
+    def unschedule(self, provider: str, kind: str, key: str, transition: str) -> None:
+        self._db.execute(
+            "DELETE FROM schedule WHERE provider=? AND kind=? AND key=? AND transition=?",
+            (provider, kind, key, transition),
+        )
+
+    def due(self, provider: str, now: float, limit: int) -> list[Scheduled]:
+        rows = self._db.execute(
+            "SELECT kind, key, transition, due FROM schedule WHERE provider=? AND due<=? ORDER BY due, seq LIMIT ?",
+            (provider, now, limit),
+        )
+        return [Scheduled(provider, kind, key, transition, due) for kind, key, transition, due in rows]
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """All writes inside commit together or not at all; nested calls join the outer one."""
@@ -182,6 +231,7 @@ class SQLiteStore:
             self._db.execute("DELETE FROM records")
             self._db.execute("DELETE FROM meta")
             self._db.execute("DELETE FROM sequences")
+            self._db.execute("DELETE FROM schedule")
 
     def close(self) -> None:
         self._db.close()

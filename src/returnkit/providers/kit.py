@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from returnkit.core.clock import VirtualClock
-from returnkit.core.store import Store
+from returnkit.core.store import Scheduled, Store
 from returnkit.providers.wire import WireResponse
 from returnkit.spec import Operation
 from returnkit.validation import Verdict
@@ -92,8 +92,31 @@ class ParameterError(Exception):
         self.context = context  # pydantic's `ctx`, when it has one
 
 
+class Refusal(Exception):
+    """A provider's business refusal, the one way behaviour and handlers say no.
+
+    `status` is the HTTP status, `code` the provider's own error code, `details` what the
+    provider's format adds (ids, quantities). The handle stage renders it through the kit's
+    `ErrorFormat.refused`, and the store transaction is rolled back.
+    """
+
+    def __init__(self, status: int, code: str, message: str, details: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details: Mapping[str, Any] = details or {}
+
+
 class ErrorFormat(Protocol):
-    """The provider's answer to what the server refuses before a handler runs."""
+    """The provider's answer to what the server refuses: the status and body shape only.
+
+    Headers every provider shares (`Allow` on a 405, `Retry-After` on a 429) are the server's.
+    """
+
+    def refused(self, refusal: Refusal) -> WireResponse:
+        """A business refusal raised by the behaviour or a handler."""
+        ...
 
     def invalid(self, verdict: Verdict) -> WireResponse: ...
 
@@ -117,6 +140,7 @@ class ErrorFormat(Protocol):
 
 
 Handler = Callable[[Request, World], WireResponse]
+Transition = Callable[[World, Scheduled], None]
 
 
 class ProviderKit(Protocol):
@@ -133,6 +157,11 @@ class ProviderKit(Protocol):
 
     @property
     def handlers(self) -> Mapping[str, Handler]: ...
+
+    @property
+    def transitions(self) -> Mapping[str, Transition]:
+        """The time-driven changes of its records, by name: what `Store.due` hands back when due."""
+        ...
 
     def seed(self, world: World) -> None: ...
 
@@ -213,6 +242,7 @@ class ModuleKit:
     path_prefixes: tuple[str, ...]
     errors: ErrorFormat
     handlers: Mapping[str, Handler]
+    transitions: Mapping[str, Transition] = {}
     world_module: WorldModule
     auth_module: AuthModule
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from returnkit.providers.kit import ParameterError
+from returnkit.providers.kit import ParameterError, Refusal
 from returnkit.providers.wire import WireResponse
 from returnkit.validation import Verdict
 
@@ -29,7 +29,7 @@ class MessageErrors:
         return WireResponse(404, {"message": reason})
 
     def method_not_allowed(self, allowed: list[str]) -> WireResponse:
-        return WireResponse(405, {"message": f"allowed: {', '.join(allowed)}"}, {"Allow": ", ".join(allowed)})
+        return WireResponse(405, {"message": f"allowed: {', '.join(allowed)}"})
 
     def unsupported_media_type(self, media_type: str) -> WireResponse:
         return WireResponse(415, {"message": f"send application/json, not {media_type}"})
@@ -38,7 +38,10 @@ class MessageErrors:
         return WireResponse(413, {"message": f"the body is over the {limit} byte limit"})
 
     def rate_limited(self, retry_after: int) -> WireResponse:
-        return WireResponse(429, {"message": "too many requests"}, {"Retry-After": str(retry_after)})
+        return WireResponse(429, {"message": "too many requests"})
 
     def server_error(self, status: int, reason: str) -> WireResponse:
         return WireResponse(status, {"message": reason})
+
+    def refused(self, refusal: Refusal) -> WireResponse:
+        return WireResponse(refusal.status, {"message": refusal.message})

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from returnkit.core import labels
 from returnkit.core.clock import ClockLimitError, iso
-from returnkit.providers.kit import Handler, ParameterError, Principal, Request, World, int_param
+from returnkit.providers.kit import Handler, ParameterError, Principal, Request, Transition, World, int_param
 from returnkit.providers.message_errors import MessageErrors
 from returnkit.providers.wire import WireResponse, sentence
 from returnkit.server.continued import Continued
@@ -109,6 +109,7 @@ class AdminKit:
     name = "admin"
     path_prefixes = ("/__admin",)
     errors = AdminErrors()
+    transitions: Mapping[str, Transition] = {}
 
     def __init__(self) -> None:
         self._server: ServerState | None = None
@@ -219,6 +220,7 @@ class AdminKit:
         except ClockLimitError as limit:
             return self.errors.bad_parameter(ParameterError("seconds", str(limit)))
         self.server.save_clock()
+        self.server.catch_up_all()  # what fell due happens now, in order, not when it is next read
         return WireResponse(200, self.clock())
 
     def list_requests(self, request: Request, world: World) -> WireResponse:

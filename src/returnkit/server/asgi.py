@@ -16,7 +16,7 @@ from returnkit.providers.kit import ParameterError, ProviderKit, Request
 from returnkit.providers.wire import WireResponse
 from returnkit.server.continued import Continued
 from returnkit.server.methods import AllowedMethods
-from returnkit.server.pipeline import Exchange, run_stages
+from returnkit.server.pipeline import Exchange, method_not_allowed, run_stages
 from returnkit.server.protocol import HEADER_BYTES, TARGET_LENGTH, TARGET_LIMIT
 from returnkit.server.state import ServerState
 
@@ -89,7 +89,7 @@ class Frontier(ServerMiddleware):
             if exchange.kit is None:
                 return WireResponse(exc.status_code, {"message": exc.detail})
             exchange.note = f"{exchange.request.method} is not allowed here"
-            return exchange.kit.errors.method_not_allowed(self._allowed_methods(exchange.kit, exchange.routed_path))
+            return method_not_allowed(exchange.kit, self._allowed_methods(exchange.kit, exchange.routed_path))
         except Exception as exc:
             exchange.note = f"returnkit failed: {exc!r}"
             reason = "returnkit failed to answer; the journal holds the request"

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl
 
 from returnkit.core.faults import BUSINESS, Fault, latency
 from returnkit.core.ratelimit import DEFAULT_HEADER_NAMES, Budget
-from returnkit.providers.kit import ParameterError, ProviderKit, Request
+from returnkit.providers.kit import ParameterError, ProviderKit, Refusal, Request
 from returnkit.providers.wire import WireResponse
 from returnkit.server import headers as declared_headers
 from returnkit.server.state import ServerState
@@ -72,7 +72,7 @@ def inject_fault(exchange: Exchange, server: ServerState) -> WireResponse | None
         _let_through(fault, request, server)
         return None
     if fault.kind == "rate-limit":
-        return kit.errors.rate_limited(max(int(fault.seconds), 1))
+        return rate_limited(kit, max(int(fault.seconds), 1))
     if fault.kind == "status":
         return kit.errors.server_error(fault.status, f"Injected fault {fault.id}: HTTP {fault.status}")
     return WireResponse(200, b"")  # "empty"; "drop" is carried out by the Frontier after journaling
@@ -122,7 +122,7 @@ def rate_limit(exchange: Exchange, server: ServerState) -> WireResponse | None:
     if allowance.allowed:
         return None
     exchange.note = f"rate limit of {budget.limit} per {budget.window_seconds:g} s exceeded"
-    return kit.errors.rate_limited(allowance.retry_after)
+    return rate_limited(kit, allowance.retry_after)
 
 
 def check_headers(exchange: Exchange, server: ServerState) -> WireResponse | None:
@@ -176,6 +176,7 @@ def handle(exchange: Exchange, server: ServerState) -> WireResponse | None:
     if handler is None:
         return WireResponse(501, {"message": f"returnkit does not simulate {kit.name} {request.operation_id} yet"})
     world = server.worlds[kit.name]
+    server.catch_up(kit.name)  # what fell due since the last request, before the handler reads
     try:
         with server.store.transaction():
             answer = handler(request, world)
@@ -188,8 +189,24 @@ def handle(exchange: Exchange, server: ServerState) -> WireResponse | None:
             return answer
     except _Refused as refused:
         return refused.answer
+    except Refusal as refusal:
+        return kit.errors.refused(refusal)
     except ParameterError as error:
         return kit.errors.bad_parameter(error)
+
+
+def rate_limited(kit: ProviderKit, retry_after: int) -> WireResponse:
+    """The provider's 429 body, with the `Retry-After` every provider sends."""
+    return _with_header(kit.errors.rate_limited(retry_after), "Retry-After", str(retry_after))
+
+
+def method_not_allowed(kit: ProviderKit, allowed: list[str]) -> WireResponse:
+    """The provider's 405 body, with the `Allow` header HTTP requires."""
+    return _with_header(kit.errors.method_not_allowed(allowed), "Allow", ", ".join(allowed))
+
+
+def _with_header(answer: WireResponse, name: str, value: str) -> WireResponse:
+    return WireResponse(answer.status, answer.body, {**answer.headers, name: value}, answer.media_type)
 
 
 class _Refused(Exception):

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from returnkit.server.conformance import ResponseChecker
 
 SEEDED = "world.seeded"
+CATCH_UP_BATCH = 500
 CLOCK = "clock.elapsed"
 
 
@@ -134,9 +135,32 @@ class ServerState:
         self.last_write.clear()
 
     def advance(self, seconds: float) -> None:
-        """Move the clock on, stopping at its latest time (the admin API refuses to go further first)."""
+        """Move the clock on, stopping at its latest time (the admin API refuses to go further first),
+        and carry out every transition that fell due on the way."""
         self.clock.advance(min(seconds, self.clock.remaining()))
         self.save_clock()
+        self.catch_up_all()
+
+    def catch_up_all(self) -> None:
+        for name in self.kits:
+            self.catch_up(name)
+
+    def catch_up(self, provider: str) -> None:
+        """Carry out `provider`'s transitions due by now, earliest first, in chunks of one transaction each.
+
+        This is the one place time changes the world: a transition may schedule the next one."""
+        transitions = self.kits[provider].transitions
+        if not transitions:
+            return
+        world = self.worlds[provider]
+        while True:
+            with self.store.transaction():
+                batch = self.store.due(provider, self.clock.timestamp(), CATCH_UP_BATCH)
+                for entry in batch:
+                    self.store.unschedule(entry.provider, entry.kind, entry.key, entry.transition)
+                    transitions[entry.transition](world, entry)
+            if len(batch) < CATCH_UP_BATCH:
+                return
 
     def save_clock(self) -> None:
         with self.store.transaction():

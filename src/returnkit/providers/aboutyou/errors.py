@@ -7,7 +7,7 @@ and Retry-After are not documented either; we answer in the same shape.
 
 from __future__ import annotations
 
-from returnkit.providers.kit import ParameterError
+from returnkit.providers.kit import ParameterError, Refusal
 from returnkit.providers.wire import WireResponse, sentence
 from returnkit.validation import Verdict
 
@@ -23,8 +23,8 @@ def error_body(message: str) -> dict[str, str]:
     return {"message": message}
 
 
-def message(status: int, text: str, headers: dict[str, str] | None = None) -> WireResponse:
-    return WireResponse(status, error_body(text), headers or {})
+def message(status: int, text: str) -> WireResponse:
+    return WireResponse(status, error_body(text))
 
 
 class AboutYouErrors:
@@ -41,7 +41,7 @@ class AboutYouErrors:
         return message(404, f"Not Found: {reason}")
 
     def method_not_allowed(self, allowed: list[str]) -> WireResponse:
-        return message(405, f"Method not allowed; use {', '.join(allowed)}", {"Allow": ", ".join(allowed)})
+        return message(405, f"Method not allowed; use {', '.join(allowed)}")
 
     def unsupported_media_type(self, media_type: str) -> WireResponse:
         return message(415, f"Unsupported media type {media_type!r}; send application/json")
@@ -50,7 +50,10 @@ class AboutYouErrors:
         return message(413, f"Request body is larger than {limit} bytes")
 
     def rate_limited(self, retry_after: int) -> WireResponse:
-        return message(429, f"Rate limit exceeded; retry in {retry_after} s", {"Retry-After": str(retry_after)})
+        return message(429, f"Rate limit exceeded; retry in {retry_after} s")
 
     def server_error(self, status: int, reason: str) -> WireResponse:
         return message(status, reason)
+
+    def refused(self, refusal: Refusal) -> WireResponse:
+        return message(refusal.status, refusal.message)

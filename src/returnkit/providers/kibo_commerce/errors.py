@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from returnkit.providers.kit import ParameterError
+from returnkit.providers.kit import ParameterError, Refusal
 from returnkit.providers.wire import WireResponse, dotted, sentence
 from returnkit.validation import Verdict
 
@@ -73,8 +73,7 @@ class KiboErrors:
         return kibo_error(404, "ITEM_NOT_FOUND", f"Item not found: {reason}")
 
     def method_not_allowed(self, allowed: list[str]) -> WireResponse:
-        answer = kibo_error(405, "METHOD_NOT_ALLOWED", f"Method not allowed; use {', '.join(allowed)}")
-        return WireResponse(answer.status, answer.body, {"Allow": ", ".join(allowed)})
+        return kibo_error(405, "METHOD_NOT_ALLOWED", f"Method not allowed; use {', '.join(allowed)}")
 
     def unsupported_media_type(self, media_type: str) -> WireResponse:
         return kibo_error(
@@ -85,8 +84,10 @@ class KiboErrors:
         return kibo_error(413, "REQUEST_TOO_LARGE", f"Request body is larger than {limit} bytes")
 
     def rate_limited(self, retry_after: int) -> WireResponse:
-        answer = kibo_error(429, "EXCEEDED_MAX_RETRIES", "Too many requests")
-        return WireResponse(answer.status, answer.body, {"Retry-After": str(retry_after)})
+        return kibo_error(429, "EXCEEDED_MAX_RETRIES", "Too many requests")
 
     def server_error(self, status: int, reason: str) -> WireResponse:
         return kibo_error(status, "UNEXPECTED_ERROR" if status == 500 else "SYSTEM_MAINTENANCE", reason)
+
+    def refused(self, refusal: Refusal) -> WireResponse:
+        return kibo_error(refusal.status, refusal.code, refusal.message, **refusal.details)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from returnkit.providers.kit import ParameterError
+from returnkit.providers.kit import ParameterError, Refusal
 from returnkit.providers.wire import WireResponse, dotted
 from returnkit.validation import Verdict
 
@@ -82,8 +82,7 @@ class OmsErrors:
         return coded(5002, f"Not found: {reason}")
 
     def method_not_allowed(self, allowed: list[str]) -> WireResponse:
-        answer = coded(5005, f"Method not allowed; use {', '.join(allowed)}")
-        return WireResponse(answer.status, answer.body, {"Allow": ", ".join(allowed)})
+        return coded(5005, f"Method not allowed; use {', '.join(allowed)}")
 
     # OMS's status table maps GENERIC_BAD_REQUEST to 400 and lists no 413 or 415.
     def unsupported_media_type(self, media_type: str) -> WireResponse:
@@ -93,8 +92,10 @@ class OmsErrors:
         return coded(5003, f"Request body is larger than {limit} bytes")
 
     def rate_limited(self, retry_after: int) -> WireResponse:
-        answer = coded(5004, "Account Over Queries Per Second Limit", status=429)
-        return WireResponse(answer.status, answer.body, {"Retry-After": str(retry_after)})
+        return coded(5004, "Account Over Queries Per Second Limit", status=429)
 
     def server_error(self, status: int, reason: str) -> WireResponse:
         return coded(5006 if status == 500 else 5001, reason, status=status)
+
+    def refused(self, refusal: Refusal) -> WireResponse:
+        return coded(int(refusal.code), refusal.message, status=refusal.status)

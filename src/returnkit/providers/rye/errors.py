@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from returnkit.providers.kit import ParameterError
+from returnkit.providers.kit import ParameterError, Refusal
 from returnkit.providers.message_errors import MessageErrors
 from returnkit.providers.wire import JSON, WireResponse, json_path
 from returnkit.validation import PayloadError, Verdict
@@ -73,8 +73,12 @@ class RyeErrors(MessageErrors):
 
     def rate_limited(self, retry_after: int) -> WireResponse:
         error = {"message": "Rate limit exceeded for tier Default.", "extensions": {"code": "RATE_LIMITED"}}
-        return WireResponse(429, {"errors": [error], "data": None}, {"Retry-After": str(retry_after)})
+        return WireResponse(429, {"errors": [error], "data": None})
 
     def server_error(self, status: int, reason: str) -> WireResponse:
         body = {"errors": [{"message": reason, "extensions": {"code": "INTERNAL_SERVER_ERROR"}}], "data": None}
         return WireResponse(status, body)
+
+    def refused(self, refusal: Refusal) -> WireResponse:
+        body = {"errors": [{"message": refusal.message, "extensions": {"code": refusal.code}}], "data": None}
+        return WireResponse(refusal.status, body)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from returnkit.providers.kit import ParameterError
+from returnkit.providers.kit import ParameterError, Refusal
 from returnkit.providers.wire import WireResponse
 from returnkit.validation import PayloadError, Verdict
 from returnkit.validation.words import truncate_value
@@ -147,7 +147,7 @@ class ZincErrors:
         return WireResponse(404, {"detail": "Not Found"})
 
     def method_not_allowed(self, allowed: list[str]) -> WireResponse:
-        return WireResponse(405, {"detail": "Method Not Allowed"}, {"Allow": ", ".join(allowed)})
+        return WireResponse(405, {"detail": "Method Not Allowed"})
 
     def unsupported_media_type(self, media_type: str) -> WireResponse:
         # FastAPI reads a non-JSON body as raw input, so the model check fails on `body` itself.
@@ -167,6 +167,9 @@ class ZincErrors:
 
     def server_error(self, status: int, reason: str) -> WireResponse:
         return business(status, "internal_error" if status == 500 else "service_unavailable", reason)
+
+    def refused(self, refusal: Refusal) -> WireResponse:
+        return business(refusal.status, refusal.code, refusal.message, dict(refusal.details) or None)
 
 
 # FastAPI echoes the whole input; past this many characters of JSON the echo is the value's first

@@ -1,0 +1,75 @@
+"""A provider's record kinds, declared once: typed collections with one ownership rule.
+
+Provider code reaches the store only through these. A `Records` knows its provider and kind,
+keeps the owner inside every document it writes (so `owned(owner, key)` is the one ownership
+check), and gives the one public view of a record (`public`), without the private fields.
+Time-driven changes are scheduled here too (`schedule`): the due transition is a row in the
+store, found by `Store.due` and carried out by the provider's `transitions`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar, cast
+
+from returnkit.core.store import Document, Store
+
+D = TypeVar("D", bound=Mapping[str, Any])
+OWNER = "owner"
+
+
+class HasStore(Protocol):
+    """What a `Records` needs: a store (a provider's `World` has one)."""
+
+    @property
+    def store(self) -> Store: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Records(Generic[D]):
+    """One kind of record of one provider (`Records[ZincReturn]("zinc", "return", private=...)`)."""
+
+    provider: str
+    kind: str
+    private: Sequence[str] = (OWNER,)
+
+    def get(self, world: HasStore, key: str) -> D | None:
+        return cast("D | None", world.store.get(self.provider, self.kind, key))
+
+    def owned(self, world: HasStore, owner: str, key: str) -> D | None:
+        """The record if it exists and belongs to `owner`; another owner's record is as good as absent."""
+        record = self.get(world, key)
+        return record if record is not None and record.get(OWNER) == owner else None
+
+    def put(self, world: HasStore, key: str, record: D, *, owner: str, ref: str = "") -> D:
+        """Write the record (its owner kept inside it); returns what was stored."""
+        stored = cast("D", {**record, OWNER: owner})
+        world.store.put(self.provider, self.kind, key, cast(Document, stored), owner=owner, ref=ref)
+        return stored
+
+    def by_owner(self, world: HasStore, owner: str) -> list[D]:
+        return cast("list[D]", world.store.query(self.provider, self.kind, owner=owner))
+
+    def by_ref(self, world: HasStore, ref: str) -> list[D]:
+        return cast("list[D]", world.store.query(self.provider, self.kind, ref=ref))
+
+    def all(self, world: HasStore) -> list[D]:
+        return cast("list[D]", world.store.query(self.provider, self.kind))
+
+    def count(self, world: HasStore, owner: str | None = None) -> int:
+        return world.store.count(self.provider, self.kind, owner=owner)
+
+    def delete(self, world: HasStore, key: str) -> None:
+        world.store.delete(self.provider, self.kind, key)
+
+    def public(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """The record as the provider shows it: its private fields left out."""
+        return {name: value for name, value in record.items() if name not in self.private}
+
+    def schedule(self, world: HasStore, key: str, transition: str, due: float) -> None:
+        """`transition` of this record falls due at virtual time `due` (replacing an earlier date)."""
+        world.store.schedule(self.provider, self.kind, key, transition, due)
+
+    def unschedule(self, world: HasStore, key: str, transition: str) -> None:
+        world.store.unschedule(self.provider, self.kind, key, transition)
