@@ -246,6 +246,22 @@ def test_a_replacement_order_is_fulfilled_by_a_transition_scheduled_in_the_store
     assert act(kibo.as_(bearer(http, NORTHWIND)), "Close", created["id"]).status_code == 200
 
 
+def test_the_private_fields_kept_inside_each_record_are_never_shown(http: TestClient, kibo: CheckedClient) -> None:
+    created = create(kibo, shipped_order(http), return_type="Replace")
+    act(kibo, "Authorize", created["id"])
+    child = kibo.post(f"{RETURNS}/{created['id']}/ship", json=[]).json()
+    shown = [
+        created,
+        child,
+        kibo.get(f"{RETURNS}/{created['id']}").json(),
+        *kibo.get(RETURNS).json()["items"],
+        *(order for tenant in world_of(http, "kibo-commerce")["tenants"] for order in tenant["orders"]),
+    ]
+    assert len(shown) > 4
+    private = {"owner", "replacementOrderIds", "fulfilledAt"}
+    assert [sorted(private & record.keys()) for record in shown if private & record.keys()] == []
+
+
 def test_the_deprecated_transitions_still_work(http: TestClient, kibo: CheckedClient) -> None:
     created = create(kibo, shipped_order(http))
     rid = created["id"]
