@@ -141,12 +141,12 @@ def transition(world: World, records: Records[Any], record: dict[str, Any], acti
     Every change of status of a Kibo Commerce return or replacement order passes here and only
     here, whether a client asked for it or the clock made it due: the place to emit webhooks from.
     """
-    machine = REPLACEMENT_MACHINE if records is REPLACEMENTS else state_machine()
-    record["status"] = machine[record["status"]][action]
-    if records is REPLACEMENTS:
+    if records is REPLACEMENTS:  # a child order has no audit dates of its own to stamp
+        record["status"] = REPLACEMENT_MACHINE[record["status"]][action]
         REPLACEMENTS.put(world, record["id"], record, owner=record["owner"], ref=record["parentReturnId"])
-    else:
-        save(world, record, at)
+        return
+    record["status"] = state_machine()[record["status"]][action]
+    save(world, record, at)
 
 
 def fulfil_replacement(world: World, due: Scheduled) -> None:
