@@ -9,6 +9,7 @@ import orjson
 import pytest
 
 from returnkit.cli.validate_payload import main as validate_payload
+from returnkit.server.app import server_state
 from returnkit.spec import load_provider
 from tests.conftest import world_of
 from tests.http import CheckedClient, TestClient
@@ -220,6 +221,45 @@ def test_a_replacement_order_blocks_close_until_it_is_fulfilled(http: TestClient
     assert child["id"] in refused.json()["message"]
     advance(http, 3600)  # the replacement is fulfilled; the app's token has expired too
     assert act(kibo.as_(bearer(http, NORTHWIND)), "Close", created["id"]).status_code == 200
+
+
+def test_a_replacement_order_is_fulfilled_by_a_transition_scheduled_in_the_store_for_its_due_time(
+    app: Any, http: TestClient, kibo: CheckedClient
+) -> None:
+    created = create(kibo, shipped_order(http), return_type="Replace")
+    act(kibo, "Authorize", created["id"])
+    kibo.request(
+        "PUT", f"{RETURNS}/{created['id']}", json={"items": [{"id": created["items"][0]["id"], "quantityReceived": 1}]}
+    )
+    child = kibo.post(f"{RETURNS}/{created['id']}/ship", json=[]).json()
+    store = server_state(app).store
+    now = server_state(app).clock.timestamp()
+    assert [(e.kind, e.key, e.due) for e in store.due("kibo-commerce", now + 3600, 10)] == [
+        ("replacement", child["id"], now + 3600)
+    ]
+    assert store.get("kibo-commerce", "replacement", child["id"])["status"] == "Submitted"
+    advance(http, 3599)  # one second early: still open
+    assert act(kibo.as_(bearer(http, NORTHWIND)), "Close", created["id"]).status_code == 409
+    advance(http, 1)  # the transition ran at the advance, not when the return is next read
+    assert store.get("kibo-commerce", "replacement", child["id"])["status"] == "Completed"
+    assert store.due("kibo-commerce", now + 3600, 10) == []
+    assert act(kibo.as_(bearer(http, NORTHWIND)), "Close", created["id"]).status_code == 200
+
+
+def test_the_private_fields_kept_inside_each_record_are_never_shown(http: TestClient, kibo: CheckedClient) -> None:
+    created = create(kibo, shipped_order(http), return_type="Replace")
+    act(kibo, "Authorize", created["id"])
+    child = kibo.post(f"{RETURNS}/{created['id']}/ship", json=[]).json()
+    shown = [
+        created,
+        child,
+        kibo.get(f"{RETURNS}/{created['id']}").json(),
+        *kibo.get(RETURNS).json()["items"],
+        *(order for tenant in world_of(http, "kibo-commerce")["tenants"] for order in tenant["orders"]),
+    ]
+    assert len(shown) > 4
+    private = {"owner", "replacementOrderIds", "fulfilledAt"}
+    assert [sorted(private & record.keys()) for record in shown if private & record.keys()] == []
 
 
 def test_the_deprecated_transitions_still_work(http: TestClient, kibo: CheckedClient) -> None:

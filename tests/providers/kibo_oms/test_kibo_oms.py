@@ -71,6 +71,45 @@ def test_the_token_needs_the_issued_key_and_secret(http: TestClient, oms: Checke
     assert oms.get(RETURN).status_code == 401
 
 
+def test_an_unknown_client_is_refused_in_rfc_6749s_body_byte_for_byte(oms: CheckedClient) -> None:
+    wrong = base64.b64encode(b"oms_key_summit_61b0c2:nope").decode()
+    refused = oms.as_({}).post(
+        "/oauthserver/oauth2/token",
+        content=b"grant_type=client_credentials",
+        headers={**FORM, "Authorization": f"Basic {wrong}"},
+    )
+    assert refused.status_code == 401
+    assert refused.content == b'{"error":"invalid_client","error_description":"Client authentication failed."}'
+
+
+def test_the_owner_kept_inside_each_record_is_never_shown(http: TestClient, oms: CheckedClient) -> None:
+    placed = order(http)
+    created = create(oms, placed)
+    processed = oms.post(f"{RETURN}action/process/", json={"returnID": created["returnID"]}).json()
+    shown = [
+        created,
+        processed,
+        oms.get(f"{RETURN}{created['returnID']}").json(),
+        *oms.get(RETURN).json()["collection"],
+        *oms.get(f"{RETURN}locations/").json()["collection"],
+        *(m for manufacturer in world_of(http, "kibo-oms")["manufacturers"] for m in manufacturer["orders"]),
+        *(m for manufacturer in world_of(http, "kibo-oms")["manufacturers"] for m in manufacturer["locations"]),
+    ]
+    assert len(shown) > 5
+    assert [record for record in shown if "owner" in record] == []
+
+
+def test_processing_stamps_confirm_and_clear_times_and_reopening_clears_only_the_second(
+    http: TestClient, oms: CheckedClient
+) -> None:
+    created = create(oms, order(http))
+    assert http.post("/__admin/clock/advance", json={"seconds": 90}).status_code == 200
+    processed = oms.post(f"{RETURN}action/process/", json={"returnID": created["returnID"]}).json()
+    assert processed["confirmTime"] == processed["clearedTime"] != created["createdTime"]
+    reopened = oms.post(f"{RETURN}action/reopen/", json={"returnID": created["returnID"]}).json()
+    assert (reopened["confirmTime"], reopened["clearedTime"]) == (processed["confirmTime"], None)
+
+
 @pytest.mark.parametrize(
     ("form", "error"),
     [(b"", "invalid_request"), (b"scope=api", "invalid_request"), (b"grant_type=password", "unsupported_grant_type")],

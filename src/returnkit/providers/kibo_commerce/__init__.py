@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from returnkit.core.world import derive_uuid
-from returnkit.providers.kibo_commerce import auth, handlers, world
+from returnkit.providers.kibo_commerce import auth, behaviour, handlers, world
 from returnkit.providers.kibo_commerce.errors import KiboErrors
-from returnkit.providers.kit import ModuleKit, Request, World
+from returnkit.providers.kit import ModuleKit, Request, Transition, World
 
 
 class KiboCommerce(ModuleKit):
@@ -17,6 +17,7 @@ class KiboCommerce(ModuleKit):
     handlers = handlers.HANDLERS
     world_module = world
     auth_module = auth
+    transitions: Mapping[str, Transition] = {behaviour.FULFILMENT: behaviour.fulfil_replacement}
     strip_trailing_slash = True  # the legacy SDKs call /api/commerce/returns/?startIndex=...
 
     def response_headers(self, request: Request, world_: World) -> Mapping[str, str]:

@@ -9,9 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from returnkit.core.world import derive_uuid
+from returnkit.providers.kibo_commerce.records import PROVIDER, TOKENS
 from returnkit.providers.kit import Principal, Request, World
-
-PROVIDER = "kibo-commerce"
 
 
 def issue_token(world: World, client_id: str | None, client_secret: str | None) -> dict[str, Any] | None:
@@ -27,8 +26,7 @@ def _new_token(world: World, tenant: dict[str, Any]) -> dict[str, Any]:
     number = world.store.next_number(f"{PROVIDER}.token")
     token = derive_uuid(world.seed, PROVIDER, "token", number).replace("-", "")
     lifetime = int(world.mocks["tokens"]["lifetime_seconds"])
-    record = {"tenant": tenant["id"], "expires": world.now() + lifetime}
-    world.store.put(PROVIDER, "token", token, record, owner=str(tenant["id"]))
+    TOKENS.put(world, token, {"tenant": tenant["id"], "expires": world.now() + lifetime}, owner=str(tenant["id"]))
     refresh = derive_uuid(world.seed, PROVIDER, "refresh", number).replace("-", "")
     return {"access_token": token, "token_type": "Bearer", "expires_in": lifetime, "refresh_token": refresh}
 
@@ -39,7 +37,7 @@ def authenticate(request: Request, world: World) -> Principal | str:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         return "Unauthorized: send Authorization: Bearer <access token>"
-    record = world.store.get(PROVIDER, "token", token.strip())
+    record = TOKENS.get(world, token.strip())
     if record is None:
         return "Unauthorized: the access token is not valid"
     if world.now() >= record["expires"]:

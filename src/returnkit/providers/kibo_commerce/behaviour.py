@@ -4,28 +4,40 @@ The transitions come from the spec (`x-returnkit-state-machine` on performReturn
 the spec and the mock cannot disagree. An action is available when the return's status has a
 transition for it and that transition's preconditions hold; an action that is not available is
 refused with Kibo's 409 (404 for Restock, as Kibo's own tests assert) and changes nothing.
-A replacement order is fulfilled on the virtual clock (x-returnkit-inferred), after which the
-return may close.
+A replacement order is fulfilled on the virtual clock (x-returnkit-inferred): a scheduled
+transition, after which the return may close. Every change of status goes through `transition`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
 from returnkit.core.clock import iso
+from returnkit.core.records import Records
+from returnkit.core.store import Scheduled
 from returnkit.core.world import derive_uuid
-from returnkit.providers.kibo_commerce.world import PROVIDER
-from returnkit.providers.kit import World
+from returnkit.providers.kibo_commerce.errors import conflict
+from returnkit.providers.kibo_commerce.records import (
+    PROVIDER,
+    REPLACEMENTS,
+    RETURNS,
+    KiboReplacement,
+    KiboReturn,
+)
+from returnkit.providers.kit import Refusal, World
 from returnkit.spec import load_provider
 
-Refusal = tuple[int, str] | None  # (status, why)
+FULFIL = "Fulfil"  # a replacement order's one action, taken by the clock
+REPLACEMENT_MACHINE = {"Submitted": {FULFIL: "Completed"}}  # x-returnkit-inferred
+FULFILMENT = "replacement-fulfilled"  # the scheduled transition's name (the kit's `transitions`)
 
 
 @cache
-def transitions() -> dict[str, dict[str, str]]:
-    """{status: {action: next status}} from the bundled spec."""
+def state_machine() -> dict[str, dict[str, str]]:
+    """{status: {action: next status}} of a return, from the bundled spec."""
     machine = load_provider(PROVIDER).operation("performReturnActions").extensions["x-returnkit-state-machine"]
     table: dict[str, dict[str, str]] = {}
     for transition in machine["transitions"]:
@@ -42,42 +54,45 @@ def received(record: Mapping[str, Any]) -> bool:
 
 
 def open_replacements(world: World, record: Mapping[str, Any]) -> list[str]:
-    return [
-        order_id
-        for order_id in record.get("replacementOrderIds", [])
-        if replacement_status(world, order_id) != "Completed"
-    ]
+    return [order_id for order_id in record.get("replacementOrderIds", []) if not _fulfilled(world, order_id)]
 
 
-def replacement_status(world: World, order_id: str) -> str:
-    order = world.store.get(PROVIDER, "replacement", order_id)
-    return "Completed" if order is None or world.now() >= order["fulfilledAt"] else "Submitted"
+def _fulfilled(world: World, order_id: str) -> bool:
+    order = REPLACEMENTS.get(world, order_id)
+    return order is None or order["status"] == "Completed"
 
 
-def _close(world: World, record: Mapping[str, Any]) -> Refusal:
+def _refused(record: Mapping[str, Any], why: str, status: int = 409) -> Refusal:
+    if status == 409:
+        return conflict(why, returnId=record["id"])
+    return Refusal(status, "ITEM_NOT_FOUND", f"Validation Error: {why}", {"returnId": record["id"]})
+
+
+def _close(world: World, record: Mapping[str, Any]) -> None:
     if record["status"] == "Authorized" and not (refunded(record) or received(record)):
-        return 409, "a return closes only after a payment was refunded or an item was received"
+        raise _refused(record, "a return closes only after a payment was refunded or an item was received")
     still_open = open_replacements(world, record)
     if still_open:
-        return 409, f"replacement order {still_open[0]} is still open; it must be fulfilled or cancelled first"
-    return None
+        why = f"replacement order {still_open[0]} is still open; it must be fulfilled or cancelled first"
+        raise _refused(record, why)
 
 
-def _receive(_world: World, record: Mapping[str, Any]) -> Refusal:
-    return None if received(record) else (409, "set quantityReceived on the items before Receive")
+def _receive(_world: World, record: Mapping[str, Any]) -> None:
+    if not received(record):
+        raise _refused(record, "set quantityReceived on the items before Receive")
 
 
-def _restock(_world: World, record: Mapping[str, Any]) -> Refusal:
-    restockable = any(item["quantityRestockable"] > item["quantityRestocked"] for item in record["items"])
-    return None if restockable else (404, "no item has a quantityRestockable left to restock")
+def _restock(_world: World, record: Mapping[str, Any]) -> None:
+    if not any(item["quantityRestockable"] > item["quantityRestocked"] for item in record["items"]):
+        raise _refused(record, "no item has a quantityRestockable left to restock", status=404)
 
 
-def _ship(_world: World, record: Mapping[str, Any]) -> Refusal:
-    replaceable = any(_replaceable(item, record) > 0 for item in record["items"])
-    return None if replaceable else (409, "no item of this return is marked for replacement")
+def _ship(_world: World, record: Mapping[str, Any]) -> None:
+    if not any(_replaceable(item, record) > 0 for item in record["items"]):
+        raise _refused(record, "no item of this return is marked for replacement")
 
 
-PRECONDITIONS: dict[str, Callable[[World, Mapping[str, Any]], Refusal]] = {
+PRECONDITIONS: dict[str, Callable[[World, Mapping[str, Any]], None]] = {
     "Ship": _ship,
     "Close": _close,
     "Receive": _receive,
@@ -85,45 +100,78 @@ PRECONDITIONS: dict[str, Callable[[World, Mapping[str, Any]], Refusal]] = {
 }
 
 
-def refusal(world: World, record: Mapping[str, Any], action: str) -> Refusal:
-    allowed = transitions().get(record["status"], {})
+def check(world: World, record: Mapping[str, Any], action: str) -> None:
+    """Raise Kibo's refusal unless the return's status has `action` and its preconditions hold."""
+    allowed = state_machine().get(record["status"], {})
     if action not in allowed:
         valid = ", ".join(allowed) or "none"
-        return 409, f"action {action} is not valid for a return in status {record['status']} (valid: {valid})"
-    check = PRECONDITIONS.get(action)
-    return check(world, record) if check else None
+        raise _refused(
+            record, f"action {action} is not valid for a return in status {record['status']} (valid: {valid})"
+        )
+    precondition = PRECONDITIONS.get(action)
+    if precondition:
+        precondition(world, record)
 
 
 def available_actions(world: World, record: Mapping[str, Any]) -> list[str]:
-    return [action for action in transitions().get(record["status"], {}) if refusal(world, record, action) is None]
+    return [action for action in state_machine().get(record["status"], {}) if _allowed(world, record, action)]
 
 
-def apply(world: World, record: dict[str, Any], action: str) -> None:
-    """Move `record` along `action` (already checked) and save it."""
+def _allowed(world: World, record: Mapping[str, Any], action: str) -> bool:
+    try:
+        check(world, record, action)
+    except Refusal:
+        return False
+    return True
+
+
+def act(world: World, record: KiboReturn, action: str) -> None:
+    """Carry out `action` (already checked) on `record`: what it does to the goods, then its transition."""
     if action == "Ship":
         create_replacement(world, record, None)
     if action == "Restock":
         for item in record["items"]:
             item["quantityRestocked"] = max(item["quantityRestocked"], item["quantityRestockable"])
-    record["status"] = transitions()[record["status"]][action]
-    touch(world, record)
+    transition(world, RETURNS, record, action, world.clock.now())
 
 
-def touch(world: World, record: dict[str, Any]) -> None:
-    record["auditInfo"]["updateDate"] = iso(world.clock.now())
-    world.store.put(PROVIDER, "return", record["id"], record, owner=record["owner"], ref=record["originalOrderId"])
+def transition(world: World, records: Records[Any], record: dict[str, Any], action: str, at: datetime) -> None:
+    """Move a return (along the spec's state machine) or a replacement order along `action`, at `at`; save it.
+
+    Every change of status of a Kibo Commerce return or replacement order passes here and only
+    here, whether a client asked for it or the clock made it due: the place to emit webhooks from.
+    """
+    if records is REPLACEMENTS:  # a child order has no audit dates of its own to stamp
+        record["status"] = REPLACEMENT_MACHINE[record["status"]][action]
+        REPLACEMENTS.put(world, record["id"], record, owner=record["owner"], ref=record["parentReturnId"])
+        return
+    record["status"] = state_machine()[record["status"]][action]
+    save(world, record, at)
 
 
-def create_replacement(
-    world: World, record: dict[str, Any], wanted: list[Mapping[str, Any]] | None
-) -> dict[str, Any] | str:
-    """The child order replacing `wanted` items (all remaining Replace items when None), or why not."""
+def fulfil_replacement(world: World, due: Scheduled) -> None:
+    """The kit's scheduled transition: the replacement order is fulfilled at its due time."""
+    order = REPLACEMENTS.get(world, due.key)
+    if order is not None and FULFIL in REPLACEMENT_MACHINE.get(order["status"], {}):
+        order["fulfillmentStatus"] = "Fulfilled"
+        transition(world, REPLACEMENTS, order, FULFIL, datetime.fromtimestamp(due.due, UTC))
+
+
+def touch(world: World, record: KiboReturn) -> None:
+    """Save a return changed now (its items, notes or payments; not its status)."""
+    save(world, record, world.clock.now())
+
+
+def save(world: World, record: KiboReturn, at: datetime) -> None:
+    record["auditInfo"]["updateDate"] = iso(at)
+    RETURNS.put(world, record["id"], record, owner=record["owner"], ref=record["originalOrderId"])
+
+
+def create_replacement(world: World, record: KiboReturn, wanted: list[Mapping[str, Any]] | None) -> KiboReplacement:
+    """The child order replacing `wanted` items (all remaining Replace items when None), fulfilled on the clock."""
     lines = _replacement_lines(record, wanted)
-    if isinstance(lines, str):
-        return lines
     number = world.store.next_number(f"{PROVIDER}.replacement")
     order_id = derive_uuid(world.seed, PROVIDER, "replacement", number).replace("-", "")
-    delay = float(world.mocks["replacement_orders"]["fulfilled_after_seconds"])
     order = {
         "id": order_id,
         "orderNumber": 900000 + number,
@@ -135,16 +183,17 @@ def create_replacement(
         "paymentStatus": "Pending",
         "fulfillmentStatus": "NotShipped",
         "items": lines,
-        "fulfilledAt": world.now() + delay,
     }
-    world.store.put(PROVIDER, "replacement", order_id, order, owner=record["owner"], ref=record["id"])
+    stored = REPLACEMENTS.put(world, order_id, order, owner=record["owner"], ref=record["id"])
+    delay = float(world.mocks["replacement_orders"]["fulfilled_after_seconds"])
+    REPLACEMENTS.schedule(world, order_id, FULFILMENT, world.now() + delay)
     record.setdefault("replacementOrderIds", []).append(order_id)
     record["returnOrderId"] = order_id
     touch(world, record)
-    return order
+    return stored
 
 
-def _replacement_lines(record: dict[str, Any], wanted: list[Mapping[str, Any]] | None) -> list[dict[str, Any]] | str:
+def _replacement_lines(record: KiboReturn, wanted: list[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
     items = {item["id"]: item for item in record["items"]}
     if wanted is None:
         wanted = [
@@ -156,15 +205,19 @@ def _replacement_lines(record: dict[str, Any], wanted: list[Mapping[str, Any]] |
     for spec in wanted:
         item = items.get(spec["returnItemId"])
         if item is None:
-            return f"return item {spec['returnItemId']} is not part of return {record['id']}"
+            raise conflict(f"return item {spec['returnItemId']} is not part of return {record['id']}")
         if spec["quantity"] > _replaceable(item, record):
-            return f"return item {item['id']} has {_replaceable(item, record)} left to replace, not {spec['quantity']}"
+            raise conflict(
+                f"return item {item['id']} has {_replaceable(item, record)} left to replace, not {spec['quantity']}"
+            )
         item["quantityReplaced"] = (item.get("quantityReplaced") or 0) + spec["quantity"]
         item["replaceStatus"] = "Replaced"
         lines.append(
             {"id": item["id"], "lineId": len(lines) + 1, "quantity": spec["quantity"], "product": item["product"]}
         )
-    return lines or "no item of this return is marked for replacement"
+    if not lines:
+        raise conflict("no item of this return is marked for replacement")
+    return lines
 
 
 def _replaceable(item: Mapping[str, Any], record: Mapping[str, Any]) -> int:
@@ -174,6 +227,6 @@ def _replaceable(item: Mapping[str, Any], record: Mapping[str, Any]) -> int:
 
 
 def view(world: World, record: Mapping[str, Any]) -> dict[str, Any]:
-    public = {key: value for key, value in record.items() if key not in ("owner", "replacementOrderIds")}
+    public = RETURNS.public(record)
     public["availableActions"] = available_actions(world, record)
     return public

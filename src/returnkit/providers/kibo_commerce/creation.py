@@ -8,7 +8,7 @@ from typing import Any
 
 from returnkit.core.world import derive_uuid
 from returnkit.providers.kibo_commerce.errors import conflict, not_found
-from returnkit.providers.kibo_commerce.world import PROVIDER
+from returnkit.providers.kibo_commerce.records import ORDERS, PROVIDER, RETURNS, KiboOrder, KiboReturn
 from returnkit.providers.kit import Handler, Request, World
 from returnkit.providers.wire import WireResponse
 
@@ -17,21 +17,22 @@ ACTIVE = {"Created", "Authorized", "Pending", "Received", "Refunded", "Shipped",
 
 def new_return_item(
     world: World, order: Mapping[str, Any], wanted: Mapping[str, Any], return_type: str
-) -> dict[str, Any] | WireResponse:
+) -> dict[str, Any]:
+    """The return item for `wanted` (a line of `order`), or Kibo's refusal."""
     line = _order_line(order, wanted)
     if line is None:
-        return conflict("the item is not part of the original order", orderItemId=wanted.get("orderItemId"))
+        raise conflict("the item is not part of the original order", orderItemId=wanted.get("orderItemId"))
     reasons = wanted.get("reasons") or []
     known = {reason.replace(" ", "").lower() for reason in world.mocks["reasons"]}
     bad = [r.get("reason") for r in reasons if str(r.get("reason") or "").replace(" ", "").lower() not in known]
     if not reasons or bad:
-        return conflict(
+        raise conflict(
             f"Return reason '{bad[0] if bad else None}' is not valid", **{"ReturnItem.Reasons": bad[0] if bad else None}
         )
     quantity = int(wanted.get("quantityShipped") or sum(int(r.get("quantity") or 0) for r in reasons) or 1)
     left = line["quantity"] - already_returned(world, order, line["id"])
     if quantity > left:
-        return conflict(f"quantity {quantity} is more than the {left} left to return of order item {line['id']}")
+        raise conflict(f"quantity {quantity} is more than the {left} left to return of order item {line['id']}")
     return _new_item(world, line, wanted, reasons, quantity=quantity, return_type=return_type)
 
 
@@ -78,43 +79,54 @@ def _order_line(order: Mapping[str, Any], wanted: Mapping[str, Any]) -> dict[str
 
 
 def already_returned(world: World, order: Mapping[str, Any], item_id: str) -> int:
-    records = world.store.query(PROVIDER, "return", ref=order["id"])
-    active = (r for r in records if r["status"] in ACTIVE)
+    active = (r for r in RETURNS.by_ref(world, order["id"]) if r["status"] in ACTIVE)
     return sum(i["quantityShipped"] for r in active for i in r["items"] if i["orderItemId"] == item_id)
 
 
-def owned(world: World, kind: str, key: str, owner: str) -> dict[str, Any] | None:
-    """The record if this tenant owns it: another tenant's return or order does not exist for them."""
-    record = world.store.get(PROVIDER, kind, key)
-    return record if record is not None and record.get("owner") == owner else None
+def owned_return(world: World, owner: str, return_id: str) -> KiboReturn:
+    """The tenant's return, or Kibo's 404: another tenant's return does not exist for them."""
+    record = RETURNS.owned(world, owner, return_id)
+    if record is None:
+        raise not_found("return", return_id)
+    return record
 
 
-ReturnHandler = Callable[[Request, World, dict[str, Any], dict[str, Any]], WireResponse]
+def owned_order(world: World, owner: str, order_id: str) -> KiboOrder:
+    """The tenant's order, or Kibo's 404."""
+    order = ORDERS.owned(world, owner, order_id)
+    if order is None:
+        raise not_found("order", order_id)
+    return order
+
+
+def order_of(world: World, record: KiboReturn) -> KiboOrder:
+    order = ORDERS.get(world, record["originalOrderId"])
+    assert order is not None, "a return's order is never deleted"
+    return order
+
+
+ReturnHandler = Callable[[Request, World, KiboReturn, KiboOrder], WireResponse]
 
 
 def on_return(handler: ReturnHandler) -> Handler:
     """A handler under `/returns/{returnId}`, given the tenant's return and its order (else Kibo's 404)."""
 
     def handle(request: Request, world: World) -> WireResponse:
-        return_id = request.path_params.get("returnId", "")
-        record = owned(world, "return", return_id, request.owner)
-        if record is None:
-            return not_found("return", return_id)
-        order = world.store.get(PROVIDER, "order", record["originalOrderId"])
-        assert order is not None, "a return's order is never deleted"
-        return handler(request, world, record, order)
+        record = owned_return(world, request.owner, request.path_params.get("returnId", ""))
+        return handler(request, world, record, order_of(world, record))
 
     handle.__name__ = handler.__name__
     return handle
 
 
-def over_returned(world: World, order: Mapping[str, Any], items: list[dict[str, Any]]) -> str | None:
-    """Why the request's items, added up per order line, exceed what is left to return (or None)."""
+def refuse_over_return(world: World, order: Mapping[str, Any], items: list[dict[str, Any]]) -> None:
+    """Refuse the request's items when, added up per order line, they exceed what is left to return."""
     wanted = Counter[str]()
     for item in items:
         wanted[item["orderItemId"]] += item["quantityShipped"]
     for line in order["items"]:
         left = line["quantity"] - already_returned(world, order, line["id"])
         if wanted[line["id"]] > left:
-            return f"quantity {wanted[line['id']]} is more than the {left} left to return of order item {line['id']}"
-    return None
+            raise conflict(
+                f"quantity {wanted[line['id']]} is more than the {left} left to return of order item {line['id']}"
+            )

@@ -51,12 +51,17 @@ EXCEPTION_TYPES = {
 }
 
 
-def not_found(kind: str, key: str) -> WireResponse:
-    return kibo_error(404, "ITEM_NOT_FOUND", f"Item not found: {kind} {key} not found", **{kind: key})
+def not_found(kind: str, key: str) -> Refusal:
+    return Refusal(404, "ITEM_NOT_FOUND", f"Item not found: {kind} {key} not found", {kind: key})
 
 
-def conflict(message: str, **data: Any) -> WireResponse:
-    return kibo_error(409, "VALIDATION_CONFLICT", f"Validation Error: {message}", **data)
+def conflict(message: str, **data: Any) -> Refusal:
+    return Refusal(409, "VALIDATION_CONFLICT", f"Validation Error: {message}", data)
+
+
+def invalid_parameter(message: str) -> Refusal:
+    """A value the handler checks itself (not the schema): Kibo's 400."""
+    return Refusal(400, "MISSING_OR_INVALID_PARAMETER", message)
 
 
 class KiboErrors:

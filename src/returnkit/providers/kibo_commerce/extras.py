@@ -9,7 +9,7 @@ from returnkit.core.clock import iso
 from returnkit.core.world import derive_uuid
 from returnkit.providers.kibo_commerce import behaviour, creation
 from returnkit.providers.kibo_commerce.errors import conflict, not_found
-from returnkit.providers.kibo_commerce.world import PROVIDER
+from returnkit.providers.kibo_commerce.records import PROVIDER, KiboOrder, KiboReturn
 from returnkit.providers.kit import Handler, Request, World
 from returnkit.providers.wire import WireResponse
 
@@ -34,24 +34,22 @@ def create_note(request: Request, world: World, record: dict[str, Any], _order: 
     return WireResponse(200, note)
 
 
-def _note(request: Request, world: World) -> tuple[dict[str, Any], dict[str, Any]] | WireResponse:
-    record = creation.owned(world, "return", request.path_params.get("returnId", ""), request.owner)
-    if record is None:
-        return not_found("return", request.path_params.get("returnId", ""))
+def _note(request: Request, world: World) -> tuple[KiboReturn, dict[str, Any]]:
+    """The tenant's return and its note named in the path, or Kibo's 404."""
+    record = creation.owned_return(world, request.owner, request.path_params.get("returnId", ""))
     note = next((n for n in record["notes"] if n["id"] == request.path_params["noteId"]), None)
-    return not_found("note", request.path_params["noteId"]) if note is None else (record, note)
+    if note is None:
+        raise not_found("note", request.path_params["noteId"])
+    return record, note
 
 
 def get_note(request: Request, world: World) -> WireResponse:
-    found = _note(request, world)
-    return found if isinstance(found, WireResponse) else WireResponse(200, found[1])
+    _record, note = _note(request, world)
+    return WireResponse(200, note)
 
 
 def update_note(request: Request, world: World) -> WireResponse:
-    found = _note(request, world)
-    if isinstance(found, WireResponse):
-        return found
-    record, note = found
+    record, note = _note(request, world)
     note["text"] = request.payload.get("text", note["text"])
     note["auditInfo"]["updateDate"] = iso(world.clock.now())
     behaviour.touch(world, record)
@@ -59,19 +57,14 @@ def update_note(request: Request, world: World) -> WireResponse:
 
 
 def delete_note(request: Request, world: World) -> WireResponse:
-    found = _note(request, world)
-    if isinstance(found, WireResponse):
-        return found
-    record, note = found
+    record, note = _note(request, world)
     record["notes"] = [n for n in record["notes"] if n["id"] != note["id"]]
     behaviour.touch(world, record)
     return WireResponse(200, b"")
 
 
 def returnable_items(request: Request, world: World) -> WireResponse:
-    order = creation.owned(world, "order", request.path_params["orderId"], request.owner)
-    if order is None:
-        return not_found("order", request.path_params["orderId"])
+    order = creation.owned_order(world, request.owner, request.path_params["orderId"])
     shipped = order["fulfillmentStatus"] == "Fulfilled"
     items = [_returnable(line, shipped, creation.already_returned(world, order, line["id"])) for line in order["items"]]
     return WireResponse(200, {"totalCount": len(items), "items": items})
@@ -94,14 +87,10 @@ def _returnable(line: Mapping[str, Any], shipped: bool, returned: int) -> dict[s
 
 
 @creation.on_return
-def create_item(request: Request, world: World, record: dict[str, Any], _order: dict[str, Any]) -> WireResponse:
+def create_item(request: Request, world: World, record: KiboReturn, order: KiboOrder) -> WireResponse:
     if record["status"] not in EDITABLE:
-        return conflict(f"items can be added only to a Created return; this one is {record['status']}")
-    order = world.store.get(PROVIDER, "order", record["originalOrderId"])
-    assert order is not None
+        raise conflict(f"items can be added only to a Created return; this one is {record['status']}")
     item = creation.new_return_item(world, order, request.payload, record["returnType"])
-    if isinstance(item, WireResponse):
-        return item
     record["items"].append(item)
     behaviour.touch(world, record)
     return WireResponse(200, behaviour.view(world, record))
@@ -109,29 +98,23 @@ def create_item(request: Request, world: World, record: dict[str, Any], _order: 
 
 def delete_order_item(request: Request, world: World) -> WireResponse:
     return_id = request.param("returnId") or request.path_params["orderId"]
-    record = creation.owned(world, "return", return_id, request.owner)
-    if record is None:
-        return not_found("return", return_id)
+    record = creation.owned_return(world, request.owner, return_id)
     wanted = request.param("returnItemId") or request.path_params["orderItemId"]
     kept = [i for i in record["items"] if wanted not in (i["id"], i["orderItemId"])]
     if len(kept) == len(record["items"]):
-        return not_found("returnItem", wanted)
+        raise not_found("returnItem", wanted)
     if record["status"] not in EDITABLE:
-        return conflict(f"items can be removed only from a Created return; this one is {record['status']}")
+        raise conflict(f"items can be removed only from a Created return; this one is {record['status']}")
     record["items"] = kept
     behaviour.touch(world, record)
     return WireResponse(200, behaviour.view(world, record))
 
 
 @creation.on_return
-def available_payment_actions(
-    request: Request, world: World, record: dict[str, Any], _order: dict[str, Any]
-) -> WireResponse:
-    order = world.store.get(PROVIDER, "order", record["originalOrderId"])
-    assert order is not None
+def available_payment_actions(request: Request, world: World, record: KiboReturn, order: KiboOrder) -> WireResponse:
     payment = next((p for p in order["payments"] if p["id"] == request.path_params["paymentId"]), None)
     if payment is None:
-        return not_found("payment", request.path_params["paymentId"])
+        raise not_found("payment", request.path_params["paymentId"])
     left = payment["amountCollected"] - payment["amountCredited"]
     refundable = record["status"] in {"Authorized", "Pending", "Received", "Shipped", "Restocked", "Refunded"}
     return WireResponse(200, ["CreditPayment"] if refundable and left > 0 else [])
@@ -141,7 +124,7 @@ def get_tenant(request: Request, world: World) -> WireResponse:
     """The token's tenant, with this server's own host as its API domain (the SDK calls https://<domain>/api)."""
     tenant = next((t for t in world.mocks["tenants"] if str(t["id"]) == request.owner), None)
     if tenant is None or request.path_params.get("tenantId") != request.owner:
-        return not_found("tenant", request.path_params.get("tenantId", ""))
+        raise not_found("tenant", request.path_params.get("tenantId", ""))
     host = request.base_url.split("://", 1)[1]
     site = {"id": tenant["site"], "name": tenant["name"], "catalogId": 1, "domain": host}
     body = {

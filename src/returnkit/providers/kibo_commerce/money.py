@@ -14,8 +14,8 @@ from typing import Any
 from returnkit.core.clock import iso
 from returnkit.core.world import derive_uuid
 from returnkit.providers.kibo_commerce import behaviour, creation
-from returnkit.providers.kibo_commerce.errors import conflict, kibo_error, not_found
-from returnkit.providers.kibo_commerce.world import PROVIDER
+from returnkit.providers.kibo_commerce.errors import conflict, invalid_parameter, not_found
+from returnkit.providers.kibo_commerce.records import ORDERS, PROVIDER, REPLACEMENTS, KiboOrder, KiboReturn
 from returnkit.providers.kit import Handler, Request, World
 from returnkit.providers.wire import WireResponse
 
@@ -25,24 +25,24 @@ FINAL = {"Closed", "Cancelled", "Rejected"}
 
 
 @creation.on_return
-def get_payments(request: Request, world: World, _record: dict[str, Any], order: dict[str, Any]) -> WireResponse:
+def get_payments(request: Request, world: World, _record: KiboReturn, order: KiboOrder) -> WireResponse:
     return WireResponse(200, {"totalCount": len(order["payments"]), "items": order["payments"]})
 
 
 @creation.on_return
-def get_payment(request: Request, world: World, record: dict[str, Any], order: dict[str, Any]) -> WireResponse:
+def get_payment(request: Request, world: World, record: KiboReturn, order: KiboOrder) -> WireResponse:
     payment = _payment(order, record, request.path_params["paymentId"])
-    return not_found("payment", request.path_params["paymentId"]) if payment is None else WireResponse(200, payment)
+    if payment is None:
+        raise not_found("payment", request.path_params["paymentId"])
+    return WireResponse(200, payment)
 
 
 @creation.on_return
-def credit_existing(request: Request, world: World, record: dict[str, Any], order: dict[str, Any]) -> WireResponse:
+def credit_existing(request: Request, world: World, record: KiboReturn, order: KiboOrder) -> WireResponse:
     payment = next((p for p in order["payments"] if p["id"] == request.path_params["paymentId"]), None)
     if payment is None:
-        return not_found("payment", request.path_params["paymentId"])
-    refused = _refund_refusal(record, order, request.payload, payment["amountCollected"] - payment["amountCredited"])
-    if refused:
-        return refused
+        raise not_found("payment", request.path_params["paymentId"])
+    _refuse_refund(record, order, request.payload, payment["amountCollected"] - payment["amountCredited"])
     amount = float(request.payload["amount"])
     payment["interactions"].append(
         _credit(world, payment["id"], order["id"], record["id"], amount=amount, action=request.payload)
@@ -53,13 +53,11 @@ def credit_existing(request: Request, world: World, record: dict[str, Any], orde
 
 
 @creation.on_return
-def credit_new(request: Request, world: World, record: dict[str, Any], order: dict[str, Any]) -> WireResponse:
+def credit_new(request: Request, world: World, record: KiboReturn, order: KiboOrder) -> WireResponse:
     payment_type = ((request.payload.get("newBillingInfo") or {}).get("paymentType")) or ""
     if payment_type not in NEW_PAYMENT_TYPES:
-        return conflict(f"a new refund payment is StoreCredit or Check, not {payment_type or 'missing'}")
-    refused = _refund_refusal(record, order, request.payload, order["totalCollected"] - order["amountRefunded"])
-    if refused:
-        return refused
+        raise conflict(f"a new refund payment is StoreCredit or Check, not {payment_type or 'missing'}")
+    _refuse_refund(record, order, request.payload, order["totalCollected"] - order["amountRefunded"])
     amount = float(request.payload["amount"])
     payment_id = derive_uuid(world.seed, PROVIDER, "payment", world.store.next_number(f"{PROVIDER}.payment")).replace(
         "-", ""
@@ -80,22 +78,20 @@ def credit_new(request: Request, world: World, record: dict[str, Any], order: di
     return _refunded(world, record, order, payment, amount)
 
 
-def _refund_refusal(
-    record: Mapping[str, Any], order: Mapping[str, Any], action: Mapping[str, Any], left: float
-) -> WireResponse | None:
+def _refuse_refund(record: Mapping[str, Any], order: Mapping[str, Any], action: Mapping[str, Any], left: float) -> None:
+    """Refuse a refund that is not a CreditPayment of a positive amount within `left`, on a refundable return."""
     if action.get("actionName") != "CreditPayment":
-        return conflict(f"payment action {action.get('actionName')} is not valid for a return; use CreditPayment")
+        raise conflict(f"payment action {action.get('actionName')} is not valid for a return; use CreditPayment")
     if record["status"] not in REFUNDABLE:
-        return conflict(f"a return in status {record['status']} cannot be refunded; authorize it first")
+        raise conflict(f"a return in status {record['status']} cannot be refunded; authorize it first")
     amount = action.get("amount")
     if not isinstance(amount, int | float) or amount <= 0:
-        return kibo_error(400, "MISSING_OR_INVALID_PARAMETER", "amount must be a positive number")
+        raise invalid_parameter("amount must be a positive number")
     total_left = order["totalCollected"] - order["amountRefunded"]
     if amount > round(min(left, total_left), 2):
-        return conflict(
+        raise conflict(
             f"refund of {amount} is more than the {round(min(left, total_left), 2)} left to refund", orderId=order["id"]
         )
-    return None
 
 
 def _credit(
@@ -120,11 +116,11 @@ def _credit(
 
 
 def _refunded(
-    world: World, record: dict[str, Any], order: dict[str, Any], payment: dict[str, Any], amount: float
+    world: World, record: KiboReturn, order: KiboOrder, payment: dict[str, Any], amount: float
 ) -> WireResponse:
     order["amountRefunded"] = round(order["amountRefunded"] + amount, 2)
     order["amountAvailableForRefund"] = round(order["totalCollected"] - order["amountRefunded"], 2)
-    world.store.put(PROVIDER, "order", order["id"], order, owner=order["owner"])
+    ORDERS.put(world, order["id"], order, owner=order["owner"])
     record["payments"] = [p for p in record["payments"] if p["id"] != payment["id"]] + [payment]
     record["refundAmount"] = round(record["refundAmount"] + amount, 2)
     record["refundStatus"] = "Refunded"
@@ -138,55 +134,49 @@ def _payment(order: Mapping[str, Any], record: Mapping[str, Any], payment_id: st
 
 
 @creation.on_return
-def update_return(request: Request, world: World, record: dict[str, Any], _order: dict[str, Any]) -> WireResponse:
+def update_return(request: Request, world: World, record: KiboReturn, _order: KiboOrder) -> WireResponse:
     if record["status"] in FINAL:
-        return conflict(f"a {record['status']} return cannot be changed")
+        raise conflict(f"a {record['status']} return cannot be changed")
     items = {item["id"]: item for item in record["items"]}
     for change in request.payload.get("items") or []:
         item = items.get(change.get("id"))
         if item is None:
-            return not_found("returnItem", str(change.get("id")))
-        refused = _quantities(item, change)
-        if refused:
-            return refused
+            raise not_found("returnItem", str(change.get("id")))
+        _set_quantities(item, change)
     if request.payload.get("rmaDeadline") is not None:
         record["rmaDeadline"] = request.payload["rmaDeadline"]
     behaviour.touch(world, record)
     return WireResponse(200, behaviour.view(world, record))
 
 
-def _quantities(item: dict[str, Any], change: Mapping[str, Any]) -> WireResponse | None:
+def _set_quantities(item: dict[str, Any], change: Mapping[str, Any]) -> None:
+    """Take the received and restockable quantities of `change`, or refuse them."""
     received = int(change.get("quantityReceived", item["quantityReceived"]) or 0)
     restockable = int(change.get("quantityRestockable", item["quantityRestockable"]) or 0)
     if received > item["quantityShipped"]:
-        return conflict(f"quantityReceived {received} is more than the {item['quantityShipped']} being returned")
+        raise conflict(f"quantityReceived {received} is more than the {item['quantityShipped']} being returned")
     if restockable > received:
-        return kibo_error(
-            400,
-            "MISSING_OR_INVALID_PARAMETER",
-            f"quantityRestockable {restockable} is more than quantityReceived {received}",
-        )
+        raise invalid_parameter(f"quantityRestockable {restockable} is more than quantityReceived {received}")
     item["quantityReceived"], item["quantityRestockable"] = received, restockable
     item["receiveStatus"] = "Received" if received else item["receiveStatus"]
-    return None
 
 
 @creation.on_return
-def restock(request: Request, world: World, record: dict[str, Any], _order: dict[str, Any]) -> WireResponse:
+def restock(request: Request, world: World, record: KiboReturn, _order: KiboOrder) -> WireResponse:
     items = {item["id"]: item for item in record["items"]}
     wanted = Counter[str]()
     for line in request.payload:
         item_id, quantity = line.get("returnItemId"), line.get("quantity", 0)  # .NET binds an absent int as 0
         if item_id not in items:
-            return not_found("returnItem", str(item_id))
+            raise not_found("returnItem", str(item_id))
         if quantity < 1:  # Kibo's business validation: a 409 VALIDATION_CONFLICT, as for other refused amounts
-            return conflict(f"a restock quantity must be at least 1, not {quantity}")
+            raise conflict(f"a restock quantity must be at least 1, not {quantity}")
         wanted[item_id] += quantity
     for item_id, quantity in wanted.items():
         item = items[item_id]
         left = item["quantityRestockable"] - item["quantityRestocked"]
         if quantity > left:
-            return conflict(f"return item {item['id']} has {left} restockable units left, not {quantity}")
+            raise conflict(f"return item {item['id']} has {left} restockable units left, not {quantity}")
     for item_id, quantity in wanted.items():
         items[item_id]["quantityRestocked"] += quantity
     behaviour.touch(world, record)
@@ -194,24 +184,24 @@ def restock(request: Request, world: World, record: dict[str, Any], _order: dict
 
 
 @creation.on_return
-def ship(request: Request, world: World, record: dict[str, Any], _order: dict[str, Any]) -> WireResponse:
+def ship(request: Request, world: World, record: KiboReturn, _order: KiboOrder) -> WireResponse:
     if record["status"] in FINAL or record["status"] == "Created":
-        return conflict(f"a return in status {record['status']} cannot ship a replacement; authorize it first")
+        raise conflict(f"a return in status {record['status']} cannot ship a replacement; authorize it first")
     order = behaviour.create_replacement(world, record, request.payload or None)
-    if isinstance(order, str):
-        return conflict(order)
-    return WireResponse(200, {key: value for key, value in order.items() if key != "fulfilledAt"})
+    return WireResponse(200, REPLACEMENTS.public(order))
 
 
 @creation.on_return
-def return_items(request: Request, world: World, record: dict[str, Any], _order: dict[str, Any]) -> WireResponse:
+def return_items(request: Request, world: World, record: KiboReturn, _order: KiboOrder) -> WireResponse:
     return WireResponse(200, {"totalCount": len(record["items"]), "items": record["items"]})
 
 
 @creation.on_return
-def return_item(request: Request, world: World, record: dict[str, Any], _order: dict[str, Any]) -> WireResponse:
+def return_item(request: Request, world: World, record: KiboReturn, _order: KiboOrder) -> WireResponse:
     item = next((i for i in record["items"] if i["id"] == request.path_params["returnItemId"]), None)
-    return not_found("returnItem", request.path_params["returnItemId"]) if item is None else WireResponse(200, item)
+    if item is None:
+        raise not_found("returnItem", request.path_params["returnItemId"])
+    return WireResponse(200, item)
 
 
 HANDLERS: Mapping[str, Handler] = {

@@ -9,9 +9,8 @@ from faker import Faker
 
 from returnkit.core.clock import iso
 from returnkit.core.world import seeded_faker
-from returnkit.providers.kit import World, known_owner, public_orders
-
-PROVIDER = "kibo-commerce"
+from returnkit.providers.kibo_commerce.records import ORDERS, PROVIDER
+from returnkit.providers.kit import World, known_owner
 
 
 def seed(world: World) -> None:
@@ -120,11 +119,12 @@ def _payment(faker: Faker, order_id: str, total: float, when: str) -> dict[str, 
 
 
 def save_order(world: World, tenant: dict[str, Any], order: dict[str, Any]) -> None:
-    world.store.put(PROVIDER, "order", order["id"], {**order, "owner": str(tenant["id"])}, owner=str(tenant["id"]))
+    ORDERS.put(world, order["id"], order, owner=str(tenant["id"]))
 
 
 def describe(world: World) -> dict[str, Any]:
     tenants = []
     for tenant in world.mocks["tenants"]:
-        tenants.append({**tenant, "orders": public_orders(world, PROVIDER, str(tenant["id"]))})
+        orders = [ORDERS.public(order) for order in ORDERS.by_owner(world, str(tenant["id"]))]
+        tenants.append({**tenant, "orders": orders})
     return {"auth": "POST /api/platform/applications/authtickets/oauth, then Authorization: Bearer", "tenants": tenants}

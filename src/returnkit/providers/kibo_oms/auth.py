@@ -9,9 +9,8 @@ import base64
 from typing import Any
 
 from returnkit.core.world import derive_uuid
+from returnkit.providers.kibo_oms.records import PROVIDER, TOKENS, OmsToken
 from returnkit.providers.kit import Principal, Request, World
-
-PROVIDER = "kibo-oms"
 
 
 def manufacturer_by_basic(world: World, header: str) -> dict[str, Any] | None:
@@ -29,7 +28,8 @@ def issue_token(world: World, manufacturer: dict[str, Any]) -> dict[str, Any]:
     number = world.store.next_number(f"{PROVIDER}.token")
     token = derive_uuid(world.seed, PROVIDER, "token", number)
     lifetime = int(world.mocks["tokens"]["lifetime_seconds"])
-    world.store.put(PROVIDER, "token", token, {"manufacturer": manufacturer["id"], "expires": world.now() + lifetime})
+    record = OmsToken(manufacturer=manufacturer["id"], expires=world.now() + lifetime)
+    TOKENS.put(world, token, record, owner=str(manufacturer["id"]))
     return {"access_token": token, "token_type": "bearer", "expires_in": lifetime, "scope": "api"}
 
 
@@ -38,7 +38,7 @@ def authenticate(request: Request, world: World) -> Principal | str:
         return Principal("", "")  # the token endpoint checks the Basic credentials itself
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token:
-        record = world.store.get(PROVIDER, "token", token.strip())
+        record = TOKENS.get(world, token.strip())
         if record is None or world.now() >= record["expires"]:
             return "Not Authorized: the access token is unknown or has expired"
         return Principal(str(record["manufacturer"]), token.strip())

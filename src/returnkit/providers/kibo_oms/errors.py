@@ -36,7 +36,7 @@ def error_body(code: int, message: str, errors: list[dict[str, str]] | None = No
     return body
 
 
-def refusal(verdict: Verdict) -> tuple[int, str]:
+def _validation_code(verdict: Verdict) -> tuple[int, str]:
     """5003 for a body that is not JSON (an empty one too), 5011 for missing fields, else 5015."""
     if any(e.keyword == "json" for e in verdict.errors):
         return 5003, "The request body is not valid JSON"
@@ -46,7 +46,7 @@ def refusal(verdict: Verdict) -> tuple[int, str]:
 
 
 def render_validation_error(verdict: Verdict) -> WireResponse:
-    code, message = refusal(verdict)
+    code, message = _validation_code(verdict)
     if verdict.more:
         message += f" ({len(verdict.errors)} fields listed, {verdict.more_text})"
     errors = [{"field": dotted(e), "message": e.message} for e in verdict.errors]
@@ -55,6 +55,16 @@ def render_validation_error(verdict: Verdict) -> WireResponse:
 
 def coded(code: int, message: str, status: int | None = None) -> WireResponse:
     return WireResponse(status or CODES[code][1], error_body(code, message))
+
+
+def coded_refusal(code: int, message: str, status: int | None = None) -> Refusal:
+    """An OMS business refusal: the code's own HTTP status unless `status` says otherwise."""
+    return Refusal(status or CODES[code][1], str(code), message)
+
+
+def oauth_error(status: int, error: str, description: str) -> Refusal:
+    """The OAuth server's refusal, in RFC 6749's `{"error", "error_description"}` (section 5.2)."""
+    return Refusal(status, error, description)
 
 
 def oauth_refusal(verdict: Verdict) -> WireResponse:
@@ -98,4 +108,6 @@ class OmsErrors:
         return coded(5006 if status == 500 else 5001, reason, status=status)
 
     def refused(self, refusal: Refusal) -> WireResponse:
+        if not refusal.code.isdigit():  # an RFC 6749 error code: the token endpoint's refusal
+            return WireResponse(refusal.status, {"error": refusal.code, "error_description": refusal.message})
         return coded(int(refusal.code), refusal.message, status=refusal.status)

@@ -2,18 +2,21 @@
 
 Returns are OPEN when created, CLOSED once processed (items ACCEPTED or REJECTED by the
 accepted quantity, all accepted when none is given), OPEN again when reopened (docs: process,
-reopen, return event notifications; the transitions are x-returnkit-inferred).
+reopen, return event notifications; the transitions are x-returnkit-inferred). Every change of
+status goes through `transition`; nothing changes on the clock alone.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from returnkit.providers.kibo_oms import auth
-from returnkit.providers.kibo_oms.errors import coded
-from returnkit.providers.kibo_oms.world import PROVIDER, oms_time
+from returnkit.providers.kibo_oms.errors import coded_refusal, oauth_error
+from returnkit.providers.kibo_oms.records import LOCATIONS, ORDERS, PROVIDER, RETURNS, OmsOrder, OmsReturn
+from returnkit.providers.kibo_oms.world import oms_time
 from returnkit.providers.kit import Handler, ParameterError, Request, World, int_param
 from returnkit.providers.wire import WireResponse
 
@@ -36,9 +39,9 @@ def refuse_empty(request: Request, names: tuple[str, ...]) -> None:
 def token(request: Request, world: World) -> WireResponse:
     manufacturer = auth.manufacturer_by_basic(world, request.headers.get("authorization", ""))
     if manufacturer is None:
-        return WireResponse(401, {"error": "invalid_client", "error_description": "Client authentication failed."})
+        raise oauth_error(401, "invalid_client", "Client authentication failed.")
     if request.payload.get("grant_type") != "client_credentials":
-        return WireResponse(400, {"error": "unsupported_grant_type", "error_description": "Use client_credentials."})
+        raise oauth_error(400, "unsupported_grant_type", "Use client_credentials.")
     return WireResponse(200, auth.issue_token(world, manufacturer))
 
 
@@ -46,8 +49,6 @@ def create_return(request: Request, world: World) -> WireResponse:
     body = request.payload
     refuse_empty(request, ("orderID", "shipmentID"))
     order = _order_for(request, world, body)
-    if isinstance(order, WireResponse):
-        return order
     lines = {item["orderItemID"]: item for item in order["items"]}
     asked = Counter[int]()
     for wanted in body["item"]:
@@ -56,52 +57,53 @@ def create_return(request: Request, world: World) -> WireResponse:
     for wanted in body["item"]:
         line = lines.get(wanted["orderItemID"])
         if line is None:
-            return coded(5013, f"orderItemID {wanted['orderItemID']} is not part of order {order['orderID']}")
+            raise coded_refusal(5013, f"orderItemID {wanted['orderItemID']} is not part of order {order['orderID']}")
         left = line["quantity"] - _returned(world, order["orderID"], line["orderItemID"])
         if asked[line["orderItemID"]] > left:
-            return coded(
+            raise coded_refusal(
                 5015,
                 f"quantity {wanted['quantity']} is more than the {left} left to return of item {line['orderItemID']}",
             )
         items.append(_item(world, line, wanted))
     record = _new_return(world, request.owner, order, body, items)
-    return WireResponse(200, _public(record))
+    return WireResponse(200, RETURNS.public(record))
 
 
-def _order_for(request: Request, world: World, body: Mapping[str, Any]) -> dict[str, Any] | WireResponse:
+def _order_for(request: Request, world: World, body: Mapping[str, Any]) -> OmsOrder:
     """The caller's order the return is for: named by orderID or shipmentID, else found from the first item.
 
     The older create page requires only item[] (orderItemID identifies the line among the
     manufacturer's orders); the newer pages put orderID and shipmentID in the query.
     """
-    ids = _ids(request, body)
-    if isinstance(ids, WireResponse):
-        return ids
-    order_id, shipment_id = ids
-    orders = world.store.query(PROVIDER, "order", owner=request.owner)
+    order_id, shipment_id = _ids(request, body)
+    orders = ORDERS.by_owner(world, request.owner)
     if order_id is not None:
         order = next((o for o in orders if o["orderID"] == order_id), None)
         if order is None or shipment_id not in (None, order["shipmentID"]):
             shipment = "" if shipment_id is None else f" with shipment {shipment_id}"
-            return coded(5002, f"Order {order_id}{shipment} was not found")
+            raise coded_refusal(5002, f"Order {order_id}{shipment} was not found")
         return order
     if shipment_id is not None:
         found = next((o for o in orders if o["shipmentID"] == shipment_id), None)
-        return found or coded(5002, f"Shipment {shipment_id} was not found")
+        if found is None:
+            raise coded_refusal(5002, f"Shipment {shipment_id} was not found")
+        return found
     first = body["item"][0]["orderItemID"]
     found = next((o for o in orders if any(i["orderItemID"] == first for i in o["items"])), None)
-    return found or coded(5013, f"orderItemID {first} is not an item of any of your orders")
+    if found is None:
+        raise coded_refusal(5013, f"orderItemID {first} is not an item of any of your orders")
+    return found
 
 
-def _ids(request: Request, body: Mapping[str, Any]) -> tuple[int | None, int | None] | WireResponse:
+def _ids(request: Request, body: Mapping[str, Any]) -> tuple[int | None, int | None]:
     """orderID and shipmentID from the query (translated API) or the body (classic API); either may be absent."""
     found: list[int | None] = []
     for name in ("orderID", "shipmentID"):
         query, data = request.param(name), body.get(name)
         if query is not None and not (is_id(query) and int(query) >= 1):
-            return coded(5014, f"{name} must be a positive integer, not {query!r}")
+            raise coded_refusal(5014, f"{name} must be a positive integer, not {query!r}")
         if query is not None and data is not None and int(query) != data:
-            return coded(5012, f"ID in URI does not match ID in data: {name} {query} != {data}")
+            raise coded_refusal(5012, f"ID in URI does not match ID in data: {name} {query} != {data}")
         found.append(int(query) if query is not None else data)
     return found[0], found[1]
 
@@ -151,14 +153,12 @@ def _new_return(
         "creationSource": body.get("creationSource") or "API",
         "item": items,
         "customData": body.get("customData"),
-        "owner": owner,
     }
-    _save(world, record)
-    return record
+    return _save(world, record, owner)
 
 
 def _returned(world: World, order_id: int, item_id: int) -> int:
-    records = world.store.query(PROVIDER, "return", ref=str(order_id))
+    records = RETURNS.by_ref(world, str(order_id))
     return sum(
         i["quantity"] for r in records for i in r["item"] if i["orderItemID"] == item_id and i["status"] != "REJECTED"
     )
@@ -167,9 +167,11 @@ def _returned(world: World, order_id: int, item_id: int) -> int:
 def get_return(request: Request, world: World) -> WireResponse:
     raw = request.path_params.get("returnID", "")
     if not is_id(raw):
-        return coded(5013, f"returnID must be a positive integer, not {raw!r}")
-    record = _owned_return(world, request.owner, int(raw))
-    return coded(5002, f"Return {raw} was not found") if record is None else WireResponse(200, _public(record))
+        raise coded_refusal(5013, f"returnID must be a positive integer, not {raw!r}")
+    record = RETURNS.owned(world, request.owner, str(int(raw)))
+    if record is None:
+        raise coded_refusal(5002, f"Return {raw} was not found")
+    return WireResponse(200, RETURNS.public(record))
 
 
 def search_returns(request: Request, world: World) -> WireResponse:
@@ -178,10 +180,10 @@ def search_returns(request: Request, world: World) -> WireResponse:
     per_page = int_param(request, "perPage", limits["per_page"]["default"], 1, limits["per_page"]["max"]) or 1
     page = int_param(request, "page", 1, 1, LAST_PAGE) or 1
     wanted = {name: _terms(request, name, int(limits["max_terms"])) for name in SEARCHABLE if request.param(name)}
-    records = [r for r in world.store.query(PROVIDER, "return", owner=request.owner) if _matches(r, wanted)]
+    records = [r for r in RETURNS.by_owner(world, request.owner) if _matches(r, wanted)]
     start = (page - 1) * per_page
     return WireResponse(
-        200, {"totalCount": len(records), "collection": [_public(r) for r in records[start : start + per_page]]}
+        200, {"totalCount": len(records), "collection": [RETURNS.public(r) for r in records[start : start + per_page]]}
     )
 
 
@@ -205,44 +207,48 @@ def _matches(record: Mapping[str, Any], wanted: Mapping[str, set[str]]) -> bool:
 
 def process_return(request: Request, world: World) -> WireResponse:
     record = _owned_return(world, request.owner, request.payload["returnID"])
-    if record is None:
-        return coded(5002, f"Return {request.payload['returnID']} was not found")
     if record["status"] != "OPEN":
-        return coded(5015, f"Return {record['returnID']} is {record['status']}; an open RMA is required", status=409)
+        why = f"Return {record['returnID']} is {record['status']}; an open RMA is required"
+        raise coded_refusal(5015, why, status=409)
     accepted = {a["orderItemID"]: a["quantityAccepted"] for a in request.payload.get("acceptedItemQuantity") or []}
     items = {item["orderItemID"]: item for item in record["item"]}
     for item_id, quantity in accepted.items():
         if item_id not in items:
-            return coded(5013, f"orderItemID {item_id} is not on return {record['returnID']}")
+            raise coded_refusal(5013, f"orderItemID {item_id} is not on return {record['returnID']}")
         if quantity > items[item_id]["quantity"]:
-            return coded(5015, f"quantityAccepted {quantity} is more than the {items[item_id]['quantity']} returned")
+            why = f"quantityAccepted {quantity} is more than the {items[item_id]['quantity']} returned"
+            raise coded_refusal(5015, why)
     for item in record["item"]:
         item["status"] = "ACCEPTED" if accepted.get(item["orderItemID"], item["quantity"]) > 0 else "REJECTED"
-    now = oms_time(world.clock.now())
-    record.update(
-        status="CLOSED",
-        confirmTime=now,
-        clearedTime=now,
-        returnLocation=request.payload.get("locationID", record["returnLocation"]),
-    )
+    record["returnLocation"] = request.payload.get("locationID", record["returnLocation"])
     record["returnReductionTotal"] = float(request.payload.get("returnReductionOverride") or 0.0)
-    _save(world, record)
-    return WireResponse(200, _public(record))
+    transition(world, record, "CLOSED", world.clock.now())
+    return WireResponse(200, RETURNS.public(record))
 
 
 def reopen_return(request: Request, world: World) -> WireResponse:
     record = _owned_return(world, request.owner, request.payload["returnID"])
-    if record is None:
-        return coded(5002, f"Return {request.payload['returnID']} was not found")
     if record["status"] != "CLOSED":
-        return coded(
-            5015, f"Return {record['returnID']} is {record['status']}; only a closed return can be reopened", status=409
-        )
-    record.update(status="OPEN", clearedTime=None)
+        why = f"Return {record['returnID']} is {record['status']}; only a closed return can be reopened"
+        raise coded_refusal(5015, why, status=409)
     for item in record["item"]:
         item["status"] = "PENDING"
-    _save(world, record)
-    return WireResponse(200, _public(record))
+    transition(world, record, "OPEN", world.clock.now())
+    return WireResponse(200, RETURNS.public(record))
+
+
+def transition(world: World, record: OmsReturn, status: str, at: datetime) -> None:
+    """Move a return to `status` at `at` and save it: CLOSED is confirmed and cleared then; OPEN is not cleared.
+
+    Every change of a Kibo OMS return's status passes here and only here (OMS has no change on
+    the clock alone): the place to emit the return event notifications from.
+    """
+    record["status"] = status
+    if status == "CLOSED":
+        record.update(confirmTime=oms_time(at), clearedTime=oms_time(at))
+    else:
+        record["clearedTime"] = None
+    _save(world, record, record["owner"])
 
 
 def return_locations(request: Request, world: World) -> WireResponse:
@@ -251,37 +257,29 @@ def return_locations(request: Request, world: World) -> WireResponse:
     order_ids = _terms(request, "orderID", 100) if request.param("orderID") else set()
     manufacturers = _terms(request, "manufacturerID", 100) if request.param("manufacturerID") else set()
     for order_id in sorted(order_ids):
-        order = world.store.get(PROVIDER, "order", order_id)
-        if order is None or not _owns(world, request.owner, order):
-            return coded(5002, f"Order {order_id} was not found")
+        if ORDERS.owned(world, request.owner, order_id) is None:
+            raise coded_refusal(5002, f"Order {order_id} was not found")
     per_page = int_param(request, "perPage", 10, 1, 100) or 10
     page = int_param(request, "page", 1, 1, LAST_PAGE) or 1
     locations = [
-        location
-        for location in world.store.query(PROVIDER, "location", owner=request.owner)
+        LOCATIONS.public(location)
+        for location in LOCATIONS.by_owner(world, request.owner)
         if not manufacturers or str(location["manufacturerID"]) in manufacturers
     ]
     start = (page - 1) * per_page
     return WireResponse(200, {"totalCount": len(locations), "collection": locations[start : start + per_page]})
 
 
-def _owns(world: World, owner: str, order: Mapping[str, Any]) -> bool:
-    return any(str(o["orderID"]) == str(order["orderID"]) for o in world.store.query(PROVIDER, "order", owner=owner))
+def _owned_return(world: World, owner: str, return_id: int) -> OmsReturn:
+    """The manufacturer's return, or OMS's 5002."""
+    record = RETURNS.owned(world, owner, str(return_id))
+    if record is None:
+        raise coded_refusal(5002, f"Return {return_id} was not found")
+    return record
 
 
-def _owned_return(world: World, owner: str, return_id: int) -> dict[str, Any] | None:
-    record = world.store.get(PROVIDER, "return", str(return_id))
-    return record if record is not None and record["owner"] == owner else None
-
-
-def _save(world: World, record: dict[str, Any]) -> None:
-    world.store.put(
-        PROVIDER, "return", str(record["returnID"]), record, owner=record["owner"], ref=str(record["orderID"])
-    )
-
-
-def _public(record: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in record.items() if key != "owner"}
+def _save(world: World, record: OmsReturn, owner: str) -> OmsReturn:
+    return RETURNS.put(world, str(record["returnID"]), record, owner=owner, ref=str(record["orderID"]))
 
 
 HANDLERS: Mapping[str, Handler] = {

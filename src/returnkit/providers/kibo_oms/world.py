@@ -8,9 +8,8 @@ from typing import Any
 from faker import Faker
 
 from returnkit.core.world import seeded_faker
+from returnkit.providers.kibo_oms.records import LOCATIONS, ORDERS, PROVIDER
 from returnkit.providers.kit import World, known_owner
-
-PROVIDER = "kibo-oms"
 
 
 def oms_time(moment: datetime) -> str:
@@ -25,7 +24,7 @@ def seed(world: World) -> None:
             save_order(world, manufacturer, new_order(world, faker))
         for n in range(int(world.mocks["locations_per_manufacturer"])):
             location = _location(faker, manufacturer["id"], n)
-            world.store.put(PROVIDER, "location", str(location["locationID"]), location, owner=str(manufacturer["id"]))
+            LOCATIONS.put(world, str(location["locationID"]), location, owner=str(manufacturer["id"]))
 
 
 def add_orders(world: World, owner: str | None, count: int) -> tuple[str, list[str]]:
@@ -82,7 +81,7 @@ def _location(faker: Faker, manufacturer_id: int, n: int) -> dict[str, Any]:
 
 
 def save_order(world: World, manufacturer: dict[str, Any], order: dict[str, Any]) -> None:
-    world.store.put(PROVIDER, "order", str(order["orderID"]), order, owner=str(manufacturer["id"]))
+    ORDERS.put(world, str(order["orderID"]), order, owner=str(manufacturer["id"]))
 
 
 def describe(world: World) -> dict[str, Any]:
@@ -92,8 +91,8 @@ def describe(world: World) -> dict[str, Any]:
         manufacturers.append(
             {
                 **manufacturer,
-                "orders": world.store.query(PROVIDER, "order", owner=owner),
-                "locations": world.store.query(PROVIDER, "location", owner=owner),
+                "orders": [ORDERS.public(order) for order in ORDERS.by_owner(world, owner)],
+                "locations": [LOCATIONS.public(location) for location in LOCATIONS.by_owner(world, owner)],
             }
         )
     return {
