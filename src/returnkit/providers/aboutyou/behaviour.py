@@ -14,7 +14,8 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Callable, Mapping
-from typing import Any, NotRequired, TypedDict
+from dataclasses import dataclass, field
+from typing import Any, TypedDict
 
 from returnkit.core.jsonbytes import dumps
 from returnkit.core.store import Scheduled
@@ -45,11 +46,14 @@ class Tracking(TypedDict, total=False):
     return_tracking_key: str | None
 
 
-class Change(TypedDict):
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What one `items[]` entry does to each of its order items."""
+
     new_status: str
-    allowed: frozenset[str]
-    tracking: Tracking
-    carrier_key: NotRequired[str]
+    allowed: frozenset[str]  # the item statuses it may leave
+    tracking: Tracking = field(default_factory=Tracking)
+    carrier_key: str | None = None  # a shipment also sets the order's carrier
 
 
 def submit(
@@ -130,7 +134,10 @@ def _result(world: World, batch: Batch, position: int, item: Mapping[str, Any]) 
 
 
 def _refuse_entry(errors: list[str]) -> Refusal:
-    """An `items[]` entry that cannot be applied; `errors` are its result's messages."""
+    """An `items[]` entry that cannot be applied: `errors` become its result's `errors`.
+
+    Its status and code never reach the wire: the batch answers 200 with one result per entry.
+    """
     return Refusal(409, "item_refused", "; ".join(errors), {"errors": errors})
 
 
@@ -147,8 +154,7 @@ def _check_injected(world: World, batch: Batch, position: int) -> None:
 def apply_return(world: World, owner: str, entry: Mapping[str, Any]) -> None:
     """Only shipped items can be returned (x-returnkit-inferred: the user guide's flow)."""
     tracking: Tracking = {"return_tracking_key": entry["return_tracking_key"]}
-    change: Change = {"new_status": "returned", "allowed": frozenset({"shipped"}), "tracking": tracking}
-    _change(world, owner, entry["order_items"], change)
+    _change(world, owner, entry["order_items"], Change("returned", frozenset({"shipped"}), tracking))
 
 
 def apply_ship(world: World, owner: str, entry: Mapping[str, Any]) -> None:
@@ -158,17 +164,12 @@ def apply_ship(world: World, owner: str, entry: Mapping[str, Any]) -> None:
         "shipment_tracking_key": entry["shipment_tracking_key"],
         "return_tracking_key": entry.get("return_tracking_key"),
     }
-    change: Change = {
-        "new_status": "shipped",
-        "allowed": frozenset({"open"}),
-        "tracking": tracking,
-        "carrier_key": entry["carrier_key"],
-    }
+    change = Change("shipped", frozenset({"open"}), tracking, carrier_key=entry["carrier_key"])
     _change(world, owner, entry["order_items"], change)
 
 
 def apply_cancel(world: World, owner: str, entry: Mapping[str, Any]) -> None:
-    _change(world, owner, [entry["id"]], {"new_status": "cancelled", "allowed": frozenset({"open"}), "tracking": {}})
+    _change(world, owner, [entry["id"]], Change("cancelled", frozenset({"open"})))
 
 
 APPLY: dict[str, Callable[[World, str, Mapping[str, Any]], None]] = {
@@ -199,9 +200,9 @@ def _move_item(world: World, owner: str, item_id: int, change: Change) -> None:
     assert order is not None
     items = order["order_items"]
     at = next(position for position, item in enumerate(items) if item["id"] == item_id)
-    items[at] = {**items[at], "status": change["new_status"], **change["tracking"]}
-    if "carrier_key" in change:
-        order["carrier_key"] = change["carrier_key"]
+    items[at] = {**items[at], "status": change.new_status, **change.tracking}
+    if change.carrier_key is not None:
+        order["carrier_key"] = change.carrier_key
     order["status"] = order_status(order["order_items"])
     ORDERS.put(world, order["order_number"], order, owner=owner)
 
@@ -211,10 +212,10 @@ def _check_item(world: World, owner: str, item_id: int, change: Change) -> None:
     if order is None:
         raise Refusal(404, "not_found", f"Order item {item_id} does not exist")
     item = _item_of(order, item_id)
-    new_status = change["new_status"]
+    new_status = change.new_status
     if item["status"] == new_status:
         raise Refusal(409, "already_done", f"Order item {item_id} has already been {new_status}")
-    if item["status"] not in change["allowed"]:
+    if item["status"] not in change.allowed:
         message = f"Order item {item_id} cannot be {new_status}: its status is '{item['status']}'"
         raise Refusal(409, "not_allowed", message)
 
