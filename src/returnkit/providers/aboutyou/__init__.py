@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 from returnkit.providers.aboutyou import auth, behaviour, handlers, world
 from returnkit.providers.aboutyou.errors import AboutYouErrors
-from returnkit.providers.kit import ModuleKit, World
+from returnkit.providers.kit import ModuleKit, Transition
 
 
 class AboutYou(ModuleKit):
@@ -14,9 +14,9 @@ class AboutYou(ModuleKit):
     path_prefixes = ("/api/v1/",)
     errors = AboutYouErrors()
     handlers = handlers.HANDLERS
+    transitions: Mapping[str, Transition] = {
+        behaviour.PROCESS: behaviour.process,
+        behaviour.COMPLETE: behaviour.complete,
+    }
     world_module = world
     auth_module = auth
-
-    def describe(self, world_: World) -> dict[str, Any]:
-        behaviour.settle(world_)  # batches due by now show in the orders
-        return world.describe(world_)

@@ -1,9 +1,12 @@
 """ABOUT YOU's batches: submitted, deduplicated, then pending -> processing -> completed | failed.
 
-Progress is computed from stored times and the virtual clock whenever ABOUT YOU state is read
-(`settle`), so nothing runs in the background. A batch's items are applied in submission order
-when it completes; each `items[]` entry succeeds or fails as a whole (x-returnkit-inferred: the
-docs give one result per entry and no partial success).
+Submitting a batch schedules both of its time-driven steps (`PROCESS` after `pending_seconds`,
+`COMPLETE` after `processing_seconds` more); the server's catch-up carries them out in due
+order before any ABOUT YOU handler runs, so nothing runs in the background and a read only reads
+what is stored. A batch's items are applied in submission order when it completes; each
+`items[]` entry succeeds or fails as a whole (x-returnkit-inferred: the docs give one result per
+entry and no partial success), and an entry that cannot be applied is a `Refusal` whose
+messages become that entry's `errors`.
 """
 
 from __future__ import annotations
@@ -11,26 +14,46 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypedDict
 
 from returnkit.core.jsonbytes import dumps
+from returnkit.core.store import Scheduled
 from returnkit.core.world import derive_int, derive_uuid
-from returnkit.providers.aboutyou.world import PROVIDER, order_status
-from returnkit.providers.kit import World
+from returnkit.providers.aboutyou.records import (
+    BATCHES,
+    DEDUP,
+    ITEMS,
+    ORDERS,
+    PROVIDER,
+    Batch,
+    ItemResult,
+    Order,
+    OrderItem,
+)
+from returnkit.providers.aboutyou.world import order_status
+from returnkit.providers.kit import Refusal, World
 
-ItemResult = list[str]  # the errors of one request item; empty means success
+PROCESS = "process"  # pending -> processing
+COMPLETE = "complete"  # processing -> completed | failed
+IN_FLIGHT = frozenset({"pending", "processing"})
 
 
-def settle(world: World) -> None:
-    """Complete every batch whose processing time has passed, oldest first."""
-    now = world.now()
-    for due in world.store.query(PROVIDER, "inflight"):
-        if due["due"] > now:
-            continue
-        batch = world.store.get(PROVIDER, "batch", due["batch"])
-        assert batch is not None
-        complete(world, batch)
-        world.store.delete(PROVIDER, "inflight", due["batch"])
+class Tracking(TypedDict, total=False):
+    """What a shipment or a return writes on each of its order items besides the status."""
+
+    shipment_tracking_key: str | None
+    return_tracking_key: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What one `items[]` entry does to each of its order items."""
+
+    new_status: str
+    allowed: frozenset[str]  # the item statuses it may leave
+    tracking: Tracking = field(default_factory=Tracking)
+    carrier_key: str | None = None  # a shipment also sets the order's carrier
 
 
 def submit(
@@ -43,134 +66,165 @@ def submit(
     fault: Mapping[str, Any] | None = None,
 ) -> str:
     """The id of a new batch, or of the identical one from `owner` still in flight."""
-    settle(world)
     now = world.now()
     fingerprint = hashlib.sha256(dumps(payload, sort_keys=True)).hexdigest()
     dedup_key = f"{owner}|{kind}|{fingerprint}"
-    seen = world.store.get(PROVIDER, "dedup", dedup_key)
-    if seen and now < seen["until"] and world.store.get(PROVIDER, "inflight", seen["batch"]):
-        return str(seen["batch"])
+    seen = DEDUP.get(world, dedup_key)
+    if seen and now < seen["until"] and _in_flight(world, seen["batch"]):
+        return seen["batch"]
     number = world.store.next_number(f"{PROVIDER}.batch")
-    batch_id = derive_uuid(world.seed, PROVIDER, "batch", number)
-    timing = world.mocks["batches"]
-    batch = {
-        "id": batch_id,
+    batch: Batch = {
+        "id": derive_uuid(world.seed, PROVIDER, "batch", number),
         "kind": kind,
         "owner": owner,
         "submitted": now,
-        "processing_at": now + float(timing["pending_seconds"]),
         "items": list(payload["items"]),
-        "results": None,
-        "status": None,
-        "fault": dict(fault) if fault else None,  # a fail-items fault makes items fail when the batch completes
+        "results": [],
+        "status": "pending",
+        "updated": now,
+        "fault": dict(fault) if fault else None,
     }
-    world.store.put(PROVIDER, "batch", batch_id, batch, owner=owner)
-    due = now + float(timing["pending_seconds"]) + float(timing["processing_seconds"])
-    world.store.put(PROVIDER, "inflight", batch_id, {"batch": batch_id, "due": due})
-    world.store.put(PROVIDER, "dedup", dedup_key, {"batch": batch_id, "until": now + dedup_seconds}, owner=owner)
-    return batch_id
+    transition(world, batch, "pending", now)
+    timing = world.mocks["batches"]
+    processing_at = now + float(timing["pending_seconds"])
+    BATCHES.schedule(world, batch["id"], PROCESS, processing_at)
+    BATCHES.schedule(world, batch["id"], COMPLETE, processing_at + float(timing["processing_seconds"]))
+    DEDUP.put(world, dedup_key, {"batch": batch["id"], "until": now + dedup_seconds}, owner=owner)
+    return batch["id"]
 
 
-def status(batch: Mapping[str, Any], now: float) -> str:
-    if batch["status"] is not None:
-        return str(batch["status"])
-    return "pending" if now < batch["processing_at"] else "processing"
+def _in_flight(world: World, batch_id: str) -> bool:
+    batch = BATCHES.get(world, batch_id)
+    return batch is not None and batch["status"] in IN_FLIGHT
 
 
-def _injected(world: World, batch: Mapping[str, Any], position: int) -> ItemResult:
-    """The error of an item a fail-items fault fails (a seeded draw per item), else none."""
-    fault = batch.get("fault")
-    if not fault:
-        return []
-    draw = random.Random(derive_int(world.seed, PROVIDER, "fail", batch["id"], position)).random()  # noqa: S311
-    return [f"Injected fault {fault['id']}: the item could not be processed"] if draw < fault["probability"] else []
+def transition(world: World, batch: Batch, to_status: str, at: float) -> Batch:
+    """The one place a batch changes status (submitted pending, then processing, completed or failed).
+
+    It stores the batch as of virtual time `at`. Webhooks for batch events are emitted from here.
+    """
+    return BATCHES.put(world, batch["id"], {**batch, "status": to_status, "updated": at}, owner=batch["owner"])
 
 
-def complete(world: World, batch: dict[str, Any]) -> None:
-    apply = APPLY[batch["kind"]]
-    results = []
-    for position, item in enumerate(batch["items"]):
-        errors = _injected(world, batch, position) or apply(world, batch["owner"], item)
-        results.append({"requestItem": item, "success": not errors, "errors": errors})
-    batch["results"] = results
+def process(world: World, due: Scheduled) -> None:
+    """The scheduled `PROCESS`: a pending batch is being processed."""
+    batch = BATCHES.get(world, due.key)
+    if batch is not None and batch["status"] == "pending":
+        transition(world, batch, "processing", due.due)
+
+
+def complete(world: World, due: Scheduled) -> None:
+    """The scheduled `COMPLETE`: apply the batch's items in order and record one result per item."""
+    batch = BATCHES.get(world, due.key)
+    if batch is None or batch["status"] not in IN_FLIGHT:
+        return
+    results = [_result(world, batch, position, item) for position, item in enumerate(batch["items"])]
     # x-returnkit-inferred: `failed` when no entry succeeded, `completed` otherwise.
-    batch["status"] = "completed" if any(result["success"] for result in results) else "failed"
-    world.store.put(PROVIDER, "batch", batch["id"], batch, owner=batch["owner"])
+    status = "completed" if any(result["success"] for result in results) else "failed"
+    transition(world, {**batch, "results": results}, status, due.due)
 
 
-def apply_return(world: World, owner: str, entry: Mapping[str, Any]) -> ItemResult:
+def _result(world: World, batch: Batch, position: int, item: Mapping[str, Any]) -> ItemResult:
+    try:
+        _check_injected(world, batch, position)
+        APPLY[batch["kind"]](world, batch["owner"], item)
+    except Refusal as refusal:
+        return {"requestItem": item, "success": False, "errors": list(refusal.details["errors"])}
+    return {"requestItem": item, "success": True, "errors": []}
+
+
+def _refuse_entry(errors: list[str]) -> Refusal:
+    """An `items[]` entry that cannot be applied: `errors` become its result's `errors`.
+
+    Its status and code never reach the wire: the batch answers 200 with one result per entry.
+    """
+    return Refusal(409, "item_refused", "; ".join(errors), {"errors": errors})
+
+
+def _check_injected(world: World, batch: Batch, position: int) -> None:
+    """Refuse the entry a fail-items fault fails (a seeded draw per entry)."""
+    fault = batch["fault"]
+    if not fault:
+        return
+    draw = random.Random(derive_int(world.seed, PROVIDER, "fail", batch["id"], position)).random()  # noqa: S311
+    if draw < fault["probability"]:
+        raise _refuse_entry([f"Injected fault {fault['id']}: the item could not be processed"])
+
+
+def apply_return(world: World, owner: str, entry: Mapping[str, Any]) -> None:
     """Only shipped items can be returned (x-returnkit-inferred: the user guide's flow)."""
-    return _change(
-        world,
-        owner,
-        entry["order_items"],
-        allowed={"shipped"},
-        new_status="returned",
-        fields={"return_tracking_key": entry["return_tracking_key"]},
-    )
+    tracking: Tracking = {"return_tracking_key": entry["return_tracking_key"]}
+    _change(world, owner, entry["order_items"], Change("returned", frozenset({"shipped"}), tracking))
 
 
-def apply_ship(world: World, owner: str, entry: Mapping[str, Any]) -> ItemResult:
+def apply_ship(world: World, owner: str, entry: Mapping[str, Any]) -> None:
     if entry["carrier_key"] not in world.mocks["carriers"]["keys"]:
-        return [f"Carrier key '{entry['carrier_key']}' is not a valid active carrier key"]
-    fields = {
+        raise _refuse_entry([f"Carrier key '{entry['carrier_key']}' is not a valid active carrier key"])
+    tracking: Tracking = {
         "shipment_tracking_key": entry["shipment_tracking_key"],
         "return_tracking_key": entry.get("return_tracking_key"),
-        "carrier_key": entry["carrier_key"],
     }
-    return _change(world, owner, entry["order_items"], allowed={"open"}, new_status="shipped", fields=fields)
+    change = Change("shipped", frozenset({"open"}), tracking, carrier_key=entry["carrier_key"])
+    _change(world, owner, entry["order_items"], change)
 
 
-def apply_cancel(world: World, owner: str, entry: Mapping[str, Any]) -> ItemResult:
-    return _change(world, owner, [entry["id"]], allowed={"open"}, new_status="cancelled", fields={})
+def apply_cancel(world: World, owner: str, entry: Mapping[str, Any]) -> None:
+    _change(world, owner, [entry["id"]], Change("cancelled", frozenset({"open"})))
 
 
-APPLY: dict[str, Callable[[World, str, Mapping[str, Any]], ItemResult]] = {
+APPLY: dict[str, Callable[[World, str, Mapping[str, Any]], None]] = {
     "return": apply_return,
     "ship": apply_ship,
     "cancel": apply_cancel,
 }
 
 
-def _change(
-    world: World, owner: str, ids: list[int], *, allowed: set[str], new_status: str, fields: Mapping[str, Any]
-) -> ItemResult:
-    """Move every item in `ids` to `new_status`, or none of them (with one error per refused id)."""
-    errors = [
-        error for item_id in dict.fromkeys(ids) if (error := _refusal(world, owner, item_id, allowed, new_status))
-    ]
+def _change(world: World, owner: str, ids: list[int], change: Change) -> None:
+    """Move every item in `ids` to the new status, or refuse with one error per refused id (none moves)."""
+    errors = []
+    for item_id in dict.fromkeys(ids):
+        try:
+            _check_item(world, owner, item_id, change)
+        except Refusal as refusal:
+            errors.append(refusal.message)
     if len(set(ids)) != len(ids):
         errors.append("The same order item is listed more than once")
     if errors:
-        return errors
+        raise _refuse_entry(errors)
     for item_id in ids:
-        order = _order_of(world, owner, item_id)
-        assert order is not None
-        item = next(item for item in order["order_items"] if item["id"] == item_id)
-        item["status"] = new_status
-        item.update({key: value for key, value in fields.items() if key in item})
-        if "carrier_key" in fields:
-            order["carrier_key"] = fields["carrier_key"]
-        order["status"] = order_status(order["order_items"])
-        world.store.put(PROVIDER, "order", order["order_number"], order, owner=owner)
-    return []
+        _move_item(world, owner, item_id, change)
 
 
-def _refusal(world: World, owner: str, item_id: int, allowed: set[str], new_status: str) -> str | None:
+def _move_item(world: World, owner: str, item_id: int, change: Change) -> None:
+    order = _order_of(world, owner, item_id)
+    assert order is not None
+    items = order["order_items"]
+    at = next(position for position, item in enumerate(items) if item["id"] == item_id)
+    items[at] = {**items[at], "status": change.new_status, **change.tracking}
+    if change.carrier_key is not None:
+        order["carrier_key"] = change.carrier_key
+    order["status"] = order_status(order["order_items"])
+    ORDERS.put(world, order["order_number"], order, owner=owner)
+
+
+def _check_item(world: World, owner: str, item_id: int, change: Change) -> None:
     order = _order_of(world, owner, item_id)
     if order is None:
-        return f"Order item {item_id} does not exist"
-    item = next(item for item in order["order_items"] if item["id"] == item_id)
+        raise Refusal(404, "not_found", f"Order item {item_id} does not exist")
+    item = _item_of(order, item_id)
+    new_status = change.new_status
     if item["status"] == new_status:
-        return f"Order item {item_id} has already been {new_status}"
-    if item["status"] not in allowed:
-        return f"Order item {item_id} cannot be {new_status}: its status is '{item['status']}'"
-    return None
+        raise Refusal(409, "already_done", f"Order item {item_id} has already been {new_status}")
+    if item["status"] not in change.allowed:
+        message = f"Order item {item_id} cannot be {new_status}: its status is '{item['status']}'"
+        raise Refusal(409, "not_allowed", message)
 
 
-def _order_of(world: World, owner: str, item_id: int) -> dict[str, Any] | None:
+def _order_of(world: World, owner: str, item_id: int) -> Order | None:
     """The order holding `item_id` if `owner` owns it: another merchant's item does not exist for them."""
-    link = world.store.get(PROVIDER, "item", str(item_id))
-    if link is None or link["owner"] != owner:
-        return None
-    return world.store.get(PROVIDER, "order", link["order"])
+    link = ITEMS.owned(world, owner, str(item_id))
+    return None if link is None else ORDERS.get(world, link["order"])
+
+
+def _item_of(order: Order, item_id: int) -> OrderItem:
+    return next(item for item in order["order_items"] if item["id"] == item_id)

@@ -9,9 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from returnkit.providers.aboutyou import behaviour
-from returnkit.providers.aboutyou.errors import message
-from returnkit.providers.aboutyou.world import PROVIDER, merchant_orders
-from returnkit.providers.kit import Handler, ParameterError, Request, World, datetime_param, int_param
+from returnkit.providers.aboutyou.records import BATCHES
+from returnkit.providers.aboutyou.world import merchant_orders
+from returnkit.providers.kit import Handler, ParameterError, Refusal, Request, World, datetime_param, int_param
 from returnkit.providers.wire import WireResponse
 
 DEFAULT_DEDUP_SECONDS = 300.0
@@ -52,14 +52,10 @@ def results_of(kind: str) -> Handler:
             uuid.UUID(batch_id)
         except ValueError:
             raise ParameterError("batch_request_id", f"{batch_id!r} is not a valid UUID", batch_id) from None
-        behaviour.settle(world)
-        batch = world.store.get(PROVIDER, "batch", batch_id)
-        if batch is None or batch["owner"] != request.owner or batch["kind"] != kind:
-            return message(404, f"Batch request {batch_id} not found")
-        items = batch["results"] or []
-        return WireResponse(
-            200, {"batchRequestId": batch_id, "status": behaviour.status(batch, world.now()), "items": items}
-        )
+        batch = BATCHES.owned(world, request.owner, batch_id)
+        if batch is None or batch["kind"] != kind:
+            raise Refusal(404, "not_found", f"Batch request {batch_id} not found")
+        return WireResponse(200, {"batchRequestId": batch_id, "status": batch["status"], "items": batch["results"]})
 
     results.__name__ = f"{kind}_results"
     return results
@@ -70,7 +66,6 @@ def list_orders(request: Request, world: World) -> WireResponse:
     status = request.param("order_status")
     if status is not None and status not in ORDER_STATUSES:
         raise ParameterError("order_status", f"Input should be {_one_of(ORDER_STATUSES)}", status)
-    behaviour.settle(world)
     page = int_param(request, "page", 1, 1, 1_000_000) or 1
     per_page = int_param(request, "per_page", 20, 1, 100) or 20
     orders = [order for order in merchant_orders(world, request.owner) if _matches(order, request)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -10,9 +9,9 @@ from faker import Faker
 
 from returnkit.core.clock import iso
 from returnkit.core.world import seeded_faker
+from returnkit.providers.aboutyou.records import ITEMS, ORDERS, PROVIDER, Order, OrderItem
 from returnkit.providers.kit import World, known_owner
 
-PROVIDER = "aboutyou"
 SIZES = ("S", "M", "L", "XL")
 ITEM_STATUSES_FOR = {
     "open": ["open"],
@@ -50,7 +49,7 @@ def add_orders(world: World, owner: str | None, count: int) -> tuple[str, list[s
     return owner, numbers
 
 
-def new_order(world: World, faker: Faker, first_item: int, status: str) -> dict[str, Any]:
+def new_order(world: World, faker: Faker, first_item: int, status: str) -> Order:
     low, high = world.mocks["orders"]["items_per_order"]
     size = faker.random_int(low, high)
     if status == "mixed":
@@ -72,7 +71,7 @@ def new_order(world: World, faker: Faker, first_item: int, status: str) -> dict[
     }
 
 
-def new_item(world: World, faker: Faker, item_id: int, status: str) -> dict[str, Any]:
+def new_item(world: World, faker: Faker, item_id: int, status: str) -> OrderItem:
     low, high = world.mocks["orders"]["price_with_tax_cents"]
     vat = float(world.mocks["orders"]["vat_percent"])
     gross = faker.random_int(low, high)
@@ -89,24 +88,23 @@ def new_item(world: World, faker: Faker, item_id: int, status: str) -> dict[str,
     }
 
 
-def order_status(items: list[dict[str, Any]]) -> str:
+def order_status(items: list[OrderItem]) -> str:
     """One status when every item shares it, else `mixed` (docs: order-states page)."""
     statuses = {item["status"] for item in items}
     return statuses.pop() if len(statuses) == 1 else "mixed"
 
 
-def save_order(world: World, owner: str, order: Mapping[str, Any]) -> None:
-    world.store.put(PROVIDER, "order", order["order_number"], dict(order), owner=owner)
+def save_order(world: World, owner: str, order: Order) -> None:
+    ORDERS.put(world, order["order_number"], order, owner=owner)
     for item in order["order_items"]:
-        world.store.put(
-            PROVIDER, "item", str(item["id"]), {"order": order["order_number"], "owner": owner}, owner=owner
-        )
+        ITEMS.put(world, str(item["id"]), {"order": order["order_number"]}, owner=owner)
 
 
-def merchant_orders(world: World, owner: str) -> Iterator[dict[str, Any]]:
-    yield from world.store.query(PROVIDER, "order", owner=owner)
+def merchant_orders(world: World, owner: str) -> list[dict[str, Any]]:
+    """The owner's orders as ABOUT YOU shows them."""
+    return [ORDERS.public(order) for order in ORDERS.by_owner(world, owner)]
 
 
 def describe(world: World) -> dict[str, Any]:
-    merchants = [{**m, "orders": list(merchant_orders(world, m["id"]))} for m in world.mocks["merchants"]]
+    merchants = [{**m, "orders": merchant_orders(world, m["id"])} for m in world.mocks["merchants"]]
     return {"auth": "X-API-Key header", "merchants": merchants}

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from returnkit.core.world import derive_uuid
-from returnkit.providers.kit import ModuleKit, Request, World
-from returnkit.providers.zinc import auth, handlers, world
+from returnkit.providers.kit import ModuleKit, Request, Transition, World
+from returnkit.providers.zinc import auth, behaviour, handlers, world
 from returnkit.providers.zinc.errors import ZincErrors
 
 
@@ -15,6 +15,7 @@ class Zinc(ModuleKit):
     path_prefixes = ("/returns", "/orders")
     errors = ZincErrors()
     handlers = handlers.HANDLERS
+    transitions: Mapping[str, Transition] = {behaviour.RESOLVE: behaviour.resolve}
     world_module = world
     auth_module = auth
 

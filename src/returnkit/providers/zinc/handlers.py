@@ -7,36 +7,26 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from returnkit.providers.kit import Handler, ParameterError, Request, World, datetime_param, int_param
+from returnkit.providers.kit import Handler, ParameterError, Refusal, Request, World, datetime_param, int_param
 from returnkit.providers.wire import WireResponse
 from returnkit.providers.zinc import behaviour
-from returnkit.providers.zinc.errors import business
-from returnkit.providers.zinc.world import PROVIDER
+from returnkit.providers.zinc.records import ORDERS, RETURNS, Order
 
-ORDER_PRIVATE = ("owner",)
 MAX_OFFSET = 2**31 - 1  # specs/zinc.yaml, x-returnkit-inferred
 
 
 def create_return(request: Request, world: World) -> WireResponse:
     payload = request.payload
-    order = _owned(world, "order", payload["order_id"], request.owner)
-    if order is None:
-        return business(404, "not_found", f"Order {payload['order_id']} not found", {"order_id": payload["order_id"]})
-    refused = behaviour.refusal(world, order, payload, request.base_url)
-    if refused:
-        status, code, message, details = refused
-        return business(status, code, message, details)
+    order = _order(world, payload["order_id"], request.owner)
+    behaviour.check_returnable(world, order, payload)
     record = behaviour.file_return(world, request.owner, payload, request.business_fault)
-    return WireResponse(201, behaviour.current(record, world, request.base_url))
+    return WireResponse(201, behaviour.shown(world, record, request.base_url))
 
 
 def list_returns(request: Request, world: World) -> WireResponse:
     limit, offset = _page(request)
     status, search = request.param("status"), (request.param("search") or "").lower()
-    returns = [
-        behaviour.current(r, world, request.base_url)
-        for r in world.store.query(PROVIDER, "return", owner=request.owner)
-    ]
+    returns = [behaviour.shown(world, r, request.base_url) for r in RETURNS.by_owner(world, request.owner)]
     returns.reverse()  # newest first; equal timestamps keep filing order reversed
     returns.sort(key=lambda r: r["created_at"], reverse=True)
     found = [r for r in returns if (not status or r["status"] == status) and search in r["order_id"].lower()]
@@ -45,16 +35,16 @@ def list_returns(request: Request, world: World) -> WireResponse:
 
 def get_return(request: Request, world: World) -> WireResponse:
     return_id = _uuid_path(request, "return_request_id")
-    record = _owned(world, "return", return_id, request.owner)
+    record = RETURNS.owned(world, request.owner, return_id)
     if record is None:
-        return business(404, "not_found", f"Return request {return_id} not found", {"return_request_id": return_id})
-    return WireResponse(200, behaviour.current(record, world, request.base_url))
+        raise Refusal(404, "not_found", f"Return request {return_id} not found", {"return_request_id": return_id})
+    return WireResponse(200, behaviour.shown(world, record, request.base_url))
 
 
 def list_orders(request: Request, world: World) -> WireResponse:
     limit, offset = _page(request)
     tests = _order_filters(request, world)
-    orders = world.store.query(PROVIDER, "order", owner=request.owner)
+    orders = ORDERS.by_owner(world, request.owner)
     orders.sort(key=lambda o: o["created_at"], reverse=True)
     found = [o for o in orders if all(test(o) for test in tests)]
     page = [_public_order(o, world, request.base_url) for o in found[offset : offset + limit]]  # decorate the page only
@@ -63,14 +53,19 @@ def list_orders(request: Request, world: World) -> WireResponse:
 
 def get_order(request: Request, world: World) -> WireResponse:
     order_id = _uuid_path(request, "order_id")
-    order = _owned(world, "order", order_id, request.owner)
+    return WireResponse(200, _public_order(_order(world, order_id, request.owner), world, request.base_url))
+
+
+def _order(world: World, order_id: str, owner: str) -> Order:
+    """The owner's order, or Zinc's 404: another account's order does not exist for them."""
+    order = ORDERS.owned(world, owner, order_id)
     if order is None:
-        return business(404, "not_found", f"Order {order_id} not found", {"order_id": order_id})
-    return WireResponse(200, _public_order(order, world, request.base_url))
+        raise Refusal(404, "not_found", f"Order {order_id} not found", {"order_id": order_id})
+    return order
 
 
-def _public_order(order: Mapping[str, Any], world: World, base_url: str) -> dict[str, Any]:
-    public = {key: value for key, value in order.items() if key not in ORDER_PRIVATE}
+def _public_order(order: Order, world: World, base_url: str) -> dict[str, Any]:
+    public = ORDERS.public(order)
     public["returns"] = behaviour.returns_of_order(world, order["id"], base_url)
     return public
 
@@ -84,20 +79,20 @@ def _order_filters(request: Request, world: World) -> list[Callable[[Mapping[str
     if search := request.param("search"):
         tests.append(lambda o: search.lower() in o["id"] or any(search in m for m in o["merchant_order_ids"]))
     if (return_status := request.param("return_status")) is not None:  # FastAPI refuses an empty enum value
-        tests.append(_return_status_test(return_status, world, request.base_url))
+        tests.append(_return_status_test(return_status, world))
     for name, after in (("created_after", True), ("created_before", False)):
         if (moment := datetime_param(request, name)) is not None:
             tests.append(_created_test(moment, after))
     return tests
 
 
-def _return_status_test(value: str, world: World, base_url: str) -> Callable[[Mapping[str, Any]], bool]:
+def _return_status_test(value: str, world: World) -> Callable[[Mapping[str, Any]], bool]:
     if value not in {"open", "closed"}:
         expected = "'open' or 'closed'"
         message = f"Input should be {expected}"
         raise ParameterError("return_status", message, value, kind="enum", context={"expected": expected})
     wanted = {"open"} if value == "open" else {"approved", "denied"}
-    return lambda o: any(r["status"] in wanted for r in behaviour.returns_of_order(world, o["id"], base_url))
+    return lambda o: any(r["status"] in wanted for r in RETURNS.by_ref(world, o["id"]))
 
 
 def _created_test(moment: datetime, after: bool) -> Callable[[Mapping[str, Any]], bool]:
@@ -123,12 +118,6 @@ def _uuid_path(request: Request, name: str) -> str:
     except ValueError:
         message = "Input should be a valid UUID, invalid character: expected an optional prefix of `urn:uuid:`"
         raise ParameterError(name, message, raw, location="path", kind="uuid_parsing") from None
-
-
-def _owned(world: World, kind: str, key: str, owner: str) -> dict[str, Any] | None:
-    """The record if `owner` owns it: another account's order or return does not exist for them."""
-    record = world.store.get(PROVIDER, kind, key)
-    return record if record is not None and record.get("owner") == owner else None
 
 
 HANDLERS: Mapping[str, Handler] = {

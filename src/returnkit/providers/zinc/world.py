@@ -9,9 +9,9 @@ from faker import Faker
 
 from returnkit.core.clock import iso
 from returnkit.core.world import seeded_faker
-from returnkit.providers.kit import World, known_owner, public_orders
+from returnkit.providers.kit import World, known_owner
+from returnkit.providers.zinc.records import ORDERS, PROVIDER, Order, OrderItem
 
-PROVIDER = "zinc"
 ITEM_STATUS = {
     "order_placed": ("shipped", "delivered"),
     "pending": ("pending",),
@@ -43,7 +43,7 @@ def add_orders(world: World, owner: str | None, count: int) -> tuple[str, list[s
     return owner, ids
 
 
-def new_order(world: World, faker: Faker, status: str) -> dict[str, Any]:
+def new_order(world: World, faker: Faker, status: str) -> Order:
     mocks = world.mocks["orders"]
     order_id = _uuid(faker)
     created = world.clock.now() - timedelta(days=faker.random_int(2, 40), minutes=faker.random_int(0, 1439))
@@ -77,7 +77,7 @@ def new_order(world: World, faker: Faker, status: str) -> dict[str, Any]:
     }
 
 
-def _item(world: World, faker: Faker, order_status: str, created: str, updated: str) -> dict[str, Any]:
+def _item(world: World, faker: Faker, order_status: str, created: str, updated: str) -> OrderItem:
     retailer = faker.random_element(world.mocks["orders"]["retailers"])
     return {
         "id": _uuid(faker),
@@ -93,12 +93,13 @@ def _uuid(faker: Faker) -> str:
     return str(faker.uuid4())
 
 
-def save_order(world: World, owner: str, order: dict[str, Any]) -> None:
-    world.store.put(PROVIDER, "order", order["id"], {**order, "owner": owner}, owner=owner)
+def save_order(world: World, owner: str, order: Order) -> None:
+    ORDERS.put(world, order["id"], order, owner=owner)
 
 
 def describe(world: World) -> dict[str, Any]:
     accounts = []
     for account in world.mocks["accounts"]:
-        accounts.append({**account, "orders": public_orders(world, PROVIDER, account["id"])})
+        orders = [ORDERS.public(order) for order in ORDERS.by_owner(world, account["id"])]
+        accounts.append({**account, "orders": orders})
     return {"auth": "Authorization: Bearer <api key>", "accounts": accounts}
