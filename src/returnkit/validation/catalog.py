@@ -15,6 +15,8 @@ from returnkit.validation.verdict import Verdict
 if TYPE_CHECKING:
     from graphql import GraphQLSchema
 
+    from returnkit.validation.graphql_engine import Documents
+
 
 class NoRequestBody(ReturnkitError):
     """The operation takes no request body, so there is nothing to validate."""
@@ -40,7 +42,7 @@ class Catalog:
                 raise UnknownProvider(name, PROVIDER_FILES)
         self._specs: dict[str, ProviderSpec] = {}
         self._validators: dict[tuple[str, str], PayloadValidator] = {}
-        self._graphql: dict[str, GraphQLSchema] = {}
+        self._graphql: dict[str, Documents] = {}
 
     def spec(self, provider: str) -> ProviderSpec:
         if provider not in self.providers:
@@ -65,12 +67,16 @@ class Catalog:
 
     def _build(self, operation: Operation) -> PayloadValidator:
         spec = self.spec(operation.provider)
-        if operation.kind == "graphql":
-            from returnkit.validation.graphql_engine import GraphQLValidator  # only Rye needs graphql-core
+        if spec.graphql_sdl is None:
+            return self._rest(operation, spec)
+        from returnkit.validation import graphql_engine  # only Rye needs graphql-core
 
-            envelope = next(op for op in spec.operations if op.kind == "rest")
-            return GraphQLValidator(operation, self.graphql_schema(operation.provider), self._rest(envelope, spec))
-        return self._rest(operation, spec)
+        documents = self.graphql_documents(operation.provider)
+        envelope = next(op for op in spec.operations if op.kind == "rest")
+        if operation.kind == "graphql":
+            return graphql_engine.GraphQLValidator(operation, documents, self._rest(envelope, spec))
+        calls = {op.operation_id: op for op in spec.operations if op.kind == "graphql"}
+        return graphql_engine.GraphQLRequestValidator(self._rest(operation, spec), documents, calls)
 
     def _rest(self, operation: Operation, spec: ProviderSpec) -> SchemaValidator:
         if operation.request_schema is None:
@@ -78,13 +84,19 @@ class Catalog:
         return SchemaValidator(operation, spec.components, fold_keys=folds_keys(spec.document))
 
     def graphql_schema(self, provider: str) -> GraphQLSchema:
+        return self.graphql_documents(provider).schema
+
+    def graphql_documents(self, provider: str) -> Documents:
+        """The provider's GraphQL schema with its one cache of parsed, validated documents."""
         if provider not in self._graphql:
             sdl = self.spec(provider).graphql_sdl
             if sdl is None:
                 raise ReturnkitError(f"{provider} has no GraphQL schema")
             from graphql import build_schema
 
-            self._graphql[provider] = build_schema(sdl)
+            from returnkit.validation.graphql_engine import Documents
+
+            self._graphql[provider] = Documents(build_schema(sdl))
         return self._graphql[provider]
 
 
