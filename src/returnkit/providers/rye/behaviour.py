@@ -109,12 +109,12 @@ def transition(world: World, record: RyeReturn, to_status: str, at: float) -> Ry
     the lifecycle is written (and where the next issue emits Rye's webhooks from).
 
     `at` is the virtual time of the change (a scheduled step's due time, not the time it is carried
-    out), so `updatedAt` reads the same whenever the client looks. The next step is scheduled.
+    out), so `updatedAt` reads the same whenever the client looks. The next step is scheduled, or
+    taken at once when it is already due; the record is returned as it then stands.
     """
     changed: RyeReturn = {**record, "status": to_status, "updatedAt": iso(datetime.fromtimestamp(at, UTC))}
     stored = RETURNS.put(world, changed["id"], changed, owner=changed["owner"], ref=changed["orderId"])
-    _schedule_next(world, stored)
-    return stored
+    return _schedule_next(world, stored)
 
 
 def advance(world: World, entry: Scheduled) -> None:
@@ -125,15 +125,15 @@ def advance(world: World, entry: Scheduled) -> None:
         transition(world, record, following, entry.due)
 
 
-def _schedule_next(world: World, record: RyeReturn) -> None:
+def _schedule_next(world: World, record: RyeReturn) -> RyeReturn:
     following = _next_step(record)
     if following is None:
-        return
+        return record
     due = record["created"] + float(world.mocks["returns"][DELAY_OF[following]])
-    if due <= world.now():
-        transition(world, record, following, due)  # already due (a delay of 0, or a late step): taken now
-    else:
-        RETURNS.schedule(world, record["id"], ADVANCE, due)
+    if due <= world.now():  # a delay of 0, or a step that fell due while catching up on an earlier one
+        return transition(world, record, following, due)
+    RETURNS.schedule(world, record["id"], ADVANCE, due)
+    return record
 
 
 def _next_step(record: RyeReturn) -> str | None:
