@@ -3,6 +3,8 @@ same code (and the same cache) as every other Rye validator, and hands it to the
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import orjson
@@ -106,3 +108,14 @@ def test_two_catalogs_keep_their_own_documents() -> None:
     _, other = read(second, {"query": ORDER, "variables": {"id": "o1"}})
     assert one.schema is first.graphql_schema("rye")
     assert other.schema is second.graphql_schema("rye")
+
+
+def test_judging_the_envelope_alone_does_not_load_graphql_core() -> None:
+    """`validate-payload rye query` stays a one-shot command: graphql-core loads only to read a document."""
+    script = (
+        "import sys; from returnkit.validation import Catalog; "
+        "assert Catalog(['rye']).validate('rye', 'query', {'query': '{ x }'}).valid; "
+        "print('graphql' in sys.modules)"
+    )
+    ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert ran.stdout.strip() == "False"

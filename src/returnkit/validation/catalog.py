@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 from returnkit.errors import ReturnkitError, UnknownProvider
@@ -67,16 +67,19 @@ class Catalog:
 
     def _build(self, operation: Operation) -> PayloadValidator:
         spec = self.spec(operation.provider)
-        if spec.graphql_sdl is None:
-            return self._rest(operation, spec)
-        from returnkit.validation import graphql_engine  # only Rye needs graphql-core
-
-        documents = self.graphql_documents(operation.provider)
-        envelope = next(op for op in spec.operations if op.kind == "rest")
         if operation.kind == "graphql":
-            return graphql_engine.GraphQLValidator(operation, documents, self._rest(envelope, spec))
-        calls = {op.operation_id: op for op in spec.operations if op.kind == "graphql"}
-        return graphql_engine.GraphQLRequestValidator(self._rest(operation, spec), documents, calls)
+            from returnkit.validation.graphql_engine import GraphQLValidator  # only Rye needs graphql-core
+
+            envelope = next(op for op in spec.operations if op.kind == "rest")
+            documents = self.graphql_documents(operation.provider)
+            return GraphQLValidator(operation, documents, self._rest(envelope, spec))
+        if spec.graphql_sdl is not None:  # the GraphQL endpoint itself: its server reads the document too
+            from returnkit.validation.graphql_request import GraphQLRequestValidator
+
+            calls = {op.operation_id: op for op in spec.operations if op.kind == "graphql"}
+            schema_on_first_use = partial(self.graphql_documents, operation.provider)
+            return GraphQLRequestValidator(self._rest(operation, spec), schema_on_first_use, calls)
+        return self._rest(operation, spec)
 
     def _rest(self, operation: Operation, spec: ProviderSpec) -> SchemaValidator:
         if operation.request_schema is None:

@@ -5,8 +5,9 @@ A payload is either a whole GraphQL-over-HTTP request (`{"query", "variables",
 (`{"input": {...}}` for `returnOrder`).
 
 One schema's documents are parsed and validated once per text (`Documents`), for every
-validator of the provider and for the server: the `/v1/query` validator hands the server a
-`GraphQLRequest` holding the parsed, validated document, which Rye's handler executes as it is.
+validator of the provider and for the server: the `/v1/query` validator (`graphql_request.py`)
+hands the server a `GraphQLRequest` holding the parsed, validated document, which Rye's handler
+executes as it is.
 """
 
 from __future__ import annotations
@@ -132,55 +133,33 @@ class GraphQLRequest(dict[str, Any]):
         self.verdict = verdict
 
 
-class GraphQLRequestValidator:
-    """The validator of the GraphQL endpoint's own operation (Rye's `graphqlQuery`, `POST /v1/query`).
+def checked_request(
+    documents: Documents, payload: Mapping[str, Any], endpoint: Operation, calls: Mapping[str, Operation]
+) -> GraphQLRequest:
+    """A request whose envelope is valid, with its document parsed and judged (`graphql_request.py`).
 
-    Its verdict is the envelope's, as for any REST body. `read_json`, the server's validation
-    stage, also parses and validates the document (through the provider's `Documents`) and hands
-    it back inside the payload, a `GraphQLRequest`: the handler executes that document and renders
-    its verdict, so the document is parsed and judged once, by the same code as `validate-payload`.
+    Variables are judged when the operation calls one of the listed root fields (`calls`), in
+    `validate-payload`'s words for that operation; an operation that matches no name, or calls
+    none of them, is left to execution, which words the problem as graphql-core does.
     """
+    document, problems = documents.checked(payload["query"])
+    verdict = Verdict(endpoint.provider, endpoint.operation_id)
+    if document is None or problems:
+        verdict = _verdict(iter(problems), endpoint, verdict)
+    elif (operation := get_operation_ast(document, payload.get("operationName"))) is not None:
+        called = _first_call(operation, calls)
+        if called is not None:
+            found = variable_errors(documents.schema, operation, payload.get("variables") or {})
+            verdict = _verdict(found, called, Verdict(called.provider, called.operation_id))
+    return GraphQLRequest(payload, documents.schema, None if problems else document, verdict)
 
-    def __init__(self, envelope: SchemaValidator, documents: Documents, calls: Mapping[str, Operation]) -> None:
-        self.operation = envelope.operation
-        self.envelope = envelope
-        self.documents = documents
-        self.calls = calls  # the root fields that are operations of their own, by name
 
-    def validate(self, payload: Any) -> Verdict:
-        return self.envelope.validate(payload)
-
-    def validate_json(self, data: bytes | str) -> Verdict:
-        return self.envelope.validate_json(data)
-
-    def read_json(self, data: bytes | str) -> tuple[Verdict, Any]:
-        verdict, payload = self.envelope.read_json(data)
-        return verdict, self.checked(payload) if verdict.valid else payload
-
-    def checked(self, payload: Mapping[str, Any]) -> GraphQLRequest:
-        """The request with its document parsed and judged.
-
-        Variables are judged here when the operation calls one of the listed root fields (in
-        `validate-payload`'s words for that operation); an operation that matches no name, or
-        calls none of them, is left to execution, which words the problem as graphql-core does.
-        """
-        document, problems = self.documents.checked(payload["query"])
-        verdict = Verdict(self.operation.provider, self.operation.operation_id)
-        if document is None or problems:
-            verdict = _verdict(iter(problems), self.operation, verdict)
-        elif (operation := get_operation_ast(document, payload.get("operationName"))) is not None:
-            called = self._called(operation)
-            if called is not None:
-                found = variable_errors(self.documents.schema, operation, payload.get("variables") or {})
-                verdict = _verdict(found, called, Verdict(called.provider, called.operation_id))
-        return GraphQLRequest(payload, self.documents.schema, None if problems else document, verdict)
-
-    def _called(self, operation: OperationDefinitionNode) -> Operation | None:
-        """The first listed operation the operation selects as a field of its own."""
-        for selection in operation.selection_set.selections:
-            if isinstance(selection, FieldNode) and selection.name.value in self.calls:
-                return self.calls[selection.name.value]
-        return None
+def _first_call(operation: OperationDefinitionNode, calls: Mapping[str, Operation]) -> Operation | None:
+    """The first listed operation the operation selects as a field of its own."""
+    for selection in operation.selection_set.selections:
+        if isinstance(selection, FieldNode) and selection.name.value in calls:
+            return calls[selection.name.value]
+    return None
 
 
 def variable_errors(
