@@ -12,7 +12,7 @@ executes as it is.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cached_property
 from typing import Any
 
@@ -145,7 +145,7 @@ def checked_request(
     document, problems = documents.checked(payload["query"])
     verdict = Verdict(endpoint.provider, endpoint.operation_id)
     if document is None or problems:
-        verdict = _verdict(iter(problems), endpoint, verdict)
+        verdict = _verdict(problems, endpoint, verdict)
     elif (operation := get_operation_ast(document, payload.get("operationName"))) is not None:
         called = _first_call(operation, calls)
         if called is not None:
@@ -180,7 +180,7 @@ DOCUMENT_CACHE_SIZE = 256
 DOCUMENT_CACHE_TEXT = 16 * 1024
 
 
-def _verdict(found: Iterator[PayloadError], operation: Operation, valid: Verdict) -> Verdict:
+def _verdict(found: Iterable[PayloadError], operation: Operation, valid: Verdict) -> Verdict:
     described = describe_capped(found, _itself)
     return described.verdict(operation.provider, operation.operation_id) if described.errors else valid
 
@@ -189,7 +189,7 @@ def _itself(error: PayloadError) -> tuple[PayloadError]:
     return (error,)
 
 
-def _parse_and_validate(schema: GraphQLSchema, query: str) -> tuple[DocumentNode | None, tuple[PayloadError, ...]]:
+def _parse_and_validate(schema: GraphQLSchema, query: str) -> Checked:
     try:
         document = parse(query)
     except GraphQLError as exc:
