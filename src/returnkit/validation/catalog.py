@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 from returnkit.errors import ReturnkitError, UnknownProvider
@@ -14,6 +14,8 @@ from returnkit.validation.verdict import Verdict
 
 if TYPE_CHECKING:
     from graphql import GraphQLSchema
+
+    from returnkit.validation.graphql_engine import Documents
 
 
 class NoRequestBody(ReturnkitError):
@@ -40,7 +42,7 @@ class Catalog:
                 raise UnknownProvider(name, PROVIDER_FILES)
         self._specs: dict[str, ProviderSpec] = {}
         self._validators: dict[tuple[str, str], PayloadValidator] = {}
-        self._graphql: dict[str, GraphQLSchema] = {}
+        self._graphql: dict[str, Documents] = {}
 
     def spec(self, provider: str) -> ProviderSpec:
         if provider not in self.providers:
@@ -69,7 +71,14 @@ class Catalog:
             from returnkit.validation.graphql_engine import GraphQLValidator  # only Rye needs graphql-core
 
             envelope = next(op for op in spec.operations if op.kind == "rest")
-            return GraphQLValidator(operation, self.graphql_schema(operation.provider), self._rest(envelope, spec))
+            documents = self.graphql_documents(operation.provider)
+            return GraphQLValidator(operation, documents, self._rest(envelope, spec))
+        if spec.graphql_sdl is not None:  # the GraphQL endpoint itself: its server reads the document too
+            from returnkit.validation.graphql_request import GraphQLRequestValidator
+
+            calls = {op.operation_id: op for op in spec.operations if op.kind == "graphql"}
+            schema_on_first_use = partial(self.graphql_documents, operation.provider)
+            return GraphQLRequestValidator(self._rest(operation, spec), schema_on_first_use, calls)
         return self._rest(operation, spec)
 
     def _rest(self, operation: Operation, spec: ProviderSpec) -> SchemaValidator:
@@ -78,13 +87,19 @@ class Catalog:
         return SchemaValidator(operation, spec.components, fold_keys=folds_keys(spec.document))
 
     def graphql_schema(self, provider: str) -> GraphQLSchema:
+        return self.graphql_documents(provider).schema
+
+    def graphql_documents(self, provider: str) -> Documents:
+        """The provider's GraphQL schema with its one cache of parsed, validated documents."""
         if provider not in self._graphql:
             sdl = self.spec(provider).graphql_sdl
             if sdl is None:
                 raise ReturnkitError(f"{provider} has no GraphQL schema")
             from graphql import build_schema
 
-            self._graphql[provider] = build_schema(sdl)
+            from returnkit.validation.graphql_engine import Documents
+
+            self._graphql[provider] = Documents(build_schema(sdl))
         return self._graphql[provider]
 
 

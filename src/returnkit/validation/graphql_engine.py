@@ -3,11 +3,16 @@
 A payload is either a whole GraphQL-over-HTTP request (`{"query", "variables",
 "operationName"}`) or, for short, just the variables of the operation's root field
 (`{"input": {...}}` for `returnOrder`).
+
+One schema's documents are parsed and validated once per text (`Documents`), for every
+validator of the provider and for the server: the `/v1/query` validator (`graphql_request.py`)
+hands the server a `GraphQLRequest` holding the parsed, validated document, which Rye's handler
+executes as it is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cached_property
 from typing import Any
 
@@ -36,16 +41,37 @@ from returnkit.validation.jsonschema_engine import JSONPayloadValidator, SchemaV
 from returnkit.validation.verdict import Path, PayloadError, Verdict, describe_capped
 from returnkit.validation.words import value_at
 
+Checked = tuple[DocumentNode | None, tuple[PayloadError, ...]]
+
+
+class Documents:
+    """One schema and its documents, each text parsed and validated once and kept (clients send the
+    same few texts again and again); every validator of the provider shares one."""
+
+    def __init__(self, schema: GraphQLSchema) -> None:
+        self.schema = schema
+        self._checked: dict[str, Checked] = {}
+
+    def checked(self, query: str) -> Checked:
+        """The parsed document (None when it does not parse) and what breaks the schema."""
+        if len(query) > DOCUMENT_CACHE_TEXT:
+            return _parse_and_validate(self.schema, query)  # a cache of long texts would outgrow any line
+        if query not in self._checked:
+            if len(self._checked) >= DOCUMENT_CACHE_SIZE:
+                self._checked.pop(next(iter(self._checked)))
+            self._checked[query] = _parse_and_validate(self.schema, query)
+        return self._checked[query]
+
 
 class GraphQLValidator(JSONPayloadValidator):
     """Validates requests that call one root field of the Rye schema."""
 
-    def __init__(self, operation: Operation, schema: GraphQLSchema, envelope: SchemaValidator) -> None:
+    def __init__(self, operation: Operation, documents: Documents, envelope: SchemaValidator) -> None:
         self.operation = operation
-        self.schema = schema
+        self.documents = documents
+        self.schema = documents.schema
         self.envelope = envelope
         self._valid = Verdict(operation.provider, operation.operation_id)
-        self._documents: dict[str, tuple[DocumentNode | None, tuple[PayloadError, ...]]] = {}
 
     @cached_property
     def field(self) -> GraphQLField:
@@ -62,27 +88,14 @@ class GraphQLValidator(JSONPayloadValidator):
             found = self._request_errors(payload)
         else:
             found = self._argument_errors(payload, ())
-        described = describe_capped(found, _itself)
-        return (
-            described.verdict(self.operation.provider, self.operation.operation_id) if described.errors else self._valid
-        )
+        return _verdict(found, self.operation, self._valid)
 
     def _request_errors(self, payload: Mapping[str, Any]) -> Iterator[PayloadError]:
-        document, problems = self._checked_document(payload["query"])
+        document, problems = self.documents.checked(payload["query"])
         if problems or document is None:
             yield from problems
             return
         yield from self._operation_errors(document, payload)
-
-    def _checked_document(self, query: str) -> tuple[DocumentNode | None, tuple[PayloadError, ...]]:
-        """Parse and validate a query once; clients send the same text again and again."""
-        if len(query) > DOCUMENT_CACHE_TEXT:
-            return _parse_and_validate(self.schema, query)  # a cache of long texts would outgrow any line
-        if query not in self._documents:
-            if len(self._documents) >= DOCUMENT_CACHE_SIZE:
-                self._documents.pop(next(iter(self._documents)))
-            self._documents[query] = _parse_and_validate(self.schema, query)
-        return self._documents[query]
 
     def _operation_errors(self, document: DocumentNode, payload: Mapping[str, Any]) -> Iterator[PayloadError]:
         operation = get_operation_ast(document, payload.get("operationName"))
@@ -96,17 +109,7 @@ class GraphQLValidator(JSONPayloadValidator):
                 "graphql",
                 expected=f"a {self.operation.graphql_type} selecting {self.operation.operation_id}",
             )
-        yield from self._variable_errors(operation, payload.get("variables") or {})
-
-    def _variable_errors(self, operation: OperationDefinitionNode, variables: Any) -> Iterator[PayloadError]:
-        if not isinstance(variables, Mapping):
-            return  # the envelope schema already rejected it
-        for definition in operation.variable_definitions or ():
-            name = definition.variable.name.value
-            type_ = type_from_ast(self.schema, definition.type)
-            if name not in variables and definition.default_value is not None:
-                continue  # the default applies
-            yield from _coerce(variables, name, type_, ("variables",), f"${name}")  # type: ignore[arg-type]
+        yield from variable_errors(self.schema, operation, payload.get("variables") or {})
 
     def _argument_errors(self, payload: Any, prefix: Path) -> Iterator[PayloadError]:
         if not isinstance(payload, Mapping):
@@ -116,15 +119,77 @@ class GraphQLValidator(JSONPayloadValidator):
             yield from _coerce(payload, name, argument.type, prefix, name)
 
 
+class GraphQLRequest(dict[str, Any]):
+    """A GraphQL-over-HTTP request as sent (its envelope valid), with what its validator made of it:
+    the schema, the parsed and validated document (None when it breaks the schema) and the verdict on
+    the document and its variables, in the words `validate-payload` uses for the operation it calls."""
+
+    def __init__(
+        self, payload: Mapping[str, Any], schema: GraphQLSchema, document: DocumentNode | None, verdict: Verdict
+    ) -> None:
+        super().__init__(payload)
+        self.schema = schema
+        self.document = document
+        self.verdict = verdict
+
+
+def checked_request(
+    documents: Documents, payload: Mapping[str, Any], endpoint: Operation, calls: Mapping[str, Operation]
+) -> GraphQLRequest:
+    """A request whose envelope is valid, with its document parsed and judged (`graphql_request.py`).
+
+    Variables are judged when the operation calls one of the listed root fields (`calls`), in
+    `validate-payload`'s words for that operation; an operation that matches no name, or calls
+    none of them, is left to execution, which words the problem as graphql-core does.
+    """
+    document, problems = documents.checked(payload["query"])
+    verdict = Verdict(endpoint.provider, endpoint.operation_id)
+    if document is None or problems:
+        verdict = _verdict(problems, endpoint, verdict)
+    elif (operation := get_operation_ast(document, payload.get("operationName"))) is not None:
+        called = _first_call(operation, calls)
+        if called is not None:
+            found = variable_errors(documents.schema, operation, payload.get("variables") or {})
+            verdict = _verdict(found, called, Verdict(called.provider, called.operation_id))
+    return GraphQLRequest(payload, documents.schema, None if problems else document, verdict)
+
+
+def _first_call(operation: OperationDefinitionNode, calls: Mapping[str, Operation]) -> Operation | None:
+    """The first listed operation the operation selects as a field of its own."""
+    for selection in operation.selection_set.selections:
+        if isinstance(selection, FieldNode) and selection.name.value in calls:
+            return calls[selection.name.value]
+    return None
+
+
+def variable_errors(
+    schema: GraphQLSchema, operation: OperationDefinitionNode, variables: Any
+) -> Iterator[PayloadError]:
+    """The variables `operation` cannot take, each with its JSON path (`$.variables.input...`)."""
+    if not isinstance(variables, Mapping):
+        return  # the envelope schema already rejected it
+    for definition in operation.variable_definitions or ():
+        name = definition.variable.name.value
+        type_ = type_from_ast(schema, definition.type)
+        if name not in variables and definition.default_value is not None:
+            continue  # the default applies
+        yield from _coerce(variables, name, type_, ("variables",), f"${name}")  # type: ignore[arg-type]
+
+
 DOCUMENT_CACHE_SIZE = 256
 DOCUMENT_CACHE_TEXT = 16 * 1024
+
+
+def _verdict(found: Iterable[PayloadError], operation: Operation, valid: Verdict) -> Verdict:
+    described = describe_capped(found, _itself)
+    return described.verdict(operation.provider, operation.operation_id) if described.errors else valid
 
 
 def _itself(error: PayloadError) -> tuple[PayloadError]:
     return (error,)
 
 
-def _parse_and_validate(schema: GraphQLSchema, query: str) -> tuple[DocumentNode | None, tuple[PayloadError, ...]]:
+def _parse_and_validate(schema: GraphQLSchema, query: str) -> Checked:
     try:
         document = parse(query)
     except GraphQLError as exc:

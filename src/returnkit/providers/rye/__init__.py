@@ -4,22 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from returnkit.providers.kit import Handler, ModuleKit
-from returnkit.providers.rye import auth, world
+from returnkit.providers.kit import Handler, ModuleKit, Transition
+from returnkit.providers.rye import auth, behaviour, world
 from returnkit.providers.rye.errors import RyeErrors
-from returnkit.providers.rye.handlers import Executor, handlers
+from returnkit.providers.rye.handlers import HANDLERS
 
 
 class Rye(ModuleKit):
     name = "rye"
     path_prefixes = ("/v1/",)
     errors = RyeErrors()
+    handlers: Mapping[str, Handler] = HANDLERS
+    transitions: Mapping[str, Transition] = {behaviour.ADVANCE: behaviour.advance}
     world_module = world
     auth_module = auth
-
-    def __init__(self) -> None:
-        self.executor = Executor()
-
-    @property
-    def handlers(self) -> Mapping[str, Handler]:  # type: ignore[override]
-        return handlers(self.executor)

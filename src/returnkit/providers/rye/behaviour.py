@@ -1,8 +1,9 @@
 """Rye returns: requested by `returnOrder`, then accepted, approved (with a label) and closed on the clock.
 
 One return per marketplace order the lines belong to (an Amazon-backed Rye order can split into
-several Amazon orders). Business failures are values (`ReturnOrderError`), never GraphQL errors.
-The delays are x-returnkit-inferred (mocks/rye.yaml).
+several Amazon orders). Business failures are `Refusal`s the resolver puts inside `data`
+(`ReturnOrderError`), never GraphQL errors. Each later step is a scheduled transition (`advance`),
+due a fixed delay after the request; the delays are x-returnkit-inferred (mocks/rye.yaml).
 """
 
 from __future__ import annotations
@@ -13,38 +14,33 @@ from typing import Any
 
 from returnkit.core import labels
 from returnkit.core.clock import iso
+from returnkit.core.store import Scheduled
 from returnkit.core.world import derive_uuid
 from returnkit.providers.kit import World
-from returnkit.providers.rye.world import PROVIDER, price
+from returnkit.providers.rye.errors import in_data
+from returnkit.providers.rye.records import PROVIDER, RETURNS, RyeOrder, RyeReturn
+from returnkit.providers.rye.world import price
 
+LIFECYCLE = ("RETURN_REQUESTED", "RETURN_REQUEST_ACCEPTED", "RETURN_APPROVED", "RETURN_CLOSED")
+DELAY_OF = {  # the setting in mocks/rye.yaml that says when a step falls due, counted from the request
+    "RETURN_REQUEST_ACCEPTED": "accepted_after_seconds",
+    "RETURN_APPROVED": "approved_after_seconds",
+    "RETURN_CLOSED": "closed_after_seconds",
+}
 OPEN = {"RETURN_REQUESTED", "RETURN_REQUEST_ACCEPTED", "RETURN_APPROVED"}
+ADVANCE = "advance"  # the one scheduled transition: a return's next step
 
 
-def status(world: World, record: Mapping[str, Any]) -> str:
-    elapsed = world.now() - record["created"]
-    timing = world.mocks["returns"]
-    if elapsed < float(timing["accepted_after_seconds"]):
-        return "RETURN_REQUESTED"
-    if elapsed < float(timing["approved_after_seconds"]):
-        return "RETURN_REQUEST_ACCEPTED"
-    if elapsed < float(timing["closed_after_seconds"]):
-        return "RETURN_APPROVED"
-    return "RETURN_CLOSED"
-
-
-def refusal(world: World, order: Mapping[str, Any], wanted: list[Mapping[str, Any]]) -> tuple[str, str] | None:
-    """(code, message) when the return cannot be requested, else None."""
+def check_return(world: World, order: Mapping[str, Any], wanted: list[Mapping[str, Any]]) -> None:
+    """Refuse (a `Refusal`, shown inside `data`) when the return cannot be requested."""
     if not order["delivered"]:
-        return "ORDER_SHIPPING_IN_PROGRESS", f"Order {order['id']} is being shipped and cannot be returned yet"
-    returns = world.store.query(PROVIDER, "return", ref=order["id"])
+        raise in_data("ORDER_SHIPPING_IN_PROGRESS", f"Order {order['id']} is being shipped and cannot be returned yet")
+    returns = RETURNS.by_ref(world, order["id"])
     for item in _combined(wanted):
         line = line_for(order, item["id"])
         if line is None:
-            return "LINE_ITEM_NOT_IN_ORDER", f"Line item {item['id']} is not part of order {order['id']}"
-        problem = _line_refusal(world, returns, line, item)
-        if problem:
-            return problem
-    return None
+            raise in_data("LINE_ITEM_NOT_IN_ORDER", f"Line item {item['id']} is not part of order {order['id']}")
+        _check_line(returns, line, item)
 
 
 def _combined(wanted: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -60,22 +56,19 @@ def _combined(wanted: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return combined + [{"id": key, "quantity": quantity} for key, quantity in totals.items()]
 
 
-def _line_refusal(
-    world: World, returns: list[dict[str, Any]], line: Mapping[str, Any], item: Mapping[str, Any]
-) -> tuple[str, str] | None:
+def _check_line(returns: list[RyeReturn], line: Mapping[str, Any], item: Mapping[str, Any]) -> None:
     key = item["id"]
     mine = [(r, x) for r in returns for x in r["lines"] if x["id"] == key]
-    if any(status(world, r) in OPEN for r, _ in mine):
-        return "RETURN_IN_PROGRESS", f"Request with product {key} is already in progress"
+    if any(r["status"] in OPEN for r, _ in mine):
+        raise in_data("RETURN_IN_PROGRESS", f"Request with product {key} is already in progress")
     returned = sum(x["quantity"] for _, x in mine)
     if returned >= line["quantity"]:
-        return "ALREADY_RETURNED", f"Product {key} has already been returned"
+        raise in_data("ALREADY_RETURNED", f"Product {key} has already been returned")
     if not 0 < item["quantity"] <= line["quantity"] - returned:
-        return (
+        raise in_data(
             "INVALID_QUANTITY",
             f"Quantity {item['quantity']} of product {key}: {line['quantity'] - returned} can be returned",
         )
-    return None
 
 
 def line_for(order: Mapping[str, Any], key: str) -> dict[str, Any] | None:
@@ -83,9 +76,7 @@ def line_for(order: Mapping[str, Any], key: str) -> dict[str, Any] | None:
     return next((dict(line) for line in order["lines"] if line[field] == key), None)
 
 
-def request_returns(
-    world: World, owner: str, order: Mapping[str, Any], wanted: list[Mapping[str, Any]]
-) -> list[dict[str, Any]]:
+def request_returns(world: World, owner: str, order: RyeOrder, wanted: list[Mapping[str, Any]]) -> list[RyeReturn]:
     """New returns, one per marketplace order the wanted lines belong to."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for item in wanted:
@@ -97,7 +88,7 @@ def request_returns(
     records = []
     for marketplace_order_id, lines in groups.items():
         number = world.store.next_number(f"{PROVIDER}.return")
-        record = {
+        record: RyeReturn = {
             "id": derive_uuid(world.seed, PROVIDER, "return", number),
             "orderId": order["id"],
             "marketplace": order["marketplace"],
@@ -105,14 +96,53 @@ def request_returns(
             "lines": lines,
             "created": world.now(),
             "createdAt": iso(world.clock.now()),
+            "status": "",  # none yet: requesting it is its first transition
+            "updatedAt": "",
+            "owner": owner,
         }
-        world.store.put(PROVIDER, "return", record["id"], record, owner=owner, ref=order["id"])
-        records.append(record)
+        records.append(transition(world, record, LIFECYCLE[0], record["created"]))
     return records
 
 
-def return_lines(world: World, record: Mapping[str, Any]) -> list[dict[str, Any]]:
-    state = status(world, record)
+def transition(world: World, record: RyeReturn, to_status: str, at: float) -> RyeReturn:
+    """Every change of a Rye return's status passes through here, its request included: the one place
+    the lifecycle is written (and where the next issue emits Rye's webhooks from).
+
+    `at` is the virtual time of the change (a scheduled step's due time, not the time it is carried
+    out), so `updatedAt` reads the same whenever the client looks. The next step is scheduled, or
+    taken at once when it is already due; the record is returned as it then stands.
+    """
+    changed: RyeReturn = {**record, "status": to_status, "updatedAt": iso(datetime.fromtimestamp(at, UTC))}
+    stored = RETURNS.put(world, changed["id"], changed, owner=changed["owner"], ref=changed["orderId"])
+    return _schedule_next(world, stored)
+
+
+def advance(world: World, entry: Scheduled) -> None:
+    """The `advance` transition: the return's next step, fallen due at `entry.due`."""
+    record = RETURNS.get(world, entry.key)
+    following = None if record is None else _next_step(record)
+    if record is not None and following is not None:
+        transition(world, record, following, entry.due)
+
+
+def _schedule_next(world: World, record: RyeReturn) -> RyeReturn:
+    following = _next_step(record)
+    if following is None:
+        return record
+    due = record["created"] + float(world.mocks["returns"][DELAY_OF[following]])
+    if due <= world.now():  # a delay of 0, or a step that fell due while catching up on an earlier one
+        return transition(world, record, following, due)
+    RETURNS.schedule(world, record["id"], ADVANCE, due)
+    return record
+
+
+def _next_step(record: RyeReturn) -> str | None:
+    reached = LIFECYCLE.index(record["status"])
+    return LIFECYCLE[reached + 1] if reached + 1 < len(LIFECYCLE) else None
+
+
+def return_lines(record: RyeReturn) -> list[dict[str, Any]]:
+    state = record["status"]
     if record["marketplace"] == "AMAZON":
         return [
             {
@@ -137,11 +167,10 @@ def return_lines(world: World, record: Mapping[str, Any]) -> list[dict[str, Any]
     ]
 
 
-def order_return(world: World, record: Mapping[str, Any], base_url: str) -> dict[str, Any]:
-    """The return as `Order.returns` shows it."""
-    state = status(world, record)
+def order_return(world: World, record: RyeReturn, base_url: str) -> dict[str, Any]:
+    """The return as `Order.returns` shows it; a label once approved, its URL signed afresh on each read."""
     label = None
-    if state in {"RETURN_APPROVED", "RETURN_CLOSED"}:
+    if record["status"] in {"RETURN_APPROVED", "RETURN_CLOSED"}:
         expires = int(world.now() + 7 * 24 * 3600)
         label = labels.label_url(base_url, world.store, PROVIDER, f"{record['id']}.pdf", expires)
     return {
@@ -149,18 +178,8 @@ def order_return(world: World, record: Mapping[str, Any], base_url: str) -> dict
         "orderId": record["orderId"],
         "shippingLabelUrl": label,
         "createdAt": record["createdAt"],
-        "updatedAt": _changed_at(world, record),
+        "updatedAt": record["updatedAt"],
         "marketplace": record["marketplace"],
         "marketplaceOrderId": record["marketplaceOrderId"],
-        "lineItems": return_lines(world, record),
+        "lineItems": return_lines(record),
     }
-
-
-def _changed_at(world: World, record: Mapping[str, Any]) -> str:
-    timing = world.mocks["returns"]
-    steps = [
-        0.0,
-        *(float(timing[k]) for k in ("accepted_after_seconds", "approved_after_seconds", "closed_after_seconds")),
-    ]
-    passed = max(step for step in steps if record["created"] + step <= world.now())
-    return iso(datetime.fromtimestamp(record["created"] + passed, UTC))

@@ -17,7 +17,15 @@ from returnkit.providers.wire import JSON, WireResponse, json_path
 from returnkit.validation import PayloadError, Verdict
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 CODES = {"graphql-syntax": "GRAPHQL_PARSE_FAILED"}
+IN_DATA = 200  # the HTTP status of a business failure: it comes back inside `data`
+
+
+def in_data(code: str, message: str) -> Refusal:
+    """A business failure of a mutation (`returnOrder`): the resolver shows it as the field's
+    `error` ({code, message}) beside a null `result`, not as a GraphQL error."""
+    return Refusal(IN_DATA, code, message)
 
 
 def graphql_error(error: PayloadError) -> dict[str, Any]:
@@ -27,7 +35,7 @@ def graphql_error(error: PayloadError) -> dict[str, Any]:
         return entry
     if error.locations:
         entry["locations"] = [{"line": line, "column": column} for line, column in error.locations]
-    code = CODES.get(error.keyword, "GRAPHQL_VALIDATION_FAILED")
+    code = CODES.get(error.keyword, VALIDATION_FAILED)
     entry["extensions"] = {"code": code}
     if error.path and error.path != ("query",):
         entry["extensions"]["field"] = json_path(error.path)

@@ -1,35 +1,26 @@
 """Rye's one HTTP operation, `POST /v1/query`: real GraphQL (graphql-core) over the bundled SDL.
 
+The validation stage has parsed and validated the document (`validation/graphql_engine.py`,
+the same code as `validate-payload`); the handler renders that verdict or executes that document.
 The root value answers `returnOrder`, `orderByID` and `returnByID`; every other field resolves
 from plain dicts, and unions and interfaces from their `__typename`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from graphql import (
-    DocumentNode,
-    FieldNode,
-    GraphQLError,
-    GraphQLSchema,
-    build_schema,
-    execute_sync,
-    get_operation_ast,
-    parse,
-    validate,
-)
+from graphql import execute_sync
 
 from returnkit.core.world import derive_uuid
-from returnkit.errors import UnknownOperation
-from returnkit.providers.kit import Handler, Request, World
+from returnkit.providers.kit import Handler, Refusal, Request, World
 from returnkit.providers.rye import behaviour
-from returnkit.providers.rye.errors import render_validation_error
-from returnkit.providers.rye.world import PROVIDER, price
+from returnkit.providers.rye.errors import VALIDATION_FAILED, in_data, render_validation_error
+from returnkit.providers.rye.records import ORDERS, PROVIDER, RETURNS, RyeOrder, RyeReturn
+from returnkit.providers.rye.world import price
 from returnkit.providers.wire import WireResponse
-from returnkit.spec import read_bundled
-from returnkit.validation import default_catalog
+from returnkit.validation.graphql_engine import GraphQLRequest
 
 
 class Root:
@@ -40,32 +31,30 @@ class Root:
         self.world = world
 
     def returnOrder(self, _info: Any, input: Mapping[str, Any]) -> dict[str, Any]:  # noqa: N802
-        order = _owned_order(self.world, str(input["orderId"]), self.request.owner)
+        return _in_data(lambda: self._return_order(input))
+
+    def _return_order(self, input: Mapping[str, Any]) -> dict[str, Any]:
+        order = ORDERS.owned(self.world, self.request.owner, str(input["orderId"]))
         if order is None:
-            return _error("ORDER_NOT_FOUND", f"Order {input['orderId']} not found")
+            raise in_data("ORDER_NOT_FOUND", f"Order {input['orderId']} not found")
         wanted: list[Mapping[str, Any]] = [dict(item) for item in input["lineItems"]]
-        refused = behaviour.refusal(self.world, order, wanted)
-        if refused:
-            return _error(*refused)
+        behaviour.check_return(self.world, order, wanted)
         records = behaviour.request_returns(self.world, self.request.owner, order, wanted)
-        return {"result": _result(self.world, order, records), "error": None}
+        return _result(order, records)
 
     def cancelOrder(self, _info: Any, input: Mapping[str, Any]) -> dict[str, Any]:  # noqa: N802
         """Cancellation is outside returnkit's scope; Rye's own code for that is NOT_SUPPORTED."""
-        message = "returnkit simulates returns, not cancellations"
-        return {"result": None, "error": {"code": "NOT_SUPPORTED", "message": message}}
+        return _in_data(_not_supported)
 
     def orderByID(self, _info: Any, id: str) -> dict[str, Any] | None:  # noqa: N802
-        order = _owned_order(self.world, str(id), self.request.owner)
+        order = ORDERS.owned(self.world, self.request.owner, str(id))
         return None if order is None else order_view(self.world, order, self.request.base_url)
 
     def returnByID(self, _info: Any, input: Mapping[str, Any]) -> dict[str, Any] | None:  # noqa: N802
-        record = self.world.store.get(PROVIDER, "return", str(input["returnId"]))
+        record = RETURNS.owned(self.world, self.request.owner, str(input["returnId"]))
         if record is None or record["orderId"] != str(input["orderId"]):
             return None
-        if _owned_order(self.world, record["orderId"], self.request.owner) is None:
-            return None
-        lines = behaviour.return_lines(self.world, record)
+        lines = behaviour.return_lines(record)
         if record["marketplace"] == "AMAZON":
             return {
                 "__typename": "ReturnAmazon",
@@ -83,42 +72,43 @@ class Root:
         }
 
 
-def _error(code: str, message: str) -> dict[str, Any]:
-    return {"result": None, "error": {"code": code, "message": message}}
+def _in_data(mutate: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """A mutation's payload: its `result`, or the `Refusal` it raised as its `error` (HTTP 200)."""
+    try:
+        return {"result": mutate(), "error": None}
+    except Refusal as refusal:
+        return {"result": None, "error": {"code": refusal.code, "message": refusal.message}}
 
 
-def _result(world: World, order: Mapping[str, Any], records: list[dict[str, Any]]) -> dict[str, Any]:
+def _not_supported() -> dict[str, Any]:
+    raise in_data("NOT_SUPPORTED", "returnkit simulates returns, not cancellations")
+
+
+def _result(order: RyeOrder, records: list[RyeReturn]) -> dict[str, Any]:
     if order["marketplace"] == "AMAZON":
         orders = [
             {
                 "returnId": r["id"],
                 "amazonOrderId": r["marketplaceOrderId"],
-                "lineItems": behaviour.return_lines(world, r),
+                "lineItems": behaviour.return_lines(r),
             }
             for r in records
         ]
         return {"__typename": "ReturnAmazonOrderResult", "orders": orders}
     (record,) = records
-    state = behaviour.status(world, record)
-    lines = behaviour.return_lines(world, record)
     return {
         "__typename": "ReturnShopifyOrderResult",
         "orderId": order["id"],
         "returnId": record["id"],
-        "lineItems": lines,
-        "status": state,
+        "lineItems": behaviour.return_lines(record),
+        "status": record["status"],
     }
 
 
-def _owned_order(world: World, order_id: str, owner: str) -> dict[str, Any] | None:
-    order = world.store.get(PROVIDER, "order", order_id)
-    return order if order is not None and order["owner"] == owner else None
-
-
-def order_view(world: World, order: Mapping[str, Any], base_url: str) -> dict[str, Any]:
-    records = world.store.query(PROVIDER, "return", ref=order["id"])
+def order_view(world: World, order: RyeOrder, base_url: str) -> dict[str, Any]:
+    records = RETURNS.by_ref(world, order["id"])
     returns = [behaviour.order_return(world, r, base_url) for r in records]
-    states = [behaviour.status(world, r) for r in records]
+    states = [r["status"] for r in records]
     cents = order["cents"]
     return {
         "id": order["id"],
@@ -176,7 +166,7 @@ EVENT_FOR = {
 }
 
 
-def _events(world: World, order: Mapping[str, Any], records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _events(world: World, order: RyeOrder, records: list[RyeReturn]) -> list[dict[str, Any]]:
     events = [
         {
             "__typename": "OrderPlacedOrderEvent",
@@ -185,91 +175,36 @@ def _events(world: World, order: Mapping[str, Any], records: list[dict[str, Any]
         }
     ]
     for record in records:
-        reached = list(EVENT_FOR).index(behaviour.status(world, record))
+        reached = list(EVENT_FOR).index(record["status"])
         for state in list(EVENT_FOR)[: reached + 1]:
             event_id = derive_uuid(world.seed, PROVIDER, "event", record["id"], state)
             events.append({"__typename": EVENT_FOR[state], "id": event_id, "createdAt": record["createdAt"]})
     return events
 
 
-DOCUMENT_CACHE = 256  # distinct query texts kept parsed; clients send the same few documents
+def query(request: Request, world: World) -> WireResponse:
+    """`POST /v1/query`: the checked request's verdict when it is refused, else its document executed."""
+    checked = request.payload
+    assert isinstance(checked, GraphQLRequest), "the validation stage hands over the checked request"
+    if checked.document is None or not checked.verdict.valid:
+        return render_validation_error(checked.verdict)
+    result = execute_sync(
+        checked.schema,
+        checked.document,
+        root_value=Root(request, world),
+        variable_values=checked.get("variables"),
+        operation_name=checked.get("operationName"),
+    )
+    body: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        body["errors"] = [_coded(error.formatted, request_error=result.data is None) for error in result.errors]
+    return WireResponse(200, body)
 
 
-class Executor:
-    """graphql-core over the bundled SDL; one schema per kit, built on first use."""
-
-    def __init__(self) -> None:
-        self._schema: GraphQLSchema | None = None
-        self._documents: dict[str, DocumentNode | list[GraphQLError]] = {}
-
-    @property
-    def schema(self) -> GraphQLSchema:
-        if self._schema is None:
-            self._schema = build_schema(read_bundled("rye.graphql"))
-        return self._schema
-
-    def query(self, request: Request, world: World) -> WireResponse:
-        payload = request.payload
-        document = self.document(payload["query"])
-        if isinstance(document, list):
-            # errors first, as the GraphQL spec suggests and as validate-payload writes them (one verdict, one body)
-            refusals = [_coded(e.formatted, document_error=True) for e in document]
-            return WireResponse(200, {"errors": refusals, "data": None})
-        if (refused := _variable_refusal(document, payload)) is not None:
-            return refused
-        result = execute_sync(
-            self.schema,
-            document,
-            root_value=Root(request, world),
-            variable_values=payload.get("variables"),
-            operation_name=payload.get("operationName"),
-        )
-        body: dict[str, Any] = {"data": result.data}
-        if result.errors:
-            body["errors"] = [_coded(error.formatted, document_error=result.data is None) for error in result.errors]
-        return WireResponse(200, body)
-
-    def document(self, query: str) -> DocumentNode | list[GraphQLError]:
-        """The parsed and validated document, kept for the next request that sends the same text."""
-        if query not in self._documents:
-            if len(self._documents) >= DOCUMENT_CACHE:
-                self._documents.clear()
-            self._documents[query] = _checked(self.schema, query)
-        return self._documents[query]
+def _coded(error: Mapping[str, Any], *, request_error: bool) -> dict[str, Any]:
+    """An execution error as gqlgen words it: a request it cannot run at all (no operation of that
+    name, variables of a field returnkit does not list) is a validation failure."""
+    return {**error, "extensions": {"code": VALIDATION_FAILED}} if request_error else dict(error)
 
 
-def _variable_refusal(document: DocumentNode, payload: Mapping[str, Any]) -> WireResponse | None:
-    """Variables the operation cannot take, refused in the words `validate-payload` uses (one verdict)."""
-    operation = get_operation_ast(document, payload.get("operationName"))
-    if operation is None:
-        return None
-    for selection in operation.selection_set.selections:
-        if isinstance(selection, FieldNode):
-            try:
-                validator = default_catalog().validator(PROVIDER, selection.name.value)
-            except UnknownOperation:
-                continue  # introspection and fields returnkit does not list as operations
-            verdict = validator.validate(payload)
-            return None if verdict.valid else render_validation_error(verdict)
-    return None
-
-
-def _checked(schema: GraphQLSchema, query: str) -> DocumentNode | list[GraphQLError]:
-    try:
-        document = parse(query)
-    except GraphQLError as error:
-        return [error]
-    errors = validate(schema, document)
-    return list(errors) if errors else document
-
-
-def _coded(error: Mapping[str, Any], *, document_error: bool) -> dict[str, Any]:
-    """The error as `validate-payload rye ... --format provider` words it (same codes, gqlgen's)."""
-    if not document_error:
-        return dict(error)
-    code = "GRAPHQL_PARSE_FAILED" if str(error["message"]).startswith("Syntax Error") else "GRAPHQL_VALIDATION_FAILED"
-    return {**error, "extensions": {"code": code}}
-
-
-def handlers(executor: Executor) -> Mapping[str, Handler]:
-    return {"graphqlQuery": executor.query}
+HANDLERS: Mapping[str, Handler] = {"graphqlQuery": query}

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from faker import Faker
 
 from returnkit.core.clock import iso
 from returnkit.core.world import derive_uuid, seeded_faker
-from returnkit.providers.kit import World, known_owner, public_orders
+from returnkit.providers.kit import World, known_owner
+from returnkit.providers.rye.records import ORDERS, PROVIDER, RyeOrder
 
-PROVIDER = "rye"
 KINDS = {
     "amazon_delivered": ("AMAZON", True),
     "amazon_in_transit": ("AMAZON", False),
@@ -104,11 +104,12 @@ def _line(world: World, faker: Faker, marketplace: str) -> dict[str, Any]:
 
 
 def save_order(world: World, owner: str, order: dict[str, Any]) -> None:
-    world.store.put(PROVIDER, "order", order["id"], {**order, "owner": owner}, owner=owner)
+    ORDERS.put(world, order["id"], cast(RyeOrder, order), owner=owner)
 
 
 def describe(world: World) -> dict[str, Any]:
     developers = []
     for developer in world.mocks["developers"]:
-        developers.append({**developer, "orders": public_orders(world, PROVIDER, developer["id"])})
+        orders = [ORDERS.public(order) for order in ORDERS.by_owner(world, developer["id"])]
+        developers.append({**developer, "orders": orders})
     return {"auth": "Authorization: Basic <API key>", "developers": developers}
