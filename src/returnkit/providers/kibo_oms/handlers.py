@@ -3,17 +3,17 @@
 Returns are OPEN when created, CLOSED once processed (items ACCEPTED or REJECTED by the
 accepted quantity, all accepted when none is given), OPEN again when reopened (docs: process,
 reopen, return event notifications; the transitions are x-returnkit-inferred). Every change of
-status goes through `transition`; nothing changes on the clock alone.
+status, creation included, goes through `behaviour.transition`; nothing changes on the clock alone.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from returnkit.providers.kibo_oms import auth
+from returnkit.providers.kibo_oms.behaviour import transition
 from returnkit.providers.kibo_oms.errors import coded_refusal, oauth_error
 from returnkit.providers.kibo_oms.records import LOCATIONS, ORDERS, PROVIDER, RETURNS, OmsOrder, OmsReturn
 from returnkit.providers.kibo_oms.world import oms_time
@@ -153,8 +153,9 @@ def _new_return(
         "creationSource": body.get("creationSource") or "API",
         "item": items,
         "customData": body.get("customData"),
+        "owner": owner,
     }
-    return _save(world, record, owner)
+    return transition(world, record, "OPEN", world.clock.now())
 
 
 def _returned(world: World, order_id: int, item_id: int) -> int:
@@ -237,20 +238,6 @@ def reopen_return(request: Request, world: World) -> WireResponse:
     return WireResponse(200, RETURNS.public(record))
 
 
-def transition(world: World, record: OmsReturn, status: str, at: datetime) -> None:
-    """Move a return to `status` at `at` and save it: CLOSED is confirmed and cleared then; OPEN is not cleared.
-
-    Every change of a Kibo OMS return's status passes here and only here (OMS has no change on
-    the clock alone): the place to emit the return event notifications from.
-    """
-    record["status"] = status
-    if status == "CLOSED":
-        record.update(confirmTime=oms_time(at), clearedTime=oms_time(at))
-    else:
-        record["clearedTime"] = None
-    _save(world, record, record["owner"])
-
-
 def return_locations(request: Request, world: World) -> WireResponse:
     """Locations to return to, optionally narrowed to orders' and manufacturers' (both optional in the spec)."""
     refuse_empty(request, ("orderID", "manufacturerID", "perPage", "page"))
@@ -276,10 +263,6 @@ def _owned_return(world: World, owner: str, return_id: int) -> OmsReturn:
     if record is None:
         raise coded_refusal(5002, f"Return {return_id} was not found")
     return record
-
-
-def _save(world: World, record: OmsReturn, owner: str) -> OmsReturn:
-    return RETURNS.put(world, str(record["returnID"]), record, owner=owner, ref=str(record["orderID"]))
 
 
 HANDLERS: Mapping[str, Handler] = {
