@@ -12,6 +12,7 @@ from returnkit.providers.rye.handlers import Executor, handlers
 
 class Rye(ModuleKit):
     name = "rye"
+    spec_file = "rye.yaml"
     path_prefixes = ("/v1/",)
     errors = RyeErrors()
     world_module = world
