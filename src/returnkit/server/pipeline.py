@@ -1,15 +1,10 @@
-"""The request path: every step a request takes, in order, in one list (`REQUEST_PATH`).
+"""The request path: every step a request takes, in order, in one list: `REQUEST_PATH` (at the end).
 
-    before routing    find_api -> body_arrived -> request_size
-    routing           route (what Connexion's RoutingMiddleware matched, recorded once)
-    stages            known_operation -> inject_fault -> authenticate -> rate_limit ->
-                      check_headers -> check_body -> validate_body -> handle
-    after the answer  api_headers -> check_conformance -> journal
-
-The first step that answers ends the part before the answer; every answer, whoever gives it,
-then takes the steps after it. Every refusal speaks the API's own format (its `ErrorFormat`).
-The ASGI middlewares in `asgi.py` only drive this list: the Frontier around Connexion's router
-(the body, the steps before routing, 405 and the last-resort 500), the Pipeline after it.
+The steps before routing and the stages each answer or pass (None); the first answer ends that
+part, and every answer, whoever gives it, then takes the steps after the answer. Every refusal
+speaks the API's own format (its `ErrorFormat`). The ASGI middlewares (`asgi.py`) only drive
+this list around Connexion's router; ARCHITECTURE.md shows it (tests/test_architecture.py holds
+the two equal).
 """
 
 from __future__ import annotations

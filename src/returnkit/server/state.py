@@ -82,7 +82,7 @@ class Api:
 
 @dataclass
 class ServerState:
-    kits: Mapping[str, ProviderKit]  # the providers; the admin API is `admin`, served beside them in `apis`
+    kits: Mapping[str, ProviderKit]  # the providers only: the admin API is served beside them (`apis`)
     catalog: Catalog
     store: Store
     clock: VirtualClock
