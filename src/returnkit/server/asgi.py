@@ -27,8 +27,8 @@ from returnkit.server.pipeline import (
     method_not_allowed,
     route,
     run,
-    size_facts,
 )
+from returnkit.server.protocol import HEADER_BYTES, TARGET_LENGTH
 from returnkit.server.state import Api, ServerState
 
 EXCHANGE = "returnkit.exchange"
@@ -149,8 +149,10 @@ def _exchange(scope: Scope, server: ServerState) -> Exchange:
         base_url=f"{scope.get('scheme', 'http')}://{host}",
         journal_id=server.journal.next_id(),
     )
-    target_length, header_bytes = size_facts(scope.get("extensions") or {}, scope["headers"])
-    return Exchange(request, target_length, header_bytes, generation=server.generation)
+    extensions = scope.get("extensions") or {}
+    # as the protocol measured them: the target's length only when over its limit
+    header_bytes = extensions.get(HEADER_BYTES) or sum(len(name) + len(value) for name, value in scope["headers"])
+    return Exchange(request, extensions.get(TARGET_LENGTH), header_bytes, generation=server.generation)
 
 
 async def _read_body(receive: Receive, exchange: Exchange, limit: int) -> None:

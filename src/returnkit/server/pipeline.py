@@ -22,7 +22,7 @@ from returnkit.core.ratelimit import DEFAULT_HEADER_NAMES, Budget
 from returnkit.providers.kit import Handler, ParameterError, Refusal, Request
 from returnkit.providers.wire import WireResponse
 from returnkit.server import headers as declared_headers
-from returnkit.server.protocol import HEADER_BYTES, TARGET_LENGTH, TARGET_LIMIT
+from returnkit.server.protocol import TARGET_LIMIT
 from returnkit.server.state import Api, ServerState
 from returnkit.spec import Operation
 from returnkit.validation import Verdict
@@ -113,12 +113,6 @@ def _refused_before_routing(exchange: Exchange, status: int, name: str, message:
     location = "header" if name == "headers" else "path"
     answer = exchange.owner.kit.errors.bad_parameter(ParameterError(name, message, location=location))
     return WireResponse(status, answer.body, answer.headers, answer.media_type)
-
-
-def size_facts(extensions: Mapping[str, Any], headers: list[tuple[bytes, bytes]]) -> tuple[int | None, int]:
-    """(the target's length when over the limit, the headers' size), as the protocol measured them."""
-    header_bytes = extensions.get(HEADER_BYTES) or sum(len(name) + len(value) for name, value in headers)
-    return extensions.get(TARGET_LENGTH), header_bytes
 
 
 # Routing -------------------------------------------------------------------------------------
