@@ -7,9 +7,10 @@ import re
 from pathlib import Path
 
 from returnkit.providers import default_kits, spec_files
+from returnkit.server.admin import AdminApi
 from returnkit.server.app import create_app, server_state
 from returnkit.server.pipeline import REQUEST_PATH
-from returnkit.spec import PROVIDER_FILES
+from returnkit.spec import PROVIDER_FILES, SPEC_FILES
 
 ARCHITECTURE = Path(__file__).resolve().parents[1] / "ARCHITECTURE.md"
 ROW = re.compile(r"^\|\s*(?P<phase>[^|`]*?)\s*\|\s*`(?P<step>\w+)`\s*\|")
@@ -58,8 +59,11 @@ def test_the_table_reader_sees_a_changed_step() -> None:
 
 
 def test_the_default_kits_declare_the_bundled_specs_in_order() -> None:
+    """`spec.SPEC_FILES` indexes the bundled files for a bare `Catalog()` and `load_provider(name)`;
+    what is served is what the kits (and the admin API) declare, and the two agree."""
     assert spec_files(default_kits()) == dict(PROVIDER_FILES)
     assert list(spec_files(default_kits())) == list(PROVIDER_FILES)
+    assert SPEC_FILES[AdminApi.name] == AdminApi.spec_file
 
 
 def test_the_admin_api_is_served_but_is_not_a_kit() -> None:

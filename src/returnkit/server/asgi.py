@@ -65,6 +65,10 @@ class Frontier(ServerMiddleware):
         if exchange.routed_path != exchange.request.path:
             scope = {**scope, "path": exchange.routed_path, "raw_path": exchange.routed_path.encode()}
         scope.setdefault("extensions", {})[EXCHANGE] = exchange
+        await self._through_the_router(scope, exchange, send)
+
+    async def _through_the_router(self, scope: Scope, exchange: Exchange, send: Send) -> None:
+        """Routing and the stages (the Pipeline answers); the router's 405 and any failure, here."""
         started = False
 
         async def watched_send(message: Message) -> None:
