@@ -14,9 +14,10 @@ from typing import Any
 
 import httpx
 
+from returnkit.providers import default_kits, spec_files
 from returnkit.providers.wire import JSON, WireResponse
+from returnkit.server.admin import AdminApi
 from returnkit.server.conformance import ResponseChecker
-from returnkit.spec import SPEC_FILES
 from returnkit.validation import Catalog
 
 with warnings.catch_warnings():
@@ -26,7 +27,8 @@ with warnings.catch_warnings():
 __all__ = ["HOST", "CheckedClient", "TestClient", "assert_conforms", "serving"]
 
 HOST = "http://127.0.0.1:8000"
-CHECKER = ResponseChecker(Catalog(SPEC_FILES))  # every provider's spec and the admin API's
+# The specs the server serves: every kit's and the admin API's.
+CHECKER = ResponseChecker(Catalog({**spec_files(default_kits()), AdminApi.name: AdminApi.spec_file}))
 
 
 def assert_conforms(provider: str, method: str, path: str, response: httpx.Response) -> None:

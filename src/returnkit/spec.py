@@ -16,6 +16,9 @@ import yaml
 
 from returnkit.errors import SpecError, UnknownOperation, UnknownProvider
 
+# The specs this package ships, by name: what `load_provider(name)` and a bare `Catalog()` read.
+# A served API names its own file (`ProviderKit.spec_file`); tests/test_architecture.py holds
+# the default kits to this index.
 PROVIDER_FILES: Mapping[str, str] = {
     "aboutyou": "aboutyou.yaml",
     "zinc": "zinc.yaml",
@@ -94,13 +97,16 @@ def parse_yaml(text: str) -> Any:
     return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader is always used
 
 
-def load_provider(provider: str) -> ProviderSpec:
-    """Parse one provider's bundled spec and list its operations."""
-    if provider not in SPEC_FILES:
-        raise UnknownProvider(provider, PROVIDER_FILES)
-    document = parse_yaml(read_bundled(SPEC_FILES[provider]))
+def load_provider(provider: str, spec_file: str | None = None) -> ProviderSpec:
+    """Parse one provider's spec (`spec_file` in the bundled `specs/`, by default the one the
+    package ships under that name) and list its operations."""
+    if spec_file is None:
+        if provider not in SPEC_FILES:
+            raise UnknownProvider(provider, PROVIDER_FILES)
+        spec_file = SPEC_FILES[provider]
+    document = parse_yaml(read_bundled(spec_file))
     if not isinstance(document, dict) or not str(document.get("openapi", "")).startswith("3.1"):
-        raise SpecError(f"{SPEC_FILES[provider]} is not an OpenAPI 3.1 document")
+        raise SpecError(f"{spec_file} is not an OpenAPI 3.1 document")
     operations = [*_rest_operations(provider, document), *_graphql_operations(provider, document)]
     sdl = read_bundled(document["x-returnkit-graphql"]["schema"]) if "x-returnkit-graphql" in document else None
     return ProviderSpec(provider, document, tuple(operations), sdl)

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from returnkit.core.store import SQLiteStore
-from returnkit.server.state import CLOCK
+from returnkit.server.state import CLOCK, FORMAT, WORLD_FORMAT
 from tests.listening import POLL_INTERVAL_SECONDS, READY_WITHIN_SECONDS, _free_port
 
 RETURNKIT = str(Path(sys.executable).parent / "returnkit")
@@ -105,6 +105,7 @@ def test_on_loopback_without_a_token_the_admin_api_is_open_and_a_clamped_clock_i
     db = tmp_path / "old.sqlite"
     store = SQLiteStore(str(db))  # a world whose clock an older returnkit let run past year 9999
     store.set_meta("world.seeded", 0)
+    store.set_meta(FORMAT, WORLD_FORMAT)
     store.set_meta(CLOCK, 2.6e11)
     store.close()
     with serve(tmp_path, "--db", str(db)) as served:
@@ -112,6 +113,15 @@ def test_on_loopback_without_a_token_the_admin_api_is_open_and_a_clamped_clock_i
         assert "admin API: open (bound to loopback 127.0.0.1;" in text
         assert f"{db}: the stored clock was outside the supported range" in text
         assert httpx.get(f"{served.base_url}/__admin/clock").json()["now"] == "9998-12-31T23:59:59Z"
+
+
+def a_world_of_an_earlier_format(tmp_path: Path) -> str:
+    path = tmp_path / "before-scheduled-changes.sqlite"
+    store = SQLiteStore(str(path))  # what returnkit wrote before records kept their pending changes as due rows
+    store.set_meta("world.seeded", 0)
+    store.put("zinc", "return", "r1", {"id": "r1", "status": "open", "resolves_at": 0.0}, owner="acme")
+    store.close()
+    return str(path)
 
 
 def a_directory(tmp_path: Path) -> str:
@@ -142,8 +152,12 @@ def another_apps_database(tmp_path: Path) -> str:
         (a_text_file, "cannot be used as returnkit's database: file is not a database"),
         (under_a_file, "cannot be opened"),
         (another_apps_database, "is another application's SQLite database (tables: users)"),
+        (
+            a_world_of_an_earlier_format,
+            "holds a world written by an earlier returnkit (world format 1, this one reads 2)",
+        ),
     ],
-    ids=["directory", "text-file", "unwritable-path", "other-sqlite"],
+    ids=["directory", "text-file", "unwritable-path", "other-sqlite", "earlier-format"],
 )
 def test_a_bad_db_is_one_clear_line_and_exit_2(tmp_path: Path, make: Callable[[Path], str], reason: str) -> None:
     path = make(tmp_path)
@@ -154,6 +168,8 @@ def test_a_bad_db_is_one_clear_line_and_exit_2(tmp_path: Path, make: Callable[[P
     if make is another_apps_database:
         with sqlite3.connect(path) as other:  # left as it was: returnkit added nothing
             assert [row[0] for row in other.execute("SELECT name FROM sqlite_master")] == ["users"]
+    if make is a_world_of_an_earlier_format:  # nothing was lost: the world is still there to be read
+        assert SQLiteStore(path).get("zinc", "return", "r1") == {"id": "r1", "status": "open", "resolves_at": 0.0}
 
 
 @pytest.mark.parametrize(

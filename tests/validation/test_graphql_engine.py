@@ -13,6 +13,7 @@ from graphql import OperationDefinitionNode
 
 from returnkit.validation import Catalog, graphql_engine
 from returnkit.validation.graphql_engine import DOCUMENT_CACHE_TEXT, GraphQLRequest
+from tests.parsing import counting_parse
 
 ORDER = "query Order($id: ID!) { orderByID(id: $id) { id } }"
 
@@ -79,8 +80,7 @@ def test_variables_are_judged_for_the_first_listed_field_the_operation_selects()
 
 def test_a_text_is_parsed_once_for_every_validator_of_the_provider(monkeypatch: pytest.MonkeyPatch) -> None:
     parsed: list[str] = []
-    real_parse = graphql_engine.parse
-    monkeypatch.setattr(graphql_engine, "parse", lambda text: parsed.append(text) or real_parse(text))
+    monkeypatch.setattr(graphql_engine, "parse", counting_parse(parsed))
     catalog = Catalog(["rye"])
     payload = {"query": ORDER, "variables": {"id": "o1"}}
     assert catalog.validate("rye", "orderByID", payload).valid
@@ -93,8 +93,7 @@ def test_a_text_is_parsed_once_for_every_validator_of_the_provider(monkeypatch: 
 
 def test_a_long_text_is_not_kept_but_still_read_once_per_request(monkeypatch: pytest.MonkeyPatch) -> None:
     parsed: list[str] = []
-    real_parse = graphql_engine.parse
-    monkeypatch.setattr(graphql_engine, "parse", lambda text: parsed.append(text) or real_parse(text))
+    monkeypatch.setattr(graphql_engine, "parse", counting_parse(parsed))
     long_query = ORDER + " " * DOCUMENT_CACHE_TEXT
     _, request = read(Catalog(["rye"]), {"query": long_query, "variables": {"id": "o1"}})
     assert request.verdict.valid

@@ -33,6 +33,11 @@ class Scheduled:
 
 
 class Store(Protocol):
+    @property
+    def name(self) -> str:
+        """Where the world is kept, as the user named it (a file path, `:memory:`)."""
+        ...
+
     def get(self, provider: str, kind: str, key: str) -> Document | None: ...
 
     def put(
@@ -102,6 +107,7 @@ class SQLiteStore:
 
     def __init__(self, path: str = ":memory:") -> None:
         self.path = path
+        self.name = path
         self._lock = threading.RLock()
         self._depth = 0
         if Path(path).is_dir():

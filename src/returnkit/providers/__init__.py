@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cache
 
 from returnkit.providers.kit import ErrorFormat, ProviderKit
@@ -30,6 +30,11 @@ def default_kits() -> list[ProviderKit]:
     ]
 
 
+def spec_files(kits: Sequence[ProviderKit]) -> dict[str, str]:
+    """Each kit's spec file by provider name, in the kits' order: what a catalog of them reads."""
+    return {kit.name: kit.spec_file for kit in kits}
+
+
 @cache
 def error_formats() -> Mapping[str, ErrorFormat]:
     """Each provider's `ErrorFormat`, from its kit: the one registry the server and the CLI share."""
@@ -42,4 +47,4 @@ def render_validation_error(verdict: Verdict) -> WireResponse:
     return error_formats()[verdict.provider].invalid(verdict)
 
 
-__all__ = ["ProviderKit", "WireResponse", "default_kits", "error_formats", "render_validation_error"]
+__all__ = ["ProviderKit", "WireResponse", "default_kits", "error_formats", "render_validation_error", "spec_files"]

@@ -141,15 +141,34 @@ class ErrorFormat(Protocol):
 
 Handler = Callable[[Request, World], WireResponse]
 Transition = Callable[[World, Scheduled], None]
+# Adds `count` fresh orders for `owner` (None: the first seeded one); answers (owner, order ids).
+OrderAdder = Callable[[World, str | None, int], tuple[str, list[str]]]
 
 
 class ProviderKit(Protocol):
+    """Everything the server, the CLI and the admin API know of a provider, declared here only."""
+
     @property
     def name(self) -> str: ...
 
     @property
+    def spec_file(self) -> str:
+        """Its OpenAPI 3.1 document, in the bundled `specs/` folder."""
+        ...
+
+    @property
     def path_prefixes(self) -> tuple[str, ...]:
         """The real paths it owns, to answer unknown ones in its format."""
+        ...
+
+    @property
+    def strip_trailing_slash(self) -> bool:
+        """`/path/` is served as `/path` (a spelling some of the provider's own SDKs send)."""
+        ...
+
+    @property
+    def add_orders(self) -> OrderAdder | None:
+        """Adds fresh orders (`POST /__admin/orders`), or None when the provider cannot."""
         ...
 
     @property
@@ -239,7 +258,9 @@ class ModuleKit:
     """A kit assembled from a provider package's modules; a provider sets the class attributes."""
 
     name: str
+    spec_file: str
     path_prefixes: tuple[str, ...]
+    strip_trailing_slash: bool = False
     errors: ErrorFormat
     handlers: Mapping[str, Handler]
     transitions: Mapping[str, Transition] = {}
@@ -249,8 +270,9 @@ class ModuleKit:
     def seed(self, world: World) -> None:
         self.world_module.seed(world)
 
-    def add_orders(self, world: World, owner: str | None, count: int) -> tuple[str, list[str]]:
-        return self.world_module.add_orders(world, owner, count)
+    @property
+    def add_orders(self) -> OrderAdder | None:
+        return self.world_module.add_orders
 
     def authenticate(self, request: Request, world: World) -> Principal | str:
         return self.auth_module.authenticate(request, world)
@@ -269,9 +291,3 @@ def known_owner(owner: str | None, owners: list[str]) -> str:
     if owner not in owners:
         raise LookupError(f"unknown owner {owner!r}; known: {', '.join(owners)}")
     return owner
-
-
-def public_orders(world: World, provider: str, owner: str) -> list[dict[str, Any]]:
-    """The owner's orders as `GET /__admin/world` shows them: without the store's own `owner` field."""
-    orders = world.store.query(provider, "order", owner=owner)
-    return [{key: value for key, value in order.items() if key != "owner"} for order in orders]

@@ -1,7 +1,8 @@
 """The admin API (`/__admin/...`): world, clock, journal, fresh orders, reset.
 
-It is served like a provider (its own spec, `specs/returnkit-admin.yaml`, validated by the same
-engine) so that its errors are as precise as the providers'.
+It is not a provider, but it is served through the same request path (its own spec,
+`specs/returnkit-admin.yaml`, validated by the same engine) so that its errors are as precise as
+the providers'.
 
 Access: open on a loopback host; bound to any other host, or given a token, it needs
 `Authorization: Bearer <token>` (`admin_access` decides, `returnkit serve` prints the rule).
@@ -15,7 +16,7 @@ import asyncio
 import hmac
 import ipaddress
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -23,7 +24,16 @@ from urllib.parse import urlsplit
 
 from returnkit.core import labels
 from returnkit.core.clock import ClockLimitError, iso
-from returnkit.providers.kit import Handler, ParameterError, Principal, Request, Transition, World, int_param
+from returnkit.providers.kit import (
+    Handler,
+    OrderAdder,
+    ParameterError,
+    Principal,
+    Request,
+    Transition,
+    World,
+    int_param,
+)
 from returnkit.providers.message_errors import MessageErrors
 from returnkit.providers.wire import WireResponse, sentence
 from returnkit.server.continued import Continued
@@ -94,7 +104,6 @@ def is_loopback(host: str) -> bool:
 # orders cost the most). Fixed, not timed, so the orders added follow from the seed and the count.
 ORDERS_PER_CHUNK = 100
 YIELD_SECONDS = 0.001
-OrderAdder = Callable[[World, str | None, int], tuple[str, list[str]]]
 
 
 @dataclass
@@ -105,14 +114,17 @@ class AddedOrders:
     count: int  # how many were asked for
 
 
-class AdminKit:
+class AdminApi:
+    """returnkit's own API over one server's state; the request path serves it beside the providers."""
+
     name = "admin"
+    spec_file = "returnkit-admin.yaml"
     path_prefixes = ("/__admin",)
     errors = AdminErrors()
     transitions: Mapping[str, Transition] = {}
 
-    def __init__(self) -> None:
-        self._server: ServerState | None = None
+    def __init__(self, server: ServerState) -> None:
+        self.server = server
         self._adding = False  # a large add of orders is going on in chunks
         self.handlers: Mapping[str, Handler] = {
             "get_world": self.get_world,
@@ -126,17 +138,6 @@ class AdminKit:
             "add_fault": self.add_fault,
             "clear_faults": self.clear_faults,
         }
-
-    def bind(self, server: ServerState) -> None:
-        self._server = server
-
-    @property
-    def server(self) -> ServerState:
-        assert self._server is not None, "create_app binds the admin kit"
-        return self._server
-
-    def seed(self, world: World) -> None:
-        pass
 
     def authenticate(self, request: Request, world: World) -> Principal | str:
         """Open without a token; with one, every operation but the (signed) label URLs needs it."""
@@ -153,9 +154,6 @@ class AdminKit:
             return "the admin API needs Authorization: Bearer <admin token> (returnkit serve prints which rule applies)"
         return "the admin token is not valid"
 
-    def describe(self, world: World) -> dict[str, Any]:
-        return {}
-
     def response_headers(self, request: Request, world: World) -> Mapping[str, str]:
         return {}
 
@@ -164,9 +162,8 @@ class AdminKit:
         return {"now": iso(clock.now()), "elapsed_seconds": round(clock.elapsed(), 6), "mode": clock.mode}
 
     def get_world(self, request: Request, world: World) -> WireResponse:
-        providers = {
-            name: kit.describe(self.server.worlds[name]) for name, kit in self.server.kits.items() if name != "admin"
-        }
+        self.server.catch_up_all()  # with the wall clock, what fell due since the last request shows too
+        providers = {name: kit.describe(self.server.worlds[name]) for name, kit in self.server.kits.items()}
         return WireResponse(200, {"seed": self.server.seed, "clock": self.clock(), "providers": providers})
 
     def add_orders(self, request: Request, world: World) -> WireResponse:
@@ -175,7 +172,8 @@ class AdminKit:
                 409, {"message": "a large add of orders is under way; send this one when it has answered"}
             )
         provider, count = request.payload["provider"], int(request.payload.get("count", 1))
-        adder: OrderAdder | None = getattr(self.server.kits.get(provider), "add_orders", None)
+        kit = self.server.kits.get(provider)
+        adder = kit.add_orders if kit is not None else None
         if adder is None:
             return WireResponse(404, {"message": f"{provider} cannot add orders"})
         provider_world = self.server.worlds[provider]

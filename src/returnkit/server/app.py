@@ -1,10 +1,8 @@
 """`create_app()`: one Connexion AsyncApp serving every provider and the admin API.
 
-Connexion routes; returnkit answers. The middleware list below is the whole request path:
-Frontier (body, journal, errors) -> Connexion's RoutingMiddleware (fed a 3.0 routing view of
-each 3.1 spec, see `bridge.py`) -> Pipeline (auth, rate limit, body checks, validation,
-behaviour; see `pipeline.STAGES`). Connexion's own security, validation and parameter layers
-are left out: returnkit's pipeline does that work in each provider's own error format.
+Connexion routes; returnkit answers. The middleware list below drives the request path, whose
+steps are one list, `pipeline.REQUEST_PATH`. Connexion's own security, validation and parameter
+layers are left out: returnkit's steps do that work in each provider's own error format.
 """
 
 from __future__ import annotations
@@ -22,9 +20,9 @@ from connexion.resolver import Resolver
 from returnkit.errors import ReturnkitError
 from returnkit.providers import default_kits
 from returnkit.providers.kit import ProviderKit
-from returnkit.server.admin import AdminKit
-from returnkit.server.asgi import OPERATION_SEPARATOR, Frontier, Pipeline
+from returnkit.server.asgi import Frontier, Pipeline
 from returnkit.server.bridge import combined_routing_view
+from returnkit.server.pipeline import OPERATION_SEPARATOR
 from returnkit.server.state import ServerOptions, ServerState
 
 __all__ = ["ServerOptions", "create_app"]
@@ -33,9 +31,7 @@ __all__ = ["ServerOptions", "create_app"]
 def create_app(options: ServerOptions | None = None, kits: Sequence[ProviderKit] | None = None) -> AsyncApp:
     """A new app with its own world: nothing is shared with any other app in the process."""
     options = options or ServerOptions()
-    admin = AdminKit()
-    server = ServerState.build([*(kits if kits is not None else default_kits()), admin], options)
-    admin.bind(server)
+    server = ServerState.build(kits if kits is not None else default_kits(), options)
     app = AsyncApp(
         __name__,
         middlewares=[
@@ -51,7 +47,7 @@ def create_app(options: ServerOptions | None = None, kits: Sequence[ProviderKit]
     )
     # One router for every provider's real paths; /{provider}/... is routed by the Frontier
     # stripping the name (one document for Connexion to load keeps startup short).
-    documents = {name: server.catalog.spec(name).document for name in server.kits}
+    documents = {name: server.catalog.spec(name).document for name in server.apis}
     app.add_api(combined_routing_view(documents, OPERATION_SEPARATOR), base_path="", name="returnkit")
     app.returnkit = server  # the plugin and tests reach the state through the app
     return app

@@ -1,32 +1,38 @@
-"""The two returnkit middlewares around Connexion's router, and the app that holds them."""
+"""The two returnkit middlewares around Connexion's router: thin drivers of `pipeline.REQUEST_PATH`.
+
+The Frontier reads the body, takes the steps before routing and calls the router; the Pipeline,
+after it, records the routing result and takes the stages. Whichever answers sends the answer
+through the ASGI `send` it was given, after the steps that follow an answer (`respond`). The
+Frontier watches `send` so that it answers a failure (the last-resort 500) only if nothing was
+sent yet.
+"""
 
 from __future__ import annotations
 
-import logging
-from typing import Any
 from urllib.parse import parse_qs
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from returnkit.core.clock import iso
-from returnkit.core.journal import JournalEntry
 from returnkit.core.jsonbytes import dumps
-from returnkit.providers.kit import ParameterError, ProviderKit, Request
+from returnkit.providers.kit import Request
 from returnkit.providers.wire import WireResponse
 from returnkit.server.continued import Continued
 from returnkit.server.methods import AllowedMethods
-from returnkit.server.pipeline import Exchange, method_not_allowed, run_stages
-from returnkit.server.protocol import HEADER_BYTES, TARGET_LENGTH, TARGET_LIMIT
-from returnkit.server.state import ServerState
+from returnkit.server.pipeline import (
+    BEFORE_ROUTING,
+    STAGES,
+    Exchange,
+    finish,
+    method_not_allowed,
+    route,
+    run,
+)
+from returnkit.server.protocol import HEADER_BYTES, TARGET_LENGTH
+from returnkit.server.state import Api, ServerState
 
-logger = logging.getLogger("returnkit.server")
 EXCHANGE = "returnkit.exchange"
 ROUTING_CONTEXT = "connexion_routing"
-OPERATION_SEPARATOR = ":"
-JOURNAL_BODY_LIMIT = 64 * 1024
-# x-returnkit-inferred: the providers publish no header limit; 16 KiB is what common front ends allow.
-HEADER_LIMIT = 16 * 1024
 
 
 class ConnectionDropped(Exception):
@@ -40,148 +46,102 @@ class ServerMiddleware:
 
 
 class Frontier(ServerMiddleware):
-    """Outermost: reads the body within the limit, journals every exchange, never lets an error escape."""
+    """Outermost: the body, the steps before routing, the router's 405, and never an escaped error."""
 
     def __init__(self, app: ASGIApp, server: ServerState) -> None:
         super().__init__(app, server)
         self._methods: dict[str, AllowedMethods] = {}
 
-    def _allowed_methods(self, kit: ProviderKit, path: str) -> list[str]:
-        if kit.name not in self._methods:
-            self._methods[kit.name] = AllowedMethods(self.server.catalog.spec(kit.name).operations)
-        return self._methods[kit.name].for_path(path)
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        exchange = Exchange(request=_request(scope, self.server), generation=self.server.generation)
+        exchange = _exchange(scope, self.server)
         await _read_body(receive, exchange, self.server.body_limit)
-        exchange.kit = self.server.kit_for_path(exchange.request.path)
-        if exchange.body_incomplete:
-            self._finish(exchange, _body_incomplete(exchange))  # journaled; nobody is left to answer
-            return
-        refusal = _oversized_request(scope, exchange)
+        refusal = run(BEFORE_ROUTING, exchange, self.server)
         if refusal is not None:
-            await _send(send, self._finish(exchange, refusal))
+            await respond(send, exchange, self.server, refusal)
             return
-        exchange.named_provider = self.server.named_prefix(exchange.request.path)
-        routed_path = exchange.request.path
-        if exchange.named_provider:  # route /zinc/returns as /returns, then insist on a Zinc operation
-            routed_path = routed_path[len(exchange.named_provider) + 1 :]
-        if getattr(exchange.kit, "strip_trailing_slash", False) and routed_path.endswith("/"):
-            routed_path = routed_path.rstrip("/")  # a legacy spelling of the same path (Kibo's old SDKs)
-        exchange.routed_path = routed_path
-        if routed_path != exchange.request.path:
-            scope = {**scope, "path": routed_path, "raw_path": routed_path.encode()}
+        if exchange.routed_path != exchange.request.path:
+            scope = {**scope, "path": exchange.routed_path, "raw_path": exchange.routed_path.encode()}
         scope.setdefault("extensions", {})[EXCHANGE] = exchange
-        answer = await self._answer(scope, exchange)
-        finished = self._finish(exchange, answer)
-        if exchange.fault is not None and exchange.fault.kind == "drop":
-            await send({"type": "http.response.start", "status": finished.status, "headers": []})
-            raise ConnectionDropped(f"fault {exchange.fault.id}: connection dropped on purpose")
-        await _send(send, finished)
+        await self._through_the_router(scope, exchange, send)
 
-    async def _answer(self, scope: Scope, exchange: Exchange) -> WireResponse:
+    async def _through_the_router(self, scope: Scope, exchange: Exchange, send: Send) -> None:
+        """Routing and the stages (the Pipeline answers); the router's 405 and any failure, here."""
+        started = False
+
+        async def watched_send(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
         try:
-            await self.app(scope, _no_more_body, _refuse_send)
+            await self.app(scope, _no_more_body, watched_send)
         except HTTPException as exc:  # Connexion's router: a known path with another method
-            if exchange.kit is None:
-                return WireResponse(exc.status_code, {"message": exc.detail})
-            exchange.note = f"{exchange.request.method} is not allowed here"
-            return method_not_allowed(exchange.kit, self._allowed_methods(exchange.kit, exchange.routed_path))
+            await respond(send, exchange, self.server, self._not_allowed(exchange, exc))
         except Exception as exc:
+            if started:
+                raise  # the answer is on its way (or dropped on purpose): nothing else can be sent
             exchange.note = f"returnkit failed: {exc!r}"
-            reason = "returnkit failed to answer; the journal holds the request"
-            return (
-                exchange.kit.errors.server_error(500, reason)
-                if exchange.kit
-                else WireResponse(500, {"message": reason})
-            )
-        return scope["extensions"].get("returnkit.answer") or WireResponse(500, {"message": "no answer"})
+            await respond(send, exchange, self.server, _failed(exchange.answering))
 
-    def _finish(self, exchange: Exchange, answer: WireResponse) -> WireResponse:
-        request = exchange.request
-        headers = dict(answer.headers)
-        headers.update(exchange.headers)
-        kit = exchange.kit
-        if kit is not None:
-            headers.update(kit.response_headers(request, self.server.worlds[kit.name]))
-        final = WireResponse(answer.status, answer.body, headers, answer.media_type)
-        if exchange.generation != self.server.generation:
-            if not _is_reset(exchange):
-                return final  # begun before a reset, which emptied the journal: it belongs to the old world
-            request.journal_id = 0  # the reset that began this world comes first, before the ids it restarted
-        try:
-            self._journal(exchange, final)
-        except Exception as exc:  # the client still gets its answer; the log says what the journal lost
-            logger.exception("returnkit could not journal exchange %s: %r", request.journal_id, exc)
-        return final
-
-    def _journal(self, exchange: Exchange, final: WireResponse) -> None:
-        request, kit = exchange.request, exchange.kit
-        conformance = self._conformance(exchange, final)
-        self.server.journal.record(
-            JournalEntry(
-                id=request.journal_id,
-                at=iso(self.server.clock.now()),
-                provider=kit.name if kit else None,
-                operation=request.operation_id or None,
-                method=request.method,
-                path=request.path,
-                query=_query_string(request),
-                status=final.status,
-                request_body=_journal_body(request),
-                response_body=final.body,
-                verdict=_verdict_json(exchange),
-                principal=request.principal.owner if request.principal else None,
-                note=exchange.note,
-                request_headers=dict(request.headers),
-                conformance=conformance,
-            )
-        )
-
-    def _conformance(self, exchange: Exchange, answer: WireResponse) -> str | None:
-        """With --check-responses: how a provider operation's response breaks its spec, else None."""
-        checker = self.server.response_checker
-        if checker is None or exchange.kit is None or exchange.operation is None or exchange.kit.name == "admin":
-            return None
-        if exchange.fault is not None and exchange.fault.kind != "latency":
-            return None  # an injected failure is outside the spec on purpose
-        request = exchange.request
-        return checker.violation(exchange.kit.name, request.method, exchange.routed_path, dict(request.headers), answer)
+    def _not_allowed(self, exchange: Exchange, exc: HTTPException) -> WireResponse:
+        api = exchange.owner
+        if api is None:
+            return WireResponse(exc.status_code, {"message": exc.detail})
+        exchange.note = f"{exchange.request.method} is not allowed here"
+        if api.name not in self._methods:
+            self._methods[api.name] = AllowedMethods(self.server.catalog.spec(api.name).operations)
+        return method_not_allowed(api, self._methods[api.name].for_path(exchange.routed_path))
 
 
 class Pipeline(ServerMiddleware):
-    """After Connexion's router: the provider and operation are known; run the stages."""
+    """After Connexion's router: record what it matched, take the stages, send the answer."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         exchange: Exchange = scope["extensions"][EXCHANGE]
-        routed = scope["extensions"].get(ROUTING_CONTEXT, {}).get("operation_id")
-        if routed and exchange.named_provider not in (None, routed.split(OPERATION_SEPARATOR, 1)[0]):
-            routed = None  # /zinc/api/v1/orders/ is not a Zinc path
-        if routed:
-            provider, operation_id = routed.split(OPERATION_SEPARATOR, 1)
-            exchange.kit = self.server.kits[provider]
-            exchange.operation = self.server.catalog.operation(provider, operation_id)
-            exchange.request.provider = provider
-            exchange.request.operation_id = operation_id
-            exchange.request.path_params = dict(scope.get("path_params", {}))
-            exchange.request.operation = exchange.operation
-        answer = run_stages(exchange, self.server)
+        matched = scope["extensions"].get(ROUTING_CONTEXT, {}).get("operation_id")
+        route(exchange, self.server, matched, scope.get("path_params", {}))
+        answer = run(STAGES, exchange, self.server)
+        assert answer is not None, "the last stage always answers"
         if isinstance(answer, Continued):  # heavy admin work: the rest runs in chunks, other clients in between
             answer = await answer.finish()
-        scope["extensions"]["returnkit.answer"] = answer
+        await respond(send, exchange, self.server, answer)
 
 
-def _request(scope: Scope, server: ServerState) -> Request:
+async def respond(send: Send, exchange: Exchange, server: ServerState, answer: WireResponse) -> None:
+    """The steps after the answer, then the answer through ASGI `send`: not at all to a client that
+    left, and only its status line when a fault drops the connection."""
+    final = finish(exchange, server, answer)
+    if exchange.body_incomplete:
+        return  # journaled; nobody is left to answer
+    if exchange.fault is not None and exchange.fault.kind == "drop":
+        await send({"type": "http.response.start", "status": final.status, "headers": []})
+        raise ConnectionDropped(f"fault {exchange.fault.id}: connection dropped on purpose")
+    body = final.body if isinstance(final.body, bytes) else dumps(final.body)
+    headers = [
+        (b"content-type", final.media_type.encode()),
+        (b"content-length", str(len(body)).encode()),
+        *((name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in final.headers.items()),
+    ]
+    await send({"type": "http.response.start", "status": final.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _failed(api: Api | None) -> WireResponse:
+    reason = "returnkit failed to answer; the journal holds the request"
+    return api.kit.errors.server_error(500, reason) if api else WireResponse(500, {"message": reason})
+
+
+def _exchange(scope: Scope, server: ServerState) -> Exchange:
     headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
     host = headers.get("host") or "127.0.0.1"
-    return Request(
+    request = Request(
         provider="",
         operation_id="",
         method=scope["method"],
@@ -193,6 +153,10 @@ def _request(scope: Scope, server: ServerState) -> Request:
         base_url=f"{scope.get('scheme', 'http')}://{host}",
         journal_id=server.journal.next_id(),
     )
+    extensions = scope.get("extensions") or {}
+    # as the protocol measured them: the target's length only when over its limit
+    header_bytes = extensions.get(HEADER_BYTES) or sum(len(name) + len(value) for name, value in scope["headers"])
+    return Exchange(request, extensions.get(TARGET_LENGTH), header_bytes, generation=server.generation)
 
 
 async def _read_body(receive: Receive, exchange: Exchange, limit: int) -> None:
@@ -222,73 +186,3 @@ async def _read_body(receive: Receive, exchange: Exchange, limit: int) -> None:
 
 async def _no_more_body() -> Message:
     return {"type": "http.request", "body": b"", "more_body": False}
-
-
-async def _refuse_send(_message: Message) -> None:
-    raise RuntimeError("the pipeline answers through the Frontier, never directly")
-
-
-async def _send(send: Send, response: WireResponse) -> None:
-    body = response.body if isinstance(response.body, bytes) else dumps(response.body)
-    headers = [
-        (b"content-type", response.media_type.encode()),
-        (b"content-length", str(len(body)).encode()),
-        *((name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in response.headers.items()),
-    ]
-    await send({"type": "http.response.start", "status": response.status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-
-
-def _query_string(request: Request) -> str:
-    return "&".join(f"{name}={value}" for name, values in request.query.items() for value in values)
-
-
-def _journal_body(request: Request) -> Any:
-    """The body as the journal keeps it: parsed JSON, else text; large bodies only by size.
-
-    The journal is bounded by entries, so its memory is bounded only if each entry is too.
-    """
-    if len(request.body) > JOURNAL_BODY_LIMIT:
-        return f"<{len(request.body)} bytes, not kept: over {JOURNAL_BODY_LIMIT}>"
-    if request.payload is not None:
-        return request.payload
-    return request.body.decode("utf-8", errors="replace") if request.body else None
-
-
-def _verdict_json(exchange: Exchange) -> dict[str, Any] | None:
-    verdict = exchange.verdict
-    if verdict is None:
-        return None
-    errors = [{"json_path": e.json_path, "message": e.message, "keyword": e.keyword} for e in verdict.errors]
-    return {"valid": verdict.valid, "errors": errors}
-
-
-def _is_reset(exchange: Exchange) -> bool:
-    return exchange.kit is not None and exchange.kit.name == "admin" and exchange.request.operation_id == "reset"
-
-
-def _oversized_request(scope: Scope, exchange: Exchange) -> WireResponse | None:
-    """414 for a target over the limit, 431 for headers over it: in the provider's own shape."""
-    extensions = scope.get("extensions") or {}
-    if TARGET_LENGTH in extensions:
-        length = extensions[TARGET_LENGTH]
-        return _refused(exchange, 414, "url", f"the request target is {length} bytes, over {TARGET_LIMIT}")
-    header_bytes = extensions.get(HEADER_BYTES) or sum(len(name) + len(value) for name, value in scope["headers"])
-    if header_bytes > HEADER_LIMIT:
-        return _refused(exchange, 431, "headers", f"the request headers are larger than {HEADER_LIMIT} bytes")
-    return None
-
-
-def _refused(exchange: Exchange, status: int, name: str, message: str) -> WireResponse:
-    """A refusal before routing, in the provider's parameter-error shape (or returnkit's own)."""
-    exchange.note = message
-    if exchange.kit is None:
-        return WireResponse(status, {"message": message})
-    location = "header" if name == "headers" else "path"
-    answer = exchange.kit.errors.bad_parameter(ParameterError(name, message, location=location))
-    return WireResponse(status, answer.body, answer.headers, answer.media_type)
-
-
-def _body_incomplete(exchange: Exchange) -> WireResponse:
-    exchange.note = "the client went away before its request body arrived; nothing was done"
-    return WireResponse(400, {"message": exchange.note})

@@ -1,4 +1,4 @@
-"""Everything one server instance owns: worlds, clock, store, journal, limiter, catalog.
+"""Everything one server instance owns: the APIs it serves, worlds, clock, store, journal, limiter, catalog.
 
 Nothing here is global: two `ServerState`s in one process never share anything.
 """
@@ -6,26 +6,32 @@ Nothing here is global: two `ServerState`s in one process never share anything.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from returnkit.core import labels
 from returnkit.core.clock import LATEST, ClockMode, VirtualClock, iso
 from returnkit.core.faults import FaultBook
 from returnkit.core.journal import Journal
 from returnkit.core.ratelimit import FixedWindowLimiter
-from returnkit.core.store import SQLiteStore, Store
+from returnkit.core.store import SQLiteStore, Store, StoreError
 from returnkit.core.world import read_mock
 from returnkit.errors import SpecError
-from returnkit.providers.kit import ProviderKit, World
+from returnkit.providers import spec_files
+from returnkit.providers.kit import ErrorFormat, Handler, Principal, ProviderKit, Request, Transition, World
+from returnkit.server.admin import AdminApi
 from returnkit.validation import Catalog
 
 if TYPE_CHECKING:
     from returnkit.server.conformance import ResponseChecker
 
 SEEDED = "world.seeded"
+FORMAT = "world.format"
+# 2: records keep their owner inside, time-driven changes are scheduled rows (issue 13). A world
+# written in an earlier format cannot be resumed faithfully: its pending changes have no due rows.
+WORLD_FORMAT = 2
 CATCH_UP_BATCH = 500
 CLOCK = "clock.elapsed"
 
@@ -41,9 +47,46 @@ class ServerOptions:
     admin_token: str | None = None  # when set, /__admin/* (label URLs aside) needs `Authorization: Bearer <it>`
 
 
+class Served(Protocol):
+    """What the request path needs of an API it serves: a provider's kit, or the admin API."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def path_prefixes(self) -> tuple[str, ...]: ...
+
+    @property
+    def errors(self) -> ErrorFormat: ...
+
+    @property
+    def handlers(self) -> Mapping[str, Handler]: ...
+
+    @property
+    def transitions(self) -> Mapping[str, Transition]: ...
+
+    def authenticate(self, request: Request, world: World) -> Principal | str: ...
+
+    def response_headers(self, request: Request, world: World) -> Mapping[str, str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Api:
+    """One API the server serves, with its world; built once per app."""
+
+    kit: Served
+    world: World
+    checked: bool  # --check-responses holds its answers to its spec (each provider's; the admin API's not)
+    strip_trailing_slash: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.kit.name
+
+
 @dataclass
 class ServerState:
-    kits: Mapping[str, ProviderKit]
+    kits: Mapping[str, ProviderKit]  # the providers only: the admin API is served beside them (`apis`)
     catalog: Catalog
     store: Store
     clock: VirtualClock
@@ -59,6 +102,7 @@ class ServerState:
     admin_token: str | None = None
     generation: int = 0  # counts resets: work in progress across one (chunked admin work) stops
     notices: list[str] = field(default_factory=list)  # what a user starting this server should be told
+    apis: dict[str, Api] = field(default_factory=dict)  # by name: every provider, then the admin API
 
     @classmethod
     def build(cls, kits: Sequence[ProviderKit], options: ServerOptions) -> ServerState:
@@ -67,7 +111,7 @@ class ServerState:
         clock = VirtualClock(start, options.clock_mode or server_mocks["clock"]["mode"])
         state = cls(
             kits={kit.name: kit for kit in kits},
-            catalog=Catalog([*(kit.name for kit in kits if kit.name != "admin"), "admin"]),
+            catalog=Catalog({**spec_files(kits), AdminApi.name: AdminApi.spec_file}),
             store=SQLiteStore(options.db),
             clock=clock,
             journal=Journal(options.journal_limit or int(server_mocks["journal"]["limit"])),
@@ -76,7 +120,6 @@ class ServerState:
             body_limit=options.body_limit or int(server_mocks["body"]["limit_bytes"]),
             admin_token=options.admin_token,
         )
-        state.owners = path_owners(state.kits)
         state.faults = FaultBook(options.seed)
         if options.check_responses:
             from returnkit.server.conformance import ResponseChecker  # openapi-core loads only when asked
@@ -84,20 +127,23 @@ class ServerState:
             state.response_checker = ResponseChecker(state.catalog)
         for kit in kits:
             state.worlds[kit.name] = World(state.store, clock, options.seed, _mocks_of(kit.name))
+            state.apis[kit.name] = Api(kit, state.worlds[kit.name], True, kit.strip_trailing_slash)
+        state.apis[AdminApi.name] = Api(AdminApi(state), World(state.store, clock, options.seed, {}), False)
+        state.owners = path_owners(state.kits, state.apis.values())
         state.open()
         return state
 
-    def kit_for_path(self, path: str) -> ProviderKit | None:
-        """The provider whose paths `path` falls under, to answer it in that provider's format."""
+    def api_for_path(self, path: str) -> Api | None:
+        """The API whose paths `path` falls under, to answer it in that API's format."""
         for prefix, name in self.owners:
             if path.startswith(prefix) or path == prefix.rstrip("/"):
-                return self.kits[name]
+                return self.apis[name]
         return None
 
     def named_prefix(self, path: str) -> str | None:
         """The provider named by a `/{provider}/...` path, e.g. `zinc` for `/zinc/returns`."""
         name = path[1:].split("/", 1)[0]
-        return name if name in self.kits and name != "admin" and path.startswith(f"/{name}/") else None
+        return name if name in self.kits and path.startswith(f"/{name}/") else None
 
     def open(self) -> None:
         """Seed a new store; resume a persisted one where it stopped, with the seed it was made with."""
@@ -105,12 +151,18 @@ class ServerState:
         if stored is None:
             self.reset()
             return
+        if self.store.get_meta(FORMAT) != WORLD_FORMAT:
+            raise StoreError(
+                f"{self.store.name} holds a world written by an earlier returnkit"
+                f" (world format {self.store.get_meta(FORMAT) or 1}, this one reads {WORLD_FORMAT});"
+                " its pending changes cannot be resumed: give a new file or delete this one (it was left unchanged)"
+            )
         if labels.stored_key(self.store) is None:  # a database from before label keys were random
             with self.store.transaction():
                 labels.keep_key(self.store)
         self.seed = int(stored)
-        for world in self.worlds.values():
-            world.seed = self.seed
+        for api in self.apis.values():
+            api.world.seed = self.seed
         if self.clock.restore(_seconds(self.store.get_meta(CLOCK))):
             self.notices.append(
                 f"the stored clock was outside the supported range (up to {iso(LATEST)});"
@@ -127,6 +179,7 @@ class ServerState:
             for kit in self.kits.values():
                 kit.seed(self.worlds[kit.name])
             self.store.set_meta(SEEDED, self.seed)
+            self.store.set_meta(FORMAT, WORLD_FORMAT)
             self.store.set_meta(CLOCK, 0.0)
         self.generation += 1
         self.journal.clear()
@@ -159,7 +212,7 @@ class ServerState:
                 for entry in batch:
                     self.store.unschedule(entry.provider, entry.kind, entry.key, entry.transition)
                     transitions[entry.transition](world, entry)
-            if len(batch) < CATCH_UP_BATCH:
+            if not batch:  # one more look: a transition may have scheduled a successor already due
                 return
 
     def save_clock(self) -> None:
@@ -177,12 +230,12 @@ def _seconds(stored: Any) -> float:
 def _mocks_of(name: str) -> Mapping[str, Any]:
     try:
         return read_mock(name)
-    except SpecError:  # a provider without mock data (admin) gets an empty world
+    except SpecError:  # a provider without mock data gets an empty world
         return {}
 
 
-def path_owners(kits: Mapping[str, ProviderKit]) -> list[tuple[str, str]]:
-    """(prefix, provider) pairs, longest prefix first: `/zinc/...` and each kit's real paths."""
-    owners = [(f"/{name}/", name) for name in kits if name != "admin"]
-    owners += [(prefix, kit.name) for kit in kits.values() for prefix in kit.path_prefixes]
+def path_owners(kits: Mapping[str, ProviderKit], apis: Iterable[Api]) -> list[tuple[str, str]]:
+    """(prefix, API) pairs, longest prefix first: each provider's `/zinc/...` and every API's real paths."""
+    owners = [(f"/{name}/", name) for name in kits]
+    owners += [(prefix, api.name) for api in apis for prefix in api.kit.path_prefixes]
     return sorted(owners, key=lambda owner: len(owner[0]), reverse=True)

@@ -23,7 +23,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 
 import httpx
@@ -31,7 +31,7 @@ import pytest
 import uvicorn
 
 from returnkit.server.admin import ADMIN_ENV
-from returnkit.server.app import ServerOptions, create_app
+from returnkit.server.app import ServerOptions, create_app, server_state
 from returnkit.server.protocol import bounded_protocol
 from returnkit.testing.transport import AsyncReturnkitTransport, ReturnkitTransport
 
@@ -97,8 +97,9 @@ class Clock:
 class Journal:
     """What the server saw since the test began."""
 
-    def __init__(self, admin: httpx.Client) -> None:
+    def __init__(self, admin: httpx.Client, providers: Collection[str]) -> None:
         self._admin = admin
+        self._providers = providers
         self.rejections_expected = False
 
     def calls(
@@ -109,7 +110,7 @@ class Journal:
         entries: list[dict[str, Any]] = self._admin.get("/__admin/requests", params={**params, "limit": 10_000}).json()[
             "requests"
         ]
-        return [entry for entry in entries if entry["provider"] not in (None, "admin")]
+        return [entry for entry in entries if entry["provider"] in self._providers]
 
     def assert_called(self, provider: str, method: str, path: str, *, times: int | None = None) -> list[dict[str, Any]]:
         found = self.calls(provider, method, path)
@@ -161,7 +162,7 @@ class Returnkit:
         self.app = server.app
         self._admin = httpx.Client(base_url=server.base_url, headers=self.admin_headers, timeout=30)
         self.clock = Clock(self._admin)
-        self.journal = Journal(self._admin)
+        self.journal = Journal(self._admin, tuple(server_state(server.app).kits))
         self.faults = Faults(self._admin)
 
     @property

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import cache, partial
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -33,13 +33,17 @@ class PayloadValidator(Protocol):
 
 
 class Catalog:
-    """Specs and validators for a set of providers; each is loaded on first use and kept."""
+    """Specs and validators for a set of providers; each is loaded on first use and kept.
 
-    def __init__(self, providers: Iterable[str] = PROVIDER_FILES) -> None:
-        self.providers = tuple(providers)
-        for name in self.providers:
-            if name not in SPEC_FILES:
-                raise UnknownProvider(name, PROVIDER_FILES)
+    `providers` names bundled specs (`Catalog(["zinc"])`), or maps each name to its spec file
+    (`Catalog({kit.name: kit.spec_file ...})`, as the server builds it from its kits).
+    """
+
+    def __init__(self, providers: Iterable[str] | Mapping[str, str] = PROVIDER_FILES) -> None:
+        if not isinstance(providers, Mapping):
+            providers = {name: _bundled_file(name) for name in providers}
+        self._files = dict(providers)
+        self.providers = tuple(self._files)
         self._specs: dict[str, ProviderSpec] = {}
         self._validators: dict[tuple[str, str], PayloadValidator] = {}
         self._graphql: dict[str, Documents] = {}
@@ -48,7 +52,7 @@ class Catalog:
         if provider not in self.providers:
             raise UnknownProvider(provider, self.providers)
         if provider not in self._specs:
-            self._specs[provider] = load_provider(provider)
+            self._specs[provider] = load_provider(provider, self._files[provider])
         return self._specs[provider]
 
     def operation(self, provider: str, name: str) -> Operation:
@@ -101,6 +105,12 @@ class Catalog:
 
             self._graphql[provider] = Documents(build_schema(sdl))
         return self._graphql[provider]
+
+
+def _bundled_file(name: str) -> str:
+    if name not in SPEC_FILES:
+        raise UnknownProvider(name, PROVIDER_FILES)
+    return SPEC_FILES[name]
 
 
 @cache

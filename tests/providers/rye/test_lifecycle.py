@@ -17,6 +17,7 @@ from returnkit.providers.rye.records import RETURNS
 from returnkit.server.app import server_state
 from returnkit.validation import graphql_engine
 from tests.http import CheckedClient, TestClient
+from tests.parsing import counting_parse
 from tests.providers.rye.test_rye import LUMEN, ORDER, advance, an_order, graphql, return_all
 
 WEEK = 7 * 24 * 3600
@@ -90,8 +91,7 @@ def test_the_server_executes_the_document_its_validation_stage_parsed(
     monkeypatch: pytest.MonkeyPatch, http: TestClient, rye: CheckedClient
 ) -> None:
     parsed: list[str] = []
-    real_parse = graphql_engine.parse
-    monkeypatch.setattr(graphql_engine, "parse", lambda text: parsed.append(text) or real_parse(text))
+    monkeypatch.setattr(graphql_engine, "parse", counting_parse(parsed))
     text = ORDER + "\n# a text no other test sends"
     order = an_order(http, "AMAZON")
     for _ in range(2):

@@ -11,6 +11,7 @@ from returnkit.providers.kit import ModuleKit, Transition
 
 class AboutYou(ModuleKit):
     name = "aboutyou"
+    spec_file = "aboutyou.yaml"
     path_prefixes = ("/api/v1/",)
     errors = AboutYouErrors()
     handlers = handlers.HANDLERS

@@ -12,6 +12,7 @@ from returnkit.providers.kit import ModuleKit, Request, Transition, World
 
 class KiboCommerce(ModuleKit):
     name = "kibo-commerce"
+    spec_file = "kibo-commerce.yaml"
     path_prefixes = ("/api/commerce/", "/api/platform/")
     errors = KiboErrors()
     handlers = handlers.HANDLERS

@@ -9,6 +9,7 @@ from returnkit.providers.kit import ModuleKit
 
 class KiboOms(ModuleKit):
     name = "kibo-oms"
+    spec_file = "kibo-oms.yaml"
     path_prefixes = ("/api/v2/", "/oauthserver/")
     errors = OmsErrors()
     handlers = handlers.HANDLERS

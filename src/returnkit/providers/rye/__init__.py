@@ -12,6 +12,7 @@ from returnkit.providers.rye.handlers import HANDLERS
 
 class Rye(ModuleKit):
     name = "rye"
+    spec_file = "rye.yaml"
     path_prefixes = ("/v1/",)
     errors = RyeErrors()
     handlers: Mapping[str, Handler] = HANDLERS

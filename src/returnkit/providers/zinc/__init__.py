@@ -12,6 +12,7 @@ from returnkit.providers.zinc.errors import ZincErrors
 
 class Zinc(ModuleKit):
     name = "zinc"
+    spec_file = "zinc.yaml"
     path_prefixes = ("/returns", "/orders")
     errors = ZincErrors()
     handlers = handlers.HANDLERS
