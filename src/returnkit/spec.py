@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.resources
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import yaml
@@ -84,7 +85,13 @@ class ProviderSpec:
 
 
 def read_bundled(filename: str) -> str:
-    """The text of a file in the bundled `specs/` folder."""
+    """The text of a file in the bundled `specs/` folder, or of a file anywhere given by its absolute
+    path (the spec of a provider kept outside returnkit)."""
+    if Path(filename).is_absolute():
+        try:
+            return Path(filename).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise SpecError(f"spec {filename} cannot be read: {exc.strerror}") from exc
     resource = importlib.resources.files("returnkit") / "specs" / filename
     try:
         return resource.read_text(encoding="utf-8")
