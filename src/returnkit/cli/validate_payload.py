@@ -41,7 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit status: 0 all valid, 1 any invalid, 2 usage error or unreadable file.",
     )
     parser.add_argument("provider", nargs="?", help=f"one of: {', '.join(PROVIDER_FILES)}")
-    parser.add_argument("operation", nargs="?", help="operationId or alias, e.g. create-return")
+    parser.add_argument(
+        "operation", nargs="?", help="operationId or alias, e.g. create-return; webhook:EVENT for a webhook payload"
+    )
     parser.add_argument("files", nargs="*", metavar="FILE", help="payload files; '-' or none reads stdin")
     parser.add_argument("--jsonl", action="store_true", help="one payload per line, then a summary line")
     parser.add_argument(
@@ -50,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="text",
         help="text for people, json for machines, provider for the provider's own error body",
     )
-    parser.add_argument("--list", action="store_true", help="list providers, operations and aliases")
+    parser.add_argument("--list", action="store_true", help="list providers, operations, aliases and webhooks")
     return parser
 
 
@@ -100,6 +102,8 @@ def list_operations(catalog: Catalog, provider: str | None, out: IO[str]) -> Non
             out.write(f"  {op.operation_id:<60} {op.method:<6} {op.path}{body}\n")
             if aliases:
                 out.write(f"      aliases: {aliases}\n")
+        for op in spec.webhooks:
+            out.write(f"  {op.operation_id:<60} {'sent':<6} to the subscriber's URL\n")
 
 
 @contextmanager
