@@ -16,7 +16,7 @@ from typing import IO, NoReturn
 
 from returnkit.cli.report import Reporter
 from returnkit.errors import ReturnkitError
-from returnkit.spec import PROVIDER_FILES
+from returnkit.spec import PROVIDER_FILES, Operation
 from returnkit.validation import Catalog, PayloadValidator
 
 EXIT_VALID, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
@@ -73,11 +73,12 @@ def main(
     stdin: IO[bytes] | None = None,
     stdout: IO[str] | None = None,
     stderr: IO[str] | None = None,
+    catalog: Catalog | None = None,
 ) -> int:
     out, err = stdout or sys.stdout, stderr or sys.stderr
     source = stdin or sys.stdin.buffer
     parser = build_parser()
-    catalog = Catalog()
+    catalog = catalog or Catalog()
     try:
         args = parser.parse_intermixed_args(argv)
         if args.list:
@@ -97,13 +98,17 @@ def list_operations(catalog: Catalog, provider: str | None, out: IO[str]) -> Non
         spec = catalog.spec(name)
         out.write(f"{name}\n")
         for op in spec.operations:
-            body = "" if op.request_schema is not None or op.kind == "graphql" else "  (no body)"
-            aliases = ", ".join(op.aliases)
-            out.write(f"  {op.operation_id:<60} {op.method:<6} {op.path}{body}\n")
-            if aliases:
-                out.write(f"      aliases: {aliases}\n")
-        for op in spec.webhooks:
-            out.write(f"  {op.operation_id:<60} {'sent':<6} to the subscriber's URL\n")
+            _list_operation(op, op.path, out)
+        for op in spec.webhooks:  # what the provider sends: its payloads validate like requests
+            _list_operation(op, "(webhook: sent to the subscriber's URL)", out)
+
+
+def _list_operation(op: Operation, where: str, out: IO[str]) -> None:
+    body = "" if op.request_schema is not None or op.kind == "graphql" else "  (no body)"
+    aliases = ", ".join(op.aliases)
+    out.write(f"  {op.operation_id:<60} {op.method:<6} {where}{body}\n")
+    if aliases:
+        out.write(f"      aliases: {aliases}\n")
 
 
 @contextmanager
