@@ -8,13 +8,18 @@ How the other parts use it:
   dict), or None to leave that subscription out. With no matching subscription nothing is built
   or written: the cost is one store lookup. Everything is written in the caller's store
   transaction, so a refused request emits nothing. Payloads are not validated here (the sender
-  validates each body once, at its first attempt).
+  validates each body once, at its first attempt). In Zinc's `transition`, for instance::
+
+      world.emit(Event("zinc", "return.approved", record["owner"], key, at,
+                       lambda context: webhooks.envelope("return.approved", record, world)))
+
 - **The sender** (`server/webhooks.py`) takes `store.due_deliveries(now, limit)` in (due, id)
   order, sends each body with the kit's `WebhookKit.headers(...)`, and settles it in one call:
   `store.settle(delivery.id, attempt, due=..., status=...)`, where `policy.succeeded(status)`
   says whether it counts and `policy.next_due(attempt.at, delivery.tries + 1)` when it is tried
   again (None: `failed`). `RetryPolicy.from_spec(document)` reads the policy from the spec's
   top-level `x-returnkit-webhooks`.
+  Webhook faults for the delivery come from `FaultBook.fire_for_delivery` (`core/faults.py`).
 - **Subscriptions** are records of the provider's own (`subscribe`, `unsubscribe`,
   `subscriptions`); `target_refusal(url, allow)` says why a URL may not receive webhooks.
 
