@@ -27,6 +27,7 @@ from returnkit.core.outbox import (
 from returnkit.core.store import SQLiteStore
 from returnkit.errors import SpecError
 from returnkit.providers.kit import World
+from returnkit.spec import PROVIDER_FILES, load_provider
 
 T0 = 1_772_442_000.0  # 2026-03-02T09:00:00Z
 
@@ -98,6 +99,15 @@ class TestRetryPolicy:
 
     def test_a_spec_without_the_policy_has_none(self) -> None:
         assert RetryPolicy.from_spec({"openapi": "3.1.0"}) is None
+
+    def test_2xx_is_read_in_either_case(self) -> None:
+        assert policy({"success": {"status": "2XX"}, "retry": {"none": True}}).success is None
+
+    @pytest.mark.parametrize("provider", list(PROVIDER_FILES))
+    def test_every_bundled_policy_reads(self, provider: str) -> None:
+        document = load_provider(provider).document
+        found = RetryPolicy.from_spec(document)
+        assert (found is None) == ("x-returnkit-webhooks" not in document)
 
     @pytest.mark.parametrize(
         "declared",

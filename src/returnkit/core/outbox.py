@@ -277,7 +277,7 @@ def _policy(declared: Mapping[str, Any]) -> RetryPolicy:
     statuses = success.get("status", "2xx")
     policy = RetryPolicy(
         timeout=float(success.get("timeout_seconds", 10)),
-        success=None if statuses == "2xx" else frozenset(int(status) for status in statuses),
+        success=None if str(statuses).lower() == "2xx" else frozenset(int(status) for status in statuses),
         signature=declared.get("signature"),
     )
     if "every_seconds" in retry:
