@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "returnkit"
-LAYERS = ["errors", "spec", "validation", "core", "providers", "server", "cli", "testing"]
+# `webhooks` is `returnkit.webhooks` (sign/verify for users): above the providers it delegates to,
+# below the server, the CLI and the plugin that use it.
+LAYERS = ["errors", "spec", "validation", "core", "providers", "webhooks", "server", "cli", "testing"]
 
 
 def layer_of(module: str) -> int | None:

@@ -3,6 +3,10 @@
 The specs are data shipped inside the package (`returnkit/specs/`); they are read with
 `importlib.resources`, never from the network. Each provider's document is parsed once per
 `SpecLibrary`, and `$ref`s stay local to it.
+
+A spec's top-level OpenAPI 3.1 `webhooks` (the events the provider sends) are operations too,
+named `webhook:<event>` and listed apart (`ProviderSpec.webhooks`): their request body is the
+payload the provider sends, validated like any other; nothing routes them.
 """
 
 from __future__ import annotations
@@ -33,7 +37,8 @@ SPEC_FILES: Mapping[str, str] = {**PROVIDER_FILES, **SERVER_FILES}
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 JSON_MEDIA_TYPES = ("application/json", "application/json; charset=utf-8")
 
-Kind = Literal["rest", "graphql"]
+Kind = Literal["rest", "graphql", "webhook"]
+WEBHOOK_PREFIX = "webhook:"
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,9 @@ class Operation:
     graphql_type: str | None = None
     extensions: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)  # x-returnkit-*
     request_body_required: bool = False
+    # A webhook's declared headers (signature, event name ...), `$ref`s resolved; the server reads a
+    # REST operation's parameters from its path item instead.
+    header_parameters: tuple[Mapping[str, Any], ...] = field(default=(), hash=False, compare=False)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -60,16 +68,17 @@ class Operation:
 
 @dataclass(frozen=True)
 class ProviderSpec:
-    """A provider's parsed OpenAPI document and the operations it declares."""
+    """A provider's parsed OpenAPI document, the operations it serves and the webhooks it sends."""
 
     provider: str
     document: Mapping[str, Any]
     operations: tuple[Operation, ...]
     graphql_sdl: str | None = None
+    webhooks: tuple[Operation, ...] = ()
     _by_name: dict[str, Operation] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        for operation in self.operations:
+        for operation in (*self.operations, *self.webhooks):
             for name in operation.names:
                 self._by_name.setdefault(name, operation)
 
@@ -116,7 +125,7 @@ def load_provider(provider: str, spec_file: str | None = None) -> ProviderSpec:
         raise SpecError(f"{spec_file} is not an OpenAPI 3.1 document")
     operations = [*_rest_operations(provider, document), *_graphql_operations(provider, document)]
     sdl = read_bundled(document["x-returnkit-graphql"]["schema"]) if "x-returnkit-graphql" in document else None
-    return ProviderSpec(provider, document, tuple(operations), sdl)
+    return ProviderSpec(provider, document, tuple(operations), sdl, tuple(_webhook_operations(provider, document)))
 
 
 def _rest_operations(provider: str, document: Mapping[str, Any]) -> Iterator[Operation]:
@@ -139,6 +148,50 @@ def _rest_operations(provider: str, document: Mapping[str, Any]) -> Iterator[Ope
                 extensions={key: value for key, value in raw.items() if key.startswith("x-returnkit-")},
                 request_body_required=bool(raw.get("requestBody", {}).get("required", False)),
             )
+
+
+def _webhook_operations(provider: str, document: Mapping[str, Any]) -> Iterator[Operation]:
+    """`webhook:<event>` for each event of the spec's `webhooks`: the payload it sends is its request body."""
+    for event, item in (document.get("webhooks") or {}).items():
+        for method in HTTP_METHODS:
+            if method not in item:
+                continue
+            raw = item[method]
+            media_type, schema, example = _json_request_body(raw)
+            operation_id = WEBHOOK_PREFIX + event
+            aliases = [raw["operationId"]] if raw.get("operationId", operation_id) != operation_id else []
+            yield Operation(
+                provider=provider,
+                operation_id=operation_id,
+                aliases=(*aliases, *raw.get("x-returnkit-aliases", ())),
+                kind="webhook",
+                method=method.upper(),
+                path=event,
+                request_schema=schema,
+                request_media_type=media_type,
+                request_example=example,
+                extensions={key: value for key, value in raw.items() if key.startswith("x-returnkit-")},
+                request_body_required=bool(raw.get("requestBody", {}).get("required", False)),
+                header_parameters=tuple(_headers(document, [*item.get("parameters", ()), *raw.get("parameters", ())])),
+            )
+
+
+def _headers(document: Mapping[str, Any], parameters: list[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
+    for declared in parameters:
+        parameter = _local(document, declared["$ref"]) if "$ref" in declared else declared
+        if parameter.get("in") == "header":
+            yield parameter
+
+
+def _local(document: Mapping[str, Any], ref: str) -> Mapping[str, Any]:
+    """The value a local `$ref` (`#/components/parameters/Signature`) points at."""
+    value: Any = document
+    try:
+        for part in ref.removeprefix("#/").split("/"):
+            value = value[part.replace("~1", "/").replace("~0", "~")]
+    except (KeyError, TypeError):
+        raise SpecError(f"{ref} points at nothing in the spec") from None
+    return value  # type: ignore[no-any-return]
 
 
 def _json_request_body(raw: Mapping[str, Any]) -> tuple[str | None, Mapping[str, Any] | None, Any]:

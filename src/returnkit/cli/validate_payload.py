@@ -16,7 +16,7 @@ from typing import IO, NoReturn
 
 from returnkit.cli.report import Reporter
 from returnkit.errors import ReturnkitError
-from returnkit.spec import PROVIDER_FILES
+from returnkit.spec import PROVIDER_FILES, Operation
 from returnkit.validation import Catalog, PayloadValidator
 
 EXIT_VALID, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
@@ -41,7 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit status: 0 all valid, 1 any invalid, 2 usage error or unreadable file.",
     )
     parser.add_argument("provider", nargs="?", help=f"one of: {', '.join(PROVIDER_FILES)}")
-    parser.add_argument("operation", nargs="?", help="operationId or alias, e.g. create-return")
+    parser.add_argument(
+        "operation", nargs="?", help="operationId or alias, e.g. create-return; webhook:EVENT for a webhook payload"
+    )
     parser.add_argument("files", nargs="*", metavar="FILE", help="payload files; '-' or none reads stdin")
     parser.add_argument("--jsonl", action="store_true", help="one payload per line, then a summary line")
     parser.add_argument(
@@ -50,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="text",
         help="text for people, json for machines, provider for the provider's own error body",
     )
-    parser.add_argument("--list", action="store_true", help="list providers, operations and aliases")
+    parser.add_argument("--list", action="store_true", help="list providers, operations, aliases and webhooks")
     return parser
 
 
@@ -71,11 +73,12 @@ def main(
     stdin: IO[bytes] | None = None,
     stdout: IO[str] | None = None,
     stderr: IO[str] | None = None,
+    catalog: Catalog | None = None,
 ) -> int:
     out, err = stdout or sys.stdout, stderr or sys.stderr
     source = stdin or sys.stdin.buffer
     parser = build_parser()
-    catalog = Catalog()
+    catalog = catalog or Catalog()
     try:
         args = parser.parse_intermixed_args(argv)
         if args.list:
@@ -95,11 +98,17 @@ def list_operations(catalog: Catalog, provider: str | None, out: IO[str]) -> Non
         spec = catalog.spec(name)
         out.write(f"{name}\n")
         for op in spec.operations:
-            body = "" if op.request_schema is not None or op.kind == "graphql" else "  (no body)"
-            aliases = ", ".join(op.aliases)
-            out.write(f"  {op.operation_id:<60} {op.method:<6} {op.path}{body}\n")
-            if aliases:
-                out.write(f"      aliases: {aliases}\n")
+            _list_operation(op, op.path, out)
+        for op in spec.webhooks:  # what the provider sends: its payloads validate like requests
+            _list_operation(op, "(webhook: sent to the subscriber's URL)", out)
+
+
+def _list_operation(op: Operation, where: str, out: IO[str]) -> None:
+    body = "" if op.request_schema is not None or op.kind == "graphql" else "  (no body)"
+    aliases = ", ".join(op.aliases)
+    out.write(f"  {op.operation_id:<60} {op.method:<6} {where}{body}\n")
+    if aliases:
+        out.write(f"      aliases: {aliases}\n")
 
 
 @contextmanager

@@ -1,4 +1,10 @@
-"""The request journal: every exchange the server answered, newest last, bounded."""
+"""The request journal: every exchange the server answered, newest last, bounded.
+
+Inbound entries are the requests the server answered. Outbound entries are the webhook attempts
+it made (`JournalEntry.outbound`): the request it sent (method, target path, headers, body), the
+receiver's status (0 when none came) and answer, and what the attempt was (`Outbound`). Only an
+outbound entry has `direction` and `webhook` in its JSON, so inbound entries read as they always did.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +25,28 @@ HEADERS_KEPT = 64
 
 
 @dataclass(frozen=True, slots=True)
+class Outbound:
+    """What an outbound entry adds: which attempt of which delivery, where it went and how long it took."""
+
+    event: str
+    target: str  # the URL it was sent to
+    delivery: int
+    attempt: int
+    duration_ms: float
+    error: str | None = None  # why no answer came (timeout, refused connection)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "event": self.event,
+            "target": self.target,
+            "delivery": self.delivery,
+            "attempt": self.attempt,
+            "duration_ms": self.duration_ms,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class JournalEntry:
     id: int
     at: str
@@ -35,8 +63,20 @@ class JournalEntry:
     note: str | None = None
     request_headers: dict[str, str] = field(default_factory=dict)
     conformance: str | None = None  # with --check-responses: how the response breaks the spec
+    outbound: Outbound | None = None  # set for a webhook attempt returnkit made; None for a request it answered
+
+    @property
+    def direction(self) -> str:
+        return "inbound" if self.outbound is None else "outbound"
 
     def as_json(self) -> dict[str, Any]:
+        document = self._exchange_json()
+        if self.outbound is not None:
+            document["direction"] = self.direction
+            document["webhook"] = self.outbound.as_json()
+        return document
+
+    def _exchange_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "at": self.at,
@@ -63,6 +103,7 @@ class Stored(NamedTuple):
     status: int
     method: str
     blob: bytes
+    direction: str = "inbound"
 
     def as_json(self) -> dict[str, Any]:
         document: dict[str, Any] = loads(self.blob)
@@ -98,7 +139,7 @@ class Journal:
         if len(blob) > BODY_LIMIT and (size := len(dumps(_printable(kept.response_body)))) > BODY_LIMIT:
             kept = replace(kept, response_body=f"<{size} bytes, not kept: over {BODY_LIMIT}>")
             blob = dumps(kept.as_json())
-        self._entries.append(Stored(entry.provider, entry.path, entry.status, entry.method, blob))
+        self._entries.append(Stored(entry.provider, entry.path, entry.status, entry.method, blob, entry.direction))
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -113,6 +154,7 @@ class Journal:
         path: str | None = None,
         status: int | None = None,
         method: str | None = None,
+        direction: str | None = None,
     ) -> list[Stored]:
         return [
             entry
@@ -121,6 +163,7 @@ class Journal:
             and (path is None or entry.path == path)
             and (status is None or entry.status == status)
             and (method is None or entry.method == method.upper())
+            and (direction is None or entry.direction == direction)
         ]
 
     def clear(self) -> None:

@@ -2,7 +2,9 @@
 
 A record is a JSON document with a provider, a kind (`order`, `batch`, `return`...), a key, an
 owner (the merchant or tenant it belongs to) and an optional `ref` (the key of the record it
-hangs off, such as a return's order). Reads come back in insertion order.
+hangs off, such as a return's order). Reads come back in insertion order. Beside the records: the
+scheduled transitions (`schedule`) and the webhooks waiting to go out (`outbox`, with the
+`attempts` made at each; the types are `core/outbox.py`'s).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from returnkit.core.jsonbytes import dumps, loads
+from returnkit.core.outbox import Attempt, Delivery, DeliveryStatus
 from returnkit.errors import ReturnkitError
 
 Document = dict[str, Any]
@@ -70,12 +73,59 @@ class Store(Protocol):
         """Up to `limit` transitions of `provider` due at or before `now`, earliest first (ties: scheduled first)."""
         ...
 
+    def enqueue(self, delivery: Delivery) -> int:
+        """Add a delivery to the outbox (its `id` is ignored) in the caller's transaction; its new id."""
+        ...
+
+    def due_deliveries(self, now: float, limit: int) -> list[Delivery]:
+        """Up to `limit` deliveries due at or before `now`, in (due, id) order: change order breaks ties."""
+        ...
+
+    def delivery(self, delivery_id: int) -> Delivery | None: ...
+
+    def deliveries(
+        self,
+        *,
+        provider: str | None = None,
+        event: str | None = None,
+        status: str | None = None,
+        subscription: str | None = None,
+    ) -> list[Delivery]:
+        """The deliveries that match every filter given, oldest first."""
+        ...
+
+    def attempts(self, delivery_id: int) -> list[Attempt]: ...
+
+    def settle(
+        self,
+        delivery_id: int,
+        attempt: Attempt,
+        *,
+        due: float | None,
+        status: DeliveryStatus,
+        conformance: str | None = None,
+    ) -> None:
+        """Record `attempt` and what follows: the next `due` time (None: no more) and the `status`.
+
+        A `scheduled` attempt counts towards the retry policy (`Delivery.tries`); every kind
+        counts in `Delivery.attempts`. `conformance`, when given, is kept.
+        """
+        ...
+
+    def cancel_deliveries(self, subscription: str) -> int:
+        """A removed subscription's pending deliveries become `cancelled`; how many."""
+        ...
+
+    def next_due(self) -> float | None:
+        """The earliest due time of any scheduled transition or pending delivery, None when nothing waits."""
+        ...
+
     def transaction(self) -> Any: ...
 
     def clear(self) -> None: ...
 
 
-OWN_TABLES = frozenset({"records", "meta", "sequences", "schedule", "sqlite_sequence"})
+OWN_TABLES = frozenset({"records", "meta", "sequences", "schedule", "outbox", "attempts", "sqlite_sequence"})
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -95,7 +145,31 @@ CREATE TABLE IF NOT EXISTS schedule (
     UNIQUE (provider, kind, key, transition)
 );
 CREATE INDEX IF NOT EXISTS schedule_by_due ON schedule (provider, due, seq);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    provider TEXT NOT NULL, event TEXT NOT NULL, event_id TEXT NOT NULL,
+    subscription TEXT NOT NULL, owner TEXT NOT NULL DEFAULT '', resource TEXT NOT NULL DEFAULT '',
+    body BLOB NOT NULL, occurred REAL NOT NULL,
+    due REAL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    tries INTEGER NOT NULL DEFAULT 0,
+    conformance TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_by_due ON outbox (due, id) WHERE due IS NOT NULL;
+CREATE INDEX IF NOT EXISTS outbox_by_subscription ON outbox (subscription, id);
+CREATE TABLE IF NOT EXISTS attempts (
+    delivery INTEGER NOT NULL, number INTEGER NOT NULL,
+    at REAL NOT NULL, wall TEXT NOT NULL, kind TEXT NOT NULL,
+    status INTEGER, error TEXT, duration_ms REAL NOT NULL,
+    headers BLOB NOT NULL,
+    PRIMARY KEY (delivery, number)
+);
 """
+SELECT_DELIVERIES = (
+    "SELECT id, provider, event, event_id, subscription, owner, resource, body, occurred, due, status, attempts,"
+    " tries, conformance FROM outbox"
+)
 
 
 class StoreError(ReturnkitError):
@@ -213,6 +287,106 @@ class SQLiteStore:
         )
         return [Scheduled(provider, kind, key, transition, due) for kind, key, transition, due in rows]
 
+    def enqueue(self, delivery: Delivery) -> int:
+        row = self._db.execute(
+            "INSERT INTO outbox (provider, event, event_id, subscription, owner, resource, body, occurred, due)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (
+                delivery.provider,
+                delivery.event,
+                delivery.event_id,
+                delivery.subscription,
+                delivery.owner,
+                delivery.resource,
+                delivery.body,
+                delivery.occurred,
+                delivery.due,
+            ),
+        ).fetchone()
+        return int(row[0])
+
+    def due_deliveries(self, now: float, limit: int) -> list[Delivery]:
+        rows = self._db.execute(
+            SELECT_DELIVERIES + " WHERE due IS NOT NULL AND due<=? ORDER BY due, id LIMIT ?",
+            (now, limit),
+        )
+        return [_delivery(row) for row in rows]
+
+    def delivery(self, delivery_id: int) -> Delivery | None:
+        row = self._db.execute(SELECT_DELIVERIES + " WHERE id=?", (delivery_id,)).fetchone()
+        return _delivery(row) if row else None
+
+    def deliveries(
+        self,
+        *,
+        provider: str | None = None,
+        event: str | None = None,
+        status: str | None = None,
+        subscription: str | None = None,
+    ) -> list[Delivery]:
+        filters = {"provider": provider, "event": event, "status": status, "subscription": subscription}
+        given = {column: value for column, value in filters.items() if value is not None}
+        sql = SELECT_DELIVERIES + " WHERE 1=1"
+        for column in given:  # column names from the fixed list above, values as parameters
+            sql += f" AND {column}=?"
+        rows = self._db.execute(sql + " ORDER BY id", tuple(given.values()))
+        return [_delivery(row) for row in rows]
+
+    def attempts(self, delivery_id: int) -> list[Attempt]:
+        rows = self._db.execute(
+            "SELECT number, at, wall, kind, status, error, duration_ms, headers FROM attempts"
+            " WHERE delivery=? ORDER BY number",
+            (delivery_id,),
+        )
+        return [
+            Attempt(number, at, wall, kind, status, error, duration_ms, loads(headers))
+            for number, at, wall, kind, status, error, duration_ms, headers in rows
+        ]
+
+    def settle(
+        self,
+        delivery_id: int,
+        attempt: Attempt,
+        *,
+        due: float | None,
+        status: DeliveryStatus,
+        conformance: str | None = None,
+    ) -> None:
+        with self.transaction():
+            self._db.execute(
+                "INSERT INTO attempts (delivery, number, at, wall, kind, status, error, duration_ms, headers)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    delivery_id,
+                    attempt.number,
+                    attempt.at,
+                    attempt.wall,
+                    attempt.kind,
+                    attempt.status,
+                    attempt.error,
+                    attempt.duration_ms,
+                    dumps(dict(attempt.headers)),
+                ),
+            )
+            self._db.execute(
+                "UPDATE outbox SET due=?, status=?, attempts=attempts+1, tries=tries+?,"
+                " conformance=coalesce(?, conformance) WHERE id=?",
+                (due, status, int(attempt.kind == "scheduled"), conformance, delivery_id),
+            )
+
+    def cancel_deliveries(self, subscription: str) -> int:
+        cursor = self._db.execute(
+            "UPDATE outbox SET status='cancelled', due=NULL WHERE subscription=? AND status='pending'", (subscription,)
+        )
+        return cursor.rowcount
+
+    def next_due(self) -> float | None:
+        row = self._db.execute(
+            "SELECT min(due) FROM (SELECT min(due) AS due FROM schedule"
+            " UNION ALL SELECT min(due) FROM outbox WHERE due IS NOT NULL)"
+        ).fetchone()
+        return None if row[0] is None else float(row[0])
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """All writes inside commit together or not at all; nested calls join the outer one."""
@@ -238,6 +412,44 @@ class SQLiteStore:
             self._db.execute("DELETE FROM meta")
             self._db.execute("DELETE FROM sequences")
             self._db.execute("DELETE FROM schedule")
+            self._db.execute("DELETE FROM outbox")
+            self._db.execute("DELETE FROM attempts")
+            self._db.execute("DELETE FROM sqlite_sequence WHERE name='outbox'")  # delivery ids start at 1 again
 
     def close(self) -> None:
         self._db.close()
+
+
+def _delivery(row: tuple[Any, ...]) -> Delivery:
+    (
+        id_,
+        provider,
+        event,
+        event_id,
+        subscription,
+        owner,
+        resource,
+        body,
+        occurred,
+        due,
+        status,
+        attempts,
+        tries,
+        conformance,
+    ) = row
+    return Delivery(
+        id=id_,
+        provider=provider,
+        event=event,
+        event_id=event_id,
+        subscription=subscription,
+        owner=owner,
+        resource=resource,
+        body=bytes(body),
+        occurred=occurred,
+        due=due,
+        status=status,
+        attempts=attempts,
+        tries=tries,
+        conformance=conformance,
+    )

@@ -4,6 +4,9 @@ A provider is a `ProviderKit`: how it seeds its part of the world, how it authen
 handler per operationId, and its wire format for the errors the server raises before a handler
 runs (unknown path, 401, 405, 413, 415, 429). Handlers are plain functions of
 `(request, world) -> WireResponse`; they run inside one store transaction.
+
+A provider that pushes events has a `WebhookKit` (its `webhooks.py`) on `ProviderKit.webhooks`;
+its `behaviour.transition` announces each change with `world.emit(Event(...))` (`core/outbox.py`).
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from returnkit.core import outbox
 from returnkit.core.clock import VirtualClock
+from returnkit.core.outbox import Delivery, Event, Subscription
 from returnkit.core.store import Scheduled, Store
 from returnkit.providers.wire import WireResponse
 from returnkit.spec import Operation
@@ -56,18 +61,40 @@ class Request:
         return self.principal.owner if self.principal else ""
 
 
+PUBLIC_URL = "public_url"  # World.options key: the server's base URL, for links in webhook payloads
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+
+
 @dataclass(slots=True)
 class World:
-    """What a handler may touch: the store, the clock, the seed and the provider's mock data."""
+    """What a handler may touch: the store, the clock, the seed and the provider's mock data.
+
+    `cause` is the request being handled (set by the server's handle stage for its transaction),
+    None while scheduled transitions run: what an event may say about what caused it (Kibo's
+    correlation id).
+    """
 
     store: Store
     clock: VirtualClock
     seed: int
     mocks: Mapping[str, Any]
     options: dict[str, Any] = field(default_factory=dict)
+    cause: Request | None = None
 
     def now(self) -> float:
         return self.clock.timestamp()
+
+    @property
+    def public_url(self) -> str:
+        """The server's base URL as its clients reach it (label URLs in payloads), without a trailing slash."""
+        return str(self.options.get(PUBLIC_URL, DEFAULT_PUBLIC_URL)).rstrip("/")
+
+    def emit(self, event: Event) -> int:
+        """Announce a change to its subscribers, in the current store transaction; how many deliveries.
+
+        With no subscriber it costs one store lookup: the payload is not even built.
+        """
+        return outbox.emit(self.store, self.seed, event)
 
 
 class ParameterError(Exception):
@@ -139,6 +166,58 @@ class ErrorFormat(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class Handshake:
+    """A request a provider sends to a URL before it delivers there (Rye's `WEBHOOK_URL_VERIFICATION`)."""
+
+    body: bytes
+    headers: Mapping[str, str]
+    refusal: Callable[[int, bytes], str | None]  # the answer's status and body -> why the URL is refused, or None
+
+
+class WebhookKit(Protocol):
+    """How a provider pushes its events: a provider's `webhooks.py`, `ProviderKit.webhooks`.
+
+    The events, payloads and emission are its behaviour's (`world.emit`); this is what the admin
+    API, the sender, the CLI and `returnkit.webhooks` need to know of it.
+    """
+
+    @property
+    def events(self) -> tuple[str, ...]:
+        """Every event it can send, as its spec's `webhooks` declares them."""
+        ...
+
+    @property
+    def signed(self) -> bool: ...
+
+    def check_subscription(self, world: World, subscription: Subscription) -> str | None:
+        """Why the provider would refuse this subscription (Kibo: no tenant as `owner`), or None."""
+        ...
+
+    def new_secret(self, world: World, subscription: Subscription, number: int) -> str | None:
+        """The secret of a new subscription that was given none (`number`: 1, 2 ... for seeding it);
+        None for a provider that signs nothing. Kibo's is the application's shared secret."""
+        ...
+
+    def headers(self, subscription: Subscription, delivery: Delivery, sent_at: datetime) -> dict[str, str]:
+        """Every header of one attempt (content type, event, signature), `sent_at` its `Date` where signed."""
+        ...
+
+    def sign(self, secret: str, body: bytes, at: datetime | None = None) -> dict[str, str]:
+        """The signature headers of `body` (and the `Date` signed, where the scheme signs one); {} when unsigned."""
+        ...
+
+    def verify(
+        self, headers: Mapping[str, str], body: bytes, secret: str | None, now: datetime, tolerance: float
+    ) -> bool:
+        """Whether a receiver following the provider's documented recipe would accept this delivery."""
+        ...
+
+    def handshake(self, world: World, subscription: Subscription) -> Handshake | None:
+        """What to send before a URL may receive events, None when the provider sends nothing first."""
+        ...
+
+
 Handler = Callable[[Request, World], WireResponse]
 Transition = Callable[[World, Scheduled], None]
 # Adds `count` fresh orders for `owner` (None: the first seeded one); answers (owner, order ids).
@@ -180,6 +259,11 @@ class ProviderKit(Protocol):
     @property
     def transitions(self) -> Mapping[str, Transition]:
         """The time-driven changes of its records, by name: what `Store.due` hands back when due."""
+        ...
+
+    @property
+    def webhooks(self) -> WebhookKit | None:
+        """How it pushes events, or None when it pushes none."""
         ...
 
     def seed(self, world: World) -> None: ...
@@ -264,6 +348,7 @@ class ModuleKit:
     errors: ErrorFormat
     handlers: Mapping[str, Handler]
     transitions: Mapping[str, Transition] = {}
+    webhooks: WebhookKit | None = None
     world_module: WorldModule
     auth_module: AuthModule
 

@@ -5,7 +5,8 @@ refuses 3.1 (connexion issue #1396). returnkit's specs stay 3.1; Connexion only 
 because returnkit's own pipeline authenticates (in each provider's own 401 format) and
 validates requests. So the view keeps only what routing needs (paths, methods, operationIds,
 parameters, request media types), replaces every schema by a permissive 3.0 one, and leaves
-security out.
+security out. A spec's top-level `webhooks` (what the provider sends, not what it serves) are left
+out too: only `paths` are routed.
 """
 
 from __future__ import annotations

@@ -71,6 +71,8 @@ class Catalog:
 
     def _build(self, operation: Operation) -> PayloadValidator:
         spec = self.spec(operation.provider)
+        if operation.kind == "webhook":  # a payload the provider sends: JSON Schema (Rye's too), keys as spelt
+            return self._rest(operation, spec, fold_keys=False)
         if operation.kind == "graphql":
             from returnkit.validation.graphql_engine import GraphQLValidator  # only Rye needs graphql-core
 
@@ -85,10 +87,10 @@ class Catalog:
             return GraphQLRequestValidator(self._rest(operation, spec), schema_on_first_use, calls)
         return self._rest(operation, spec)
 
-    def _rest(self, operation: Operation, spec: ProviderSpec) -> SchemaValidator:
+    def _rest(self, operation: Operation, spec: ProviderSpec, *, fold_keys: bool = True) -> SchemaValidator:
         if operation.request_schema is None:
             raise NoRequestBody(f"{operation.provider} {operation.operation_id} takes no request body")
-        return SchemaValidator(operation, spec.components, fold_keys=folds_keys(spec.document))
+        return SchemaValidator(operation, spec.components, fold_keys=fold_keys and folds_keys(spec.document))
 
     def graphql_schema(self, provider: str) -> GraphQLSchema:
         return self.graphql_documents(provider).schema
