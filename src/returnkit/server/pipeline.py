@@ -288,7 +288,12 @@ def _run_handler(exchange: Exchange, server: ServerState, handler: Handler) -> W
     """The handler's answer; a handler that reset the world begins the new one (journal id 0)."""
     assert exchange.api is not None
     generation = server.generation
-    answer = handler(exchange.request, exchange.api.world)
+    world = exchange.api.world
+    world.cause = exchange.request  # what an event emitted in this transaction may say caused it
+    try:
+        answer = handler(exchange.request, world)
+    finally:
+        world.cause = None
     if server.generation != generation:  # a handler runs to its end without yielding: this one reset it
         exchange.generation = server.generation
         exchange.request.journal_id = 0  # the reset comes first, before the ids it restarted
