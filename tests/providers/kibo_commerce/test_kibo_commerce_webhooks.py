@@ -24,11 +24,12 @@ import pytest
 
 from returnkit.cli.validate_payload import main as validate_payload
 from returnkit.core import outbox
-from returnkit.core.outbox import Delivery, Subscription
+from returnkit.core.outbox import Delivery, RetryPolicy, Subscription
 from returnkit.providers.kibo_commerce import KiboCommerce
 from returnkit.providers.kibo_commerce.records import REPLACEMENTS
 from returnkit.providers.kit import WebhookKit
 from returnkit.server.app import server_state
+from returnkit.spec import load_provider
 from tests.http import CheckedClient, TestClient
 from tests.providers.kibo_commerce.test_kibo_commerce import (
     HARBOR,
@@ -289,3 +290,16 @@ def test_verify_refuses_what_kibos_sdk_refuses() -> None:
     assert not kit().verify(truncated, body, NORTHWIND_SECRET, sent_at, 180)
     assert not kit().verify({"Date": headers["Date"]}, body, NORTHWIND_SECRET, sent_at, 180)
     assert not kit().verify(headers, body, None, sent_at, 180)
+
+
+def test_the_retry_policy_is_the_specs_200_within_45_seconds_then_every_minute_for_14_days() -> None:
+    policy = RetryPolicy.from_spec(load_provider(PROVIDER).document)
+    assert policy is not None
+    assert (policy.timeout, policy.succeeded(200), policy.succeeded(204), policy.succeeded(None)) == (
+        45.0,
+        True,
+        False,
+        False,
+    )
+    schedule = policy.schedule(0.0)
+    assert (len(schedule), schedule[1], schedule[-1]) == (20161, 60.0, 14 * 24 * 3600.0)

@@ -17,10 +17,11 @@ import pytest
 
 from returnkit.cli.validate_payload import main as validate_payload
 from returnkit.core import outbox
-from returnkit.core.outbox import Delivery, Subscription
+from returnkit.core.outbox import Delivery, RetryPolicy, Subscription
 from returnkit.providers.kibo_oms import KiboOms
 from returnkit.providers.kit import WebhookKit
 from returnkit.server.app import server_state
+from returnkit.spec import load_provider
 from tests.http import CheckedClient, TestClient
 from tests.providers.kibo_oms.test_kibo_oms import RETURN, SUMMIT, create, order, token_for
 
@@ -163,3 +164,11 @@ def test_notifications_are_unsigned(app: Any, http: TestClient, oms: CheckedClie
     assert kit().verify({}, delivery.body, None, sent_at, 180)
     with pytest.raises(ValueError, match="does not sign"):
         kit().verify({}, delivery.body, SUMMIT[1], sent_at, 180)
+
+
+def test_the_retry_policy_is_the_specs_200_within_45_seconds_then_every_minute_for_14_days() -> None:
+    policy = RetryPolicy.from_spec(load_provider(PROVIDER).document)
+    assert policy is not None
+    assert (policy.timeout, policy.succeeded(200), policy.succeeded(202)) == (45.0, True, False)
+    schedule = policy.schedule(0.0)
+    assert (len(schedule), schedule[1], schedule[-1]) == (20161, 60.0, 14 * 24 * 3600.0)
