@@ -303,3 +303,34 @@ def test_the_retry_policy_is_the_specs_200_within_45_seconds_then_every_minute_f
     )
     schedule = policy.schedule(0.0)
     assert (len(schedule), schedule[1], schedule[-1]) == (20161, 60.0, 14 * 24 * 3600.0)
+
+
+def test_the_correlation_id_is_the_causing_requests(app: Any, http: TestClient, kibo: CheckedClient) -> None:
+    subscribe(app)
+    sent = "0123456789abcdef0123456789abcdef"
+    first = kibo.post(RETURNS, json=return_body(shipped_order(http)), headers={"x-vol-correlation": sent})
+    second = kibo.post(RETURNS, json=return_body(shipped_order(http, index=1)))
+    assert (first.status_code, second.status_code) == (200, 200)
+    echoed = second.headers["x-vol-correlation"]
+    assert [p["correlationId"] for p in payloads(app)] == [sent, echoed]
+    assert echoed != sent
+
+
+def test_no_callback_leaves_out_the_changes_of_the_applications_own_calls(
+    app: Any, http: TestClient, kibo: CheckedClient
+) -> None:
+    assert refusal(app, draft(app, options={"no_callback": "yes"})) is not None
+    quiet = subscribe(app, options={"no_callback": True})
+    told = subscribe(app, options={"no_callback": False})
+    created = create(kibo, shipped_order(http))
+    act(kibo, "Authorize", created["id"])
+    assert [d.subscription for d in deliveries(app)] == [told.id, told.id]
+    assert quiet.id != told.id
+
+
+def return_body(order: dict[str, Any]) -> dict[str, Any]:
+    line = order["items"][0]
+    return {
+        "originalOrderId": order["id"],
+        "items": [{"orderItemId": line["id"], "reasons": [{"reason": "Damaged", "quantity": 1}], "quantityShipped": 1}],
+    }

@@ -4,7 +4,9 @@ Facts (spec `webhooks`, research W§2): the body is `{eventId, topic, entityId, 
 correlationId, isTest}`; the client fetches the return with `entityId`. `x-vol-hmac-sha256` is
 base64(SHA-256(k + Date + body)) with k = base64(SHA-256(secret + secret)) as text, the secret
 being the subscribing application's shared secret; Kibo's SDKs refuse a `Date` more than 180 s
-old. A subscription belongs to one tenant's application, so it needs the tenant as `owner`.
+old. A subscription belongs to one tenant's application, so it needs the tenant as `owner`; with
+the option `no_callback` (Kibo's `noCallback`, x-returnkit-inferred default false) the changes that
+application's own API calls make are not delivered to it.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import orjson
 
 from returnkit.core.outbox import Delivery, DeliveryContext, Event, Subscription
 from returnkit.core.world import derive_uuid, read_mock
-from returnkit.providers.kibo_commerce.records import PROVIDER
+from returnkit.providers.kibo_commerce.records import PROVIDER, TOKENS
 from returnkit.providers.kit import Handshake, World
 from returnkit.spec import load_provider
 
@@ -50,6 +52,8 @@ def announce(world: World, record: Mapping[str, Any], topic: str, at: datetime) 
     timestamp = dotnet_time(at)
 
     def build(context: DeliveryContext) -> dict[str, Any] | None:
+        if context.subscription.options.get("no_callback") and _caused_by(world, context.subscription):
+            return None
         return {
             "eventId": context.event_id,
             "topic": topic,
@@ -60,6 +64,15 @@ def announce(world: World, record: Mapping[str, Any], topic: str, at: datetime) 
         }
 
     world.emit(Event(PROVIDER, topic, str(record["owner"]), return_id, at.timestamp(), build))
+
+
+def _caused_by(world: World, subscription: Subscription) -> bool:
+    """Whether the change came from an API call of the subscription's own application (Kibo's `noCallback`)."""
+    cause, application = world.cause, _application(world, subscription)
+    if cause is None or cause.principal is None or application is None:
+        return False
+    token = TOKENS.get(world, cause.principal.key)
+    return token is not None and token.get("application") == application["client_id"]
 
 
 def dotnet_time(moment: datetime) -> str:
@@ -113,6 +126,8 @@ class KiboCommerceWebhooks:
             known = ", ".join(app["client_id"] for app in _tenant(world, subscription.owner)["applications"])
             wanted = subscription.options.get("application")
             return f"tenant {subscription.owner} has no application {wanted!r}; known: {known}"
+        if not isinstance(subscription.options.get("no_callback", False), bool):
+            return "no_callback is true or false (Kibo's noCallback)"
         if subscription.secret is not None and subscription.secret != application["client_secret"]:
             return "a Kibo subscription is signed with its application's shared secret: give no secret, or that one"
         return None
