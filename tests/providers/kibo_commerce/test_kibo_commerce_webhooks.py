@@ -334,3 +334,20 @@ def return_body(order: dict[str, Any]) -> dict[str, Any]:
         "originalOrderId": order["id"],
         "items": [{"orderItemId": line["id"], "reasons": [{"reason": "Damaged", "quantity": 1}], "quantityShipped": 1}],
     }
+
+
+def test_the_kit_sends_exactly_the_topics_the_spec_declares() -> None:
+    declared = {operation.path for operation in load_provider(PROVIDER).webhooks}
+    assert (
+        set(kit().events)
+        == declared
+        == {
+            "return.opened",
+            "return.authorized",
+            "return.updated",
+            "return.cancelled",
+            "return.rejected",
+            "return.closed",
+        }
+    )
+    assert kit().signed is True

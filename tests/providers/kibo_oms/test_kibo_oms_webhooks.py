@@ -172,3 +172,9 @@ def test_the_retry_policy_is_the_specs_200_within_45_seconds_then_every_minute_f
     assert (policy.timeout, policy.succeeded(200), policy.succeeded(202)) == (45.0, True, False)
     schedule = policy.schedule(0.0)
     assert (len(schedule), schedule[1], schedule[-1]) == (20161, 60.0, 14 * 24 * 3600.0)
+
+
+def test_the_kit_sends_exactly_the_notifications_the_spec_declares() -> None:
+    declared = {operation.path for operation in load_provider(PROVIDER).webhooks}
+    expected = {"return_created", "return_accepted", "return_rejected", "return_cleared", "return_reopened"}
+    assert set(kit().events) == declared == expected
