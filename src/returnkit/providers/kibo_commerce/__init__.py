@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from returnkit.core.world import derive_uuid
 from returnkit.providers.kibo_commerce import auth, behaviour, handlers, world
 from returnkit.providers.kibo_commerce.errors import KiboErrors
+from returnkit.providers.kibo_commerce.webhooks import KiboCommerceWebhooks
 from returnkit.providers.kit import ModuleKit, Request, Transition, World
 
 
@@ -19,6 +20,7 @@ class KiboCommerce(ModuleKit):
     world_module = world
     auth_module = auth
     transitions: Mapping[str, Transition] = {behaviour.FULFILMENT: behaviour.fulfil_replacement}
+    webhooks = KiboCommerceWebhooks()
     strip_trailing_slash = True  # the legacy SDKs call /api/commerce/returns/?startIndex=...
 
     def response_headers(self, request: Request, world_: World) -> Mapping[str, str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from returnkit.core.world import derive_uuid
-from returnkit.providers.kibo_commerce.records import PROVIDER, TOKENS
+from returnkit.providers.kibo_commerce.records import PROVIDER, TOKENS, KiboToken
 from returnkit.providers.kit import Principal, Request, World
 
 
@@ -18,15 +18,16 @@ def issue_token(world: World, client_id: str | None, client_secret: str | None) 
     for tenant in world.mocks["tenants"]:
         for app in tenant["applications"]:
             if app["client_id"] == client_id and app["client_secret"] == client_secret:
-                return _new_token(world, tenant)
+                return _new_token(world, tenant, app["client_id"])
     return None
 
 
-def _new_token(world: World, tenant: dict[str, Any]) -> dict[str, Any]:
+def _new_token(world: World, tenant: dict[str, Any], application: str) -> dict[str, Any]:
     number = world.store.next_number(f"{PROVIDER}.token")
     token = derive_uuid(world.seed, PROVIDER, "token", number).replace("-", "")
     lifetime = int(world.mocks["tokens"]["lifetime_seconds"])
-    TOKENS.put(world, token, {"tenant": tenant["id"], "expires": world.now() + lifetime}, owner=str(tenant["id"]))
+    record: KiboToken = {"tenant": tenant["id"], "expires": world.now() + lifetime, "application": application}
+    TOKENS.put(world, token, record, owner=str(tenant["id"]))
     refresh = derive_uuid(world.seed, PROVIDER, "refresh", number).replace("-", "")
     return {"access_token": token, "token_type": "Bearer", "expires_in": lifetime, "refresh_token": refresh}
 

@@ -19,6 +19,7 @@ from returnkit.core.clock import iso
 from returnkit.core.records import Records
 from returnkit.core.store import Scheduled
 from returnkit.core.world import derive_uuid
+from returnkit.providers.kibo_commerce import webhooks
 from returnkit.providers.kibo_commerce.errors import conflict
 from returnkit.providers.kibo_commerce.records import (
     PROVIDER,
@@ -127,8 +128,8 @@ def _allowed(world: World, record: Mapping[str, Any], action: str) -> bool:
 
 def act(world: World, record: KiboReturn, action: str) -> None:
     """Carry out `action` (already checked) on `record`: what it does to the goods, then its transition."""
-    if action == "Ship":
-        create_replacement(world, record, None)
+    if action == "Ship":  # one change, one `return.updated`: the transition's
+        create_replacement(world, record, None, announce=False)
     if action == "Restock":
         for item in record["items"]:
             item["quantityRestocked"] = max(item["quantityRestocked"], item["quantityRestockable"])
@@ -139,7 +140,8 @@ def transition(world: World, records: Records[Any], record: dict[str, Any], acti
     """Move a return (along the spec's state machine) or a replacement order along `action`, at `at`; save it.
 
     Every change of status of a Kibo Commerce return or replacement order passes here and only
-    here, whether a client asked for it or the clock made it due: the place to emit webhooks from.
+    here, whether a client asked for it or the clock made it due; a return's change is announced
+    (`return.authorized` ... or `return.updated`), a replacement order's is not (no return topic).
     """
     if records is REPLACEMENTS:  # a child order has no audit dates of its own to stamp
         record["status"] = REPLACEMENT_MACHINE[record["status"]][action]
@@ -147,6 +149,7 @@ def transition(world: World, records: Records[Any], record: dict[str, Any], acti
         return
     record["status"] = state_machine()[record["status"]][action]
     save(world, record, at)
+    webhooks.announce(world, record, webhooks.topic_of(record["status"]), at)
 
 
 def fulfil_replacement(world: World, due: Scheduled) -> None:
@@ -157,9 +160,19 @@ def fulfil_replacement(world: World, due: Scheduled) -> None:
         transition(world, REPLACEMENTS, order, FULFIL, datetime.fromtimestamp(due.due, UTC))
 
 
-def touch(world: World, record: KiboReturn) -> None:
-    """Save a return changed now (its items, notes or payments; not its status)."""
+def open_return(world: World, record: KiboReturn) -> None:
+    """Save a new return and announce it (`return.opened`)."""
     save(world, record, world.clock.now())
+    webhooks.announce(world, record, webhooks.OPENED, world.clock.now())
+
+
+def touch(world: World, record: KiboReturn, *, announce: bool = True) -> None:
+    """Save a return changed now (its items, notes or payments; not its status); announce `return.updated`
+    unless the caller announces the change itself."""
+    now = world.clock.now()
+    save(world, record, now)
+    if announce:
+        webhooks.announce(world, record, webhooks.UPDATED, now)
 
 
 def save(world: World, record: KiboReturn, at: datetime) -> None:
@@ -167,7 +180,9 @@ def save(world: World, record: KiboReturn, at: datetime) -> None:
     RETURNS.put(world, record["id"], record, owner=record["owner"], ref=record["originalOrderId"])
 
 
-def create_replacement(world: World, record: KiboReturn, wanted: list[Mapping[str, Any]] | None) -> KiboReplacement:
+def create_replacement(
+    world: World, record: KiboReturn, wanted: list[Mapping[str, Any]] | None, *, announce: bool = True
+) -> KiboReplacement:
     """The child order replacing `wanted` items (all remaining Replace items when None), fulfilled on the clock."""
     lines = _replacement_lines(record, wanted)
     number = world.store.next_number(f"{PROVIDER}.replacement")
@@ -189,7 +204,7 @@ def create_replacement(world: World, record: KiboReturn, wanted: list[Mapping[st
     REPLACEMENTS.schedule(world, order_id, FULFILMENT, world.now() + delay)
     record.setdefault("replacementOrderIds", []).append(order_id)
     record["returnOrderId"] = order_id
-    touch(world, record)
+    touch(world, record, announce=announce)
     return stored
 
 

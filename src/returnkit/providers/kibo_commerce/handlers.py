@@ -76,7 +76,7 @@ def _save_new_return(
         "owner": request.owner,
         "replacementOrderIds": [],
     }
-    behaviour.touch(world, record)
+    behaviour.open_return(world, record)
     return record
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from returnkit.core.records import Records
 
@@ -10,10 +10,12 @@ PROVIDER = "kibo-commerce"
 
 
 class KiboToken(TypedDict):
-    """An app token (its key is the access token): the tenant it acts for, until `expires`."""
+    """An app token (its key is the access token): the tenant it acts for, until `expires`; the application
+    (client id) it was issued to (absent from tokens kept before webhooks: `noCallback` reads it)."""
 
     tenant: int
     expires: float
+    application: NotRequired[str]
 
 
 KiboOrder = dict[str, Any]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from returnkit.providers.kibo_oms import auth, handlers, world
 from returnkit.providers.kibo_oms.errors import OmsErrors
+from returnkit.providers.kibo_oms.webhooks import KiboOmsWebhooks
 from returnkit.providers.kit import ModuleKit
 
 
@@ -15,3 +16,4 @@ class KiboOms(ModuleKit):
     handlers = handlers.HANDLERS
     world_module = world
     auth_module = auth
+    webhooks = KiboOmsWebhooks()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from returnkit.providers.kibo_oms import webhooks
 from returnkit.providers.kibo_oms.records import RETURNS, OmsReturn
 from returnkit.providers.kibo_oms.world import oms_time
 from returnkit.providers.kit import World
@@ -15,12 +16,15 @@ from returnkit.providers.kit import World
 def transition(world: World, record: OmsReturn, status: str, at: datetime) -> OmsReturn:
     """Move a return to `status` at `at` and save it: CLOSED is confirmed and cleared then; OPEN is not cleared.
 
-    Every change of a Kibo OMS return's status, its creation included, passes here and only here:
-    the place to emit the return event notifications from.
+    Every change of a Kibo OMS return's status, its creation included (a new return's status is
+    None until here), passes here and only here, and is announced (`webhooks.events_of_change`).
     """
+    before = record["status"]
     record["status"] = status
     if status == "CLOSED":
         record.update(confirmTime=oms_time(at), clearedTime=oms_time(at))
     else:
         record["clearedTime"] = None
-    return RETURNS.put(world, str(record["returnID"]), record, owner=record["owner"], ref=str(record["orderID"]))
+    saved = RETURNS.put(world, str(record["returnID"]), record, owner=record["owner"], ref=str(record["orderID"]))
+    webhooks.announce(world, before, record, at)
+    return saved

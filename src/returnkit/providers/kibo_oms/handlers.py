@@ -140,7 +140,7 @@ def _new_return(
         "returnID": 560000 + world.store.next_number(f"{PROVIDER}.return"),
         "orderID": order["orderID"],
         "shipmentID": order["shipmentID"],
-        "status": "OPEN",
+        "status": None,  # new: `transition` opens it
         "returnTotal": total,
         "fulfillerTotal": round(sum(item["fulfillerSubtotal"] for item in items), 2),
         "returnReductionTotal": 0.0,
