@@ -11,8 +11,9 @@ from typing import Any
 
 FACTS = Path(__file__).parents[2] / "specs" / "facts"
 STATUSES = ("faithful", "inferred", "not simulated")
-# `F::name` (this provider's fidelity tests), `P::name` (its provider tests), `test_x.py::name`
-REFERENCE = re.compile(r"`(F|P|test_[\w-]+\.py)::([\w]+)(?:\[([^`]*)\])?`")
+# `F::name` (this provider's fidelity tests), `P::name` (its provider tests), `W::name` (its webhook tests),
+# `test_x.py::name`
+REFERENCE = re.compile(r"`(F|P|W|test_[\w-]+\.py)::([\w]+)(?:\[([^`]*)\])?`")
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class Fact:
             return tests / "fidelity" / f"test_{module}.py"
         if prefix == "P":
             return tests / "providers" / module / f"test_{module}.py"
+        if prefix == "W":
+            return tests / "providers" / module / f"test_{module}_webhooks.py"
         return tests / "fidelity" / prefix
 
 
