@@ -214,3 +214,19 @@ def test_retries_are_hourly_for_two_days() -> None:
     schedule = policy.schedule(0)
     assert (len(schedule), schedule[1], schedule[-1]) == (49, 3600, 172800)
     assert policy.timeout == 30
+
+
+def test_an_entry_moving_several_items_of_an_order_announces_them_together_and_the_update_once(
+    http: TestClient, ay: CheckedClient, state: ServerState
+) -> None:
+    subscribe(ay, "order_items.shipped")
+    subscribe(ay, "order.updated")
+    order = next(o for o in orders(ay, order_status="open") if len(o["order_items"]) > 1)
+    items = [item["id"] for item in order["order_items"]]
+    entry = {"order_items": items, "carrier_key": "DHL", "shipment_tracking_key": "T", "return_tracking_key": "R"}
+    submit(ay, "ship", [entry])
+    advance(http, BATCH_SECONDS)
+    sent = deliveries(state)
+    assert [d.event for d in sent] == ["order_items.shipped", "order.updated"]
+    assert [i["id"] for i in json.loads(sent[0].body)["message"]["items"]] == items
+    assert json.loads(sent[1].body)["message"]["status"] == "shipped"

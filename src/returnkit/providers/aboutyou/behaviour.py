@@ -227,17 +227,22 @@ def _change(world: World, owner: str, ids: list[int], change: Change) -> Moved:
         errors.append("The same order item is listed more than once")
     if errors:
         raise _refuse_entry(errors)
-    moved = Moved({}, [])
+    moved: dict[str, list[int]] = {}
+    status_before: dict[str, str] = {}
     for item_id in ids:
-        number, status_changed = _move_item(world, owner, item_id, change)
-        moved.items.setdefault(number, []).append(item_id)
-        if status_changed and number not in moved.orders_changed:
-            moved.orders_changed.append(number)
-    return moved
+        number, before = _move_item(world, owner, item_id, change)
+        moved.setdefault(number, []).append(item_id)
+        status_before.setdefault(number, before)
+    return Moved(moved, [number for number, before in status_before.items() if _status(world, number) != before])
 
 
-def _move_item(world: World, owner: str, item_id: int, change: Change) -> tuple[str, bool]:
-    """Move one item; its order's number, and whether the order's status changed."""
+def _status(world: World, order_number: str) -> str | None:
+    order = ORDERS.get(world, order_number)
+    return None if order is None else order["status"]
+
+
+def _move_item(world: World, owner: str, item_id: int, change: Change) -> tuple[str, str]:
+    """Move one item; its order's number and the order's status before the move."""
     order = _order_of(world, owner, item_id)
     assert order is not None
     before = order["status"]
@@ -248,7 +253,7 @@ def _move_item(world: World, owner: str, item_id: int, change: Change) -> tuple[
         order["carrier_key"] = change.carrier_key
     order["status"] = order_status(order["order_items"])
     ORDERS.put(world, order["order_number"], order, owner=owner)
-    return order["order_number"], order["status"] != before
+    return order["order_number"], before
 
 
 def _check_item(world: World, owner: str, item_id: int, change: Change) -> None:
