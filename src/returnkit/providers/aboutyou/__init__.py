@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from returnkit.providers.aboutyou import auth, behaviour, handlers, world
 from returnkit.providers.aboutyou.errors import AboutYouErrors
+from returnkit.providers.aboutyou.webhooks import AboutYouWebhooks
 from returnkit.providers.kit import ModuleKit, Transition
 
 
@@ -19,5 +20,6 @@ class AboutYou(ModuleKit):
         behaviour.PROCESS: behaviour.process,
         behaviour.COMPLETE: behaviour.complete,
     }
+    webhooks = AboutYouWebhooks()
     world_module = world
     auth_module = auth

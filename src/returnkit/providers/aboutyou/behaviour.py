@@ -6,7 +6,10 @@ order before any ABOUT YOU handler runs, so nothing runs in the background and a
 what is stored. A batch's items are applied in submission order when it completes; each
 `items[]` entry succeeds or fails as a whole (x-returnkit-inferred: the docs give one result per
 entry and no partial success), and an entry that cannot be applied is a `Refusal` whose
-messages become that entry's `errors`.
+messages become that entry's `errors`. Each entry that succeeds is announced to the merchant's
+webhook subscribers (`order_items.shipped` / `.cancelled` / `.returned`, one per order it
+touched, then `order.updated` for each order whose status it changed), dated when the batch
+completed.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
 from returnkit.core.jsonbytes import dumps
+from returnkit.core.outbox import DeliveryContext, Event, PayloadBuilder
 from returnkit.core.store import Scheduled
 from returnkit.core.world import derive_int, derive_uuid
+from returnkit.providers.aboutyou import webhooks
 from returnkit.providers.aboutyou.records import (
     BATCHES,
     DEDUP,
@@ -54,6 +59,14 @@ class Change:
     allowed: frozenset[str]  # the item statuses it may leave
     tracking: Tracking = field(default_factory=Tracking)
     carrier_key: str | None = None  # a shipment also sets the order's carrier
+
+
+@dataclass(frozen=True, slots=True)
+class Moved:
+    """What one applied entry changed: the item ids it moved per order, and the orders whose status changed."""
+
+    items: dict[str, list[int]]
+    orders_changed: list[str]
 
 
 def submit(
@@ -118,19 +131,42 @@ def complete(world: World, due: Scheduled) -> None:
     batch = BATCHES.get(world, due.key)
     if batch is None or batch["status"] not in IN_FLIGHT:
         return
-    results = [_result(world, batch, position, item) for position, item in enumerate(batch["items"])]
+    results = [_result(world, batch, position, item, due.due) for position, item in enumerate(batch["items"])]
     # x-returnkit-inferred: `failed` when no entry succeeded, `completed` otherwise.
     status = "completed" if any(result["success"] for result in results) else "failed"
     transition(world, {**batch, "results": results}, status, due.due)
 
 
-def _result(world: World, batch: Batch, position: int, item: Mapping[str, Any]) -> ItemResult:
+def _result(world: World, batch: Batch, position: int, item: Mapping[str, Any], at: float) -> ItemResult:
     try:
         _check_injected(world, batch, position)
-        APPLY[batch["kind"]](world, batch["owner"], item)
+        moved = APPLY[batch["kind"]](world, batch["owner"], item)
     except Refusal as refusal:
         return {"requestItem": item, "success": False, "errors": list(refusal.details["errors"])}
+    _announce(world, batch, moved, at)
     return {"requestItem": item, "success": True, "errors": []}
+
+
+def _announce(world: World, batch: Batch, moved: Moved, at: float) -> None:
+    """The entry's webhooks, in the order of its changes; with no subscriber nothing is built."""
+    owner, event = batch["owner"], webhooks.ITEM_EVENTS[batch["kind"]]
+    for number, item_ids in moved.items.items():
+        world.emit(Event(PROVIDER, event, owner, number, at, _payload(world, event, at, number, item_ids)))
+    for number in moved.orders_changed:
+        updated = webhooks.ORDER_UPDATED
+        world.emit(Event(PROVIDER, updated, owner, number, at, _payload(world, updated, at, number, None)))
+
+
+def _payload(world: World, event: str, at: float, number: str, item_ids: list[int] | None) -> PayloadBuilder:
+    """The message of one order: the items moved as a shipment, or (None) the order itself."""
+
+    def build(context: DeliveryContext) -> dict[str, Any]:
+        order = ORDERS.get(world, number)
+        assert order is not None
+        message = ORDERS.public(order) if item_ids is None else webhooks.shipment(order, item_ids)
+        return webhooks.envelope(context, event, at, message)
+
+    return build
 
 
 def _refuse_entry(errors: list[str]) -> Refusal:
@@ -151,13 +187,13 @@ def _check_injected(world: World, batch: Batch, position: int) -> None:
         raise _refuse_entry([f"Injected fault {fault['id']}: the item could not be processed"])
 
 
-def apply_return(world: World, owner: str, entry: Mapping[str, Any]) -> None:
+def apply_return(world: World, owner: str, entry: Mapping[str, Any]) -> Moved:
     """Only shipped items can be returned (x-returnkit-inferred: the user guide's flow)."""
     tracking: Tracking = {"return_tracking_key": entry["return_tracking_key"]}
-    _change(world, owner, entry["order_items"], Change("returned", frozenset({"shipped"}), tracking))
+    return _change(world, owner, entry["order_items"], Change("returned", frozenset({"shipped"}), tracking))
 
 
-def apply_ship(world: World, owner: str, entry: Mapping[str, Any]) -> None:
+def apply_ship(world: World, owner: str, entry: Mapping[str, Any]) -> Moved:
     if entry["carrier_key"] not in world.mocks["carriers"]["keys"]:
         raise _refuse_entry([f"Carrier key '{entry['carrier_key']}' is not a valid active carrier key"])
     tracking: Tracking = {
@@ -165,21 +201,21 @@ def apply_ship(world: World, owner: str, entry: Mapping[str, Any]) -> None:
         "return_tracking_key": entry.get("return_tracking_key"),
     }
     change = Change("shipped", frozenset({"open"}), tracking, carrier_key=entry["carrier_key"])
-    _change(world, owner, entry["order_items"], change)
+    return _change(world, owner, entry["order_items"], change)
 
 
-def apply_cancel(world: World, owner: str, entry: Mapping[str, Any]) -> None:
-    _change(world, owner, [entry["id"]], Change("cancelled", frozenset({"open"})))
+def apply_cancel(world: World, owner: str, entry: Mapping[str, Any]) -> Moved:
+    return _change(world, owner, [entry["id"]], Change("cancelled", frozenset({"open"})))
 
 
-APPLY: dict[str, Callable[[World, str, Mapping[str, Any]], None]] = {
+APPLY: dict[str, Callable[[World, str, Mapping[str, Any]], Moved]] = {
     "return": apply_return,
     "ship": apply_ship,
     "cancel": apply_cancel,
 }
 
 
-def _change(world: World, owner: str, ids: list[int], change: Change) -> None:
+def _change(world: World, owner: str, ids: list[int], change: Change) -> Moved:
     """Move every item in `ids` to the new status, or refuse with one error per refused id (none moves)."""
     errors = []
     for item_id in dict.fromkeys(ids):
@@ -191,13 +227,25 @@ def _change(world: World, owner: str, ids: list[int], change: Change) -> None:
         errors.append("The same order item is listed more than once")
     if errors:
         raise _refuse_entry(errors)
+    moved: dict[str, list[int]] = {}
+    status_before: dict[str, str] = {}
     for item_id in ids:
-        _move_item(world, owner, item_id, change)
+        number, before = _move_item(world, owner, item_id, change)
+        moved.setdefault(number, []).append(item_id)
+        status_before.setdefault(number, before)
+    return Moved(moved, [number for number, before in status_before.items() if _status(world, number) != before])
 
 
-def _move_item(world: World, owner: str, item_id: int, change: Change) -> None:
+def _status(world: World, order_number: str) -> str | None:
+    order = ORDERS.get(world, order_number)
+    return None if order is None else order["status"]
+
+
+def _move_item(world: World, owner: str, item_id: int, change: Change) -> tuple[str, str]:
+    """Move one item; its order's number and the order's status before the move."""
     order = _order_of(world, owner, item_id)
     assert order is not None
+    before = order["status"]
     items = order["order_items"]
     at = next(position for position, item in enumerate(items) if item["id"] == item_id)
     items[at] = {**items[at], "status": change.new_status, **change.tracking}
@@ -205,6 +253,7 @@ def _move_item(world: World, owner: str, item_id: int, change: Change) -> None:
         order["carrier_key"] = change.carrier_key
     order["status"] = order_status(order["order_items"])
     ORDERS.put(world, order["order_number"], order, owner=owner)
+    return order["order_number"], before
 
 
 def _check_item(world: World, owner: str, item_id: int, change: Change) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from returnkit.providers.aboutyou import behaviour
+from returnkit.providers.aboutyou import behaviour, subscriptions
 from returnkit.providers.aboutyou.records import BATCHES
 from returnkit.providers.aboutyou.world import merchant_orders
 from returnkit.providers.kit import Handler, ParameterError, Refusal, Request, World, datetime_param, int_param
@@ -108,4 +108,8 @@ HANDLERS: Mapping[str, Handler] = {
     "scapi_app_endpoints_result_api_get_ship_order_batch_results": results_of("ship"),
     "scapi_app_endpoints_result_api_get_cancel_order_batch_results": results_of("cancel"),
     "scapi_app_endpoints_result_api_get_return_order_batch_results": results_of("return"),
+    "scapi_app_endpoints_webhook_api_get_webhook_event_types": subscriptions.list_types,
+    "scapi_app_endpoints_webhook_api_subscribe": subscriptions.subscribe,
+    "scapi_app_endpoints_webhook_api_get_subscriptions": subscriptions.list_subscriptions,
+    "scapi_app_endpoints_webhook_api_unsubscribe": subscriptions.unsubscribe,
 }

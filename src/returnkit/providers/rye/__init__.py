@@ -8,6 +8,7 @@ from returnkit.providers.kit import Handler, ModuleKit, Transition
 from returnkit.providers.rye import auth, behaviour, world
 from returnkit.providers.rye.errors import RyeErrors
 from returnkit.providers.rye.handlers import HANDLERS
+from returnkit.providers.rye.webhooks import RyeWebhooks
 
 
 class Rye(ModuleKit):
@@ -17,5 +18,6 @@ class Rye(ModuleKit):
     errors = RyeErrors()
     handlers: Mapping[str, Handler] = HANDLERS
     transitions: Mapping[str, Transition] = {behaviour.ADVANCE: behaviour.advance}
+    webhooks = RyeWebhooks()
     world_module = world
     auth_module = auth

@@ -1,9 +1,11 @@
-"""Rye returns: requested by `returnOrder`, then accepted, approved (with a label) and closed on the clock.
+"""Rye returns: requested by `returnOrder`, then accepted, approved (with a label) and closed on the clock,
+or accepted and denied when a `deny` business fault was on for the request.
 
 One return per marketplace order the lines belong to (an Amazon-backed Rye order can split into
 several Amazon orders). Business failures are `Refusal`s the resolver puts inside `data`
 (`ReturnOrderError`), never GraphQL errors. Each later step is a scheduled transition (`advance`),
-due a fixed delay after the request; the delays are x-returnkit-inferred (mocks/rye.yaml).
+due a fixed delay after the request; the delays are x-returnkit-inferred (mocks/rye.yaml). Each
+documented step is announced to the developer's webhook subscribers (`webhooks.py`).
 """
 
 from __future__ import annotations
@@ -14,17 +16,22 @@ from typing import Any
 
 from returnkit.core import labels
 from returnkit.core.clock import iso
+from returnkit.core.outbox import DeliveryContext, Event
 from returnkit.core.store import Scheduled
 from returnkit.core.world import derive_uuid
 from returnkit.providers.kit import World
+from returnkit.providers.rye import webhooks
 from returnkit.providers.rye.errors import in_data
 from returnkit.providers.rye.records import PROVIDER, RETURNS, RyeOrder, RyeReturn
 from returnkit.providers.rye.world import price
 
 LIFECYCLE = ("RETURN_REQUESTED", "RETURN_REQUEST_ACCEPTED", "RETURN_APPROVED", "RETURN_CLOSED")
+# x-returnkit-inferred: a denied return is accepted for review first and denied when it would have been approved.
+DENIED_LIFECYCLE = ("RETURN_REQUESTED", "RETURN_REQUEST_ACCEPTED", "RETURN_DENIED")
 DELAY_OF = {  # the setting in mocks/rye.yaml that says when a step falls due, counted from the request
     "RETURN_REQUEST_ACCEPTED": "accepted_after_seconds",
     "RETURN_APPROVED": "approved_after_seconds",
+    "RETURN_DENIED": "approved_after_seconds",
     "RETURN_CLOSED": "closed_after_seconds",
 }
 OPEN = {"RETURN_REQUESTED", "RETURN_REQUEST_ACCEPTED", "RETURN_APPROVED"}
@@ -61,7 +68,7 @@ def _check_line(returns: list[RyeReturn], line: Mapping[str, Any], item: Mapping
     mine = [(r, x) for r in returns for x in r["lines"] if x["id"] == key]
     if any(r["status"] in OPEN for r, _ in mine):
         raise in_data("RETURN_IN_PROGRESS", f"Request with product {key} is already in progress")
-    returned = sum(x["quantity"] for _, x in mine)
+    returned = sum(x["quantity"] for r, x in mine if r["status"] != "RETURN_DENIED")
     if returned >= line["quantity"]:
         raise in_data("ALREADY_RETURNED", f"Product {key} has already been returned")
     if not 0 < item["quantity"] <= line["quantity"] - returned:
@@ -76,8 +83,14 @@ def line_for(order: Mapping[str, Any], key: str) -> dict[str, Any] | None:
     return next((dict(line) for line in order["lines"] if line[field] == key), None)
 
 
-def request_returns(world: World, owner: str, order: RyeOrder, wanted: list[Mapping[str, Any]]) -> list[RyeReturn]:
-    """New returns, one per marketplace order the wanted lines belong to."""
+def request_returns(
+    world: World,
+    owner: str,
+    order: RyeOrder,
+    wanted: list[Mapping[str, Any]],
+    fault: Mapping[str, Any] | None = None,
+) -> list[RyeReturn]:
+    """New returns, one per marketplace order the wanted lines belong to; a `deny` fault denies them."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for item in wanted:
         line = line_for(order, item["id"])
@@ -99,6 +112,7 @@ def request_returns(world: World, owner: str, order: RyeOrder, wanted: list[Mapp
             "status": "",  # none yet: requesting it is its first transition
             "updatedAt": "",
             "owner": owner,
+            "denied": bool(fault and fault.get("kind") == "deny"),
         }
         records.append(transition(world, record, LIFECYCLE[0], record["created"]))
     return records
@@ -114,7 +128,24 @@ def transition(world: World, record: RyeReturn, to_status: str, at: float) -> Ry
     """
     changed: RyeReturn = {**record, "status": to_status, "updatedAt": iso(datetime.fromtimestamp(at, UTC))}
     stored = RETURNS.put(world, changed["id"], changed, owner=changed["owner"], ref=changed["orderId"])
+    _announce(world, stored, at)
     return _schedule_next(world, stored)
+
+
+def _announce(world: World, record: RyeReturn, at: float) -> None:
+    """The webhook of this step, when Rye documents one; with no subscriber nothing is built.
+
+    x-returnkit-inferred: `RETURN_REQUEST_ACCEPTED` is a status, but no page names a webhook for it.
+    """
+    event = record["status"]
+    if event not in webhooks.RETURN_EVENTS:
+        return
+
+    def payload(context: DeliveryContext) -> dict[str, Any]:
+        data = webhooks.without_typenames(order_return(world, record, world.public_url))
+        return webhooks.envelope(context.event_id, event, record, at, data)
+
+    world.emit(Event(PROVIDER, event, record["owner"], record["id"], at, payload))
 
 
 def advance(world: World, entry: Scheduled) -> None:
@@ -137,8 +168,15 @@ def _schedule_next(world: World, record: RyeReturn) -> RyeReturn:
 
 
 def _next_step(record: RyeReturn) -> str | None:
-    reached = LIFECYCLE.index(record["status"])
-    return LIFECYCLE[reached + 1] if reached + 1 < len(LIFECYCLE) else None
+    steps = DENIED_LIFECYCLE if record.get("denied") else LIFECYCLE
+    reached = steps.index(record["status"])
+    return steps[reached + 1] if reached + 1 < len(steps) else None
+
+
+def steps_taken(record: RyeReturn) -> tuple[str, ...]:
+    """Every status the return has had, its current one last."""
+    steps = DENIED_LIFECYCLE if record.get("denied") else LIFECYCLE
+    return steps[: steps.index(record["status"]) + 1]
 
 
 def return_lines(record: RyeReturn) -> list[dict[str, Any]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from returnkit.core.records import Records
 
@@ -39,6 +39,7 @@ class RyeReturn(TypedDict):
     status: str
     updatedAt: str
     owner: str
+    denied: NotRequired[bool]  # a `deny` fault was on when it was requested: it ends RETURN_DENIED
 
 
 ORDERS: Records[RyeOrder] = Records(PROVIDER, "order")

@@ -8,15 +8,17 @@ from returnkit.core.world import derive_uuid
 from returnkit.providers.kit import ModuleKit, Request, Transition, World
 from returnkit.providers.zinc import auth, behaviour, handlers, world
 from returnkit.providers.zinc.errors import ZincErrors
+from returnkit.providers.zinc.webhooks import ZincWebhooks
 
 
 class Zinc(ModuleKit):
     name = "zinc"
     spec_file = "zinc.yaml"
-    path_prefixes = ("/returns", "/orders")
+    path_prefixes = ("/returns", "/orders", "/webhooks")
     errors = ZincErrors()
     handlers = handlers.HANDLERS
     transitions: Mapping[str, Transition] = {behaviour.RESOLVE: behaviour.resolve}
+    webhooks = ZincWebhooks()
     world_module = world
     auth_module = auth
 

@@ -1,10 +1,12 @@
-"""Zinc returns: filed `open`, resolved on the virtual clock to `approved` or `denied`.
+"""Zinc returns: filed `open`, resolved on the virtual clock to `approved`, `denied` or `credited`.
 
 Filing a return schedules its resolution (`RESOLVE`) `resolution_seconds` later; when the clock
 reaches it, the server's catch-up carries it out (`resolve`), so a read only reads what is
 stored. The decision is fixed at filing from the seed and the request (x-returnkit-inferred:
-Zinc documents neither the delay nor the rule). Approved returns carry signed label URLs that
-expire 7 days after each read (docs: "Re-fetch the return to refresh"), so those are made per read.
+Zinc documents neither the delay nor the rule); a `deny` or `credit` business fault decides it.
+Each change is announced to the account's webhook subscribers (`webhooks.py`). Approved returns
+carry signed label URLs that expire 7 days after each read (docs: "Re-fetch the return to
+refresh"), so those are made per read.
 """
 
 from __future__ import annotations
@@ -15,17 +17,19 @@ from typing import Any
 
 from returnkit.core import labels
 from returnkit.core.clock import iso
+from returnkit.core.outbox import Event
 from returnkit.core.store import Scheduled
 from returnkit.core.world import derive_int, derive_uuid
 from returnkit.providers.kit import Refusal, World
-from returnkit.providers.zinc.records import PROVIDER, RETURNS, Order, Return, ReturnItem
+from returnkit.providers.zinc import webhooks
+from returnkit.providers.zinc.records import ORDERS, PROVIDER, RETURNS, Order, Return, ReturnItem
 
 RETURNABLE_ITEM_STATUSES = {"shipped", "delivered", "ordered"}
 RESOLVE = "resolve"  # the scheduled transition that takes an open return to its decision
 
 
 def file_return(world: World, owner: str, payload: Mapping[str, Any], fault: Mapping[str, Any] | None = None) -> Return:
-    """A new open return, its resolution scheduled; a `deny` fault decides it will be denied."""
+    """A new open return, its resolution scheduled; a `deny` (`credit`) fault decides it will be denied (credited)."""
     now = world.now()
     number = world.store.next_number(f"{PROVIDER}.return")
     items: list[ReturnItem] = [
@@ -50,7 +54,7 @@ def file_return(world: World, owner: str, payload: Mapping[str, Any], fault: Map
         "owner": owner,
         "filed_at": now,
         "resolves_at": now + float(mocks["resolution_seconds"]),
-        "decision": "denied" if fault or roll >= int(mocks["approve_percent"]) else "approved",
+        "decision": _decision(mocks, roll, fault),
         "decision_note": notes[derive_int(world.seed, PROVIDER, "note", fingerprint) % len(notes)],
     }
     filed = transition(world, record, "open", world.clock.now())
@@ -58,18 +62,53 @@ def file_return(world: World, owner: str, payload: Mapping[str, Any], fault: Map
     return filed
 
 
+def _decision(mocks: Mapping[str, Any], roll: int, fault: Mapping[str, Any] | None) -> str:
+    """`approved` for the first `approve_percent` of rolls, `credited` for the next `credit_percent`."""
+    if fault:
+        return "credited" if fault.get("kind") == "credit" else "denied"
+    approve = int(mocks["approve_percent"])
+    if roll < approve:
+        return "approved"
+    return "credited" if roll < approve + int(mocks.get("credit_percent", 0)) else "denied"
+
+
 def transition(world: World, record: Return, to_status: str, at: datetime) -> Return:
-    """The one place a Zinc return changes status: filed `open`, resolved `approved` or `denied`.
+    """The one place a Zinc return changes status: filed `open`, resolved `approved`, `denied` or `credited`.
 
     It stores the return as of `at` (its `updated_at`) with what the new status brings: the
-    denial's note, or the approval's RMA number. Webhooks for return events are emitted from here.
+    denial's note, the approval's RMA number or the credit's amount; then announces it
+    (`return.created`, `.approved`, `.denied`, `.credited`) to the account's subscribers.
     """
     changed: Return = {**record, "status": to_status, "updated_at": iso(at)}
     if to_status == "denied":
         changed["resolution_notes"] = record["decision_note"]
     elif to_status == "approved":
         changed["merchant_return_id"] = f"RMA{derive_int(world.seed, PROVIDER, 'rma', record['id']) % 10**10:010d}"
-    return RETURNS.put(world, record["id"], changed, owner=record["owner"], ref=record["order_id"])
+    elif to_status == "credited":
+        changed["credited_amount"] = _credit(world, record)
+    stored = RETURNS.put(world, record["id"], changed, owner=record["owner"], ref=record["order_id"])
+    _announce(world, stored, at)
+    return stored
+
+
+def _announce(world: World, record: Return, at: datetime) -> None:
+    """The webhook of this change; with no subscriber nothing is built (one store lookup)."""
+    event = webhooks.EVENT_OF_STATUS[record["status"]]
+
+    def payload(_context: object) -> dict[str, Any]:
+        return webhooks.envelope(event, shown(world, record, world.public_url), iso(at))
+
+    world.emit(Event(PROVIDER, event, record["owner"], record["id"], at.timestamp(), payload))
+
+
+def _credit(world: World, record: Return) -> int:
+    """x-returnkit-inferred: the order's price in cents, in the share of its units returned."""
+    order = ORDERS.get(world, record["order_id"])
+    if order is None:
+        return 0
+    ordered = sum(item["quantity"] for item in order["items"]) or 1
+    returned = sum(item["quantity"] for item in record["items"])
+    return order["max_price"] * min(returned, ordered) // ordered
 
 
 def resolve(world: World, due: Scheduled) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from returnkit.providers.kit import Handler, ParameterError, Refusal, Request, World, datetime_param, int_param
 from returnkit.providers.wire import WireResponse
-from returnkit.providers.zinc import behaviour
+from returnkit.providers.zinc import behaviour, endpoint
 from returnkit.providers.zinc.records import ORDERS, RETURNS, Order
 
 MAX_OFFSET = 2**31 - 1  # specs/zinc.yaml, x-returnkit-inferred
@@ -91,7 +91,7 @@ def _return_status_test(value: str, world: World) -> Callable[[Mapping[str, Any]
         expected = "'open' or 'closed'"
         message = f"Input should be {expected}"
         raise ParameterError("return_status", message, value, kind="enum", context={"expected": expected})
-    wanted = {"open"} if value == "open" else {"approved", "denied"}
+    wanted = {"open"} if value == "open" else {"approved", "denied", "credited"}
     return lambda o: any(r["status"] in wanted for r in RETURNS.by_ref(world, o["id"]))
 
 
@@ -126,4 +126,7 @@ HANDLERS: Mapping[str, Handler] = {
     "get_return_request_returns__return_request_id__get": get_return,
     "list_orders_orders_get": list_orders,
     "get_order_orders__order_id__get": get_order,
+    "get_webhook_endpoint_webhooks_endpoint_get": endpoint.get_endpoint,
+    "update_webhook_endpoint_webhooks_endpoint_put": endpoint.put_endpoint,
+    "delete_webhook_endpoint_webhooks_endpoint_delete": endpoint.delete_endpoint,
 }

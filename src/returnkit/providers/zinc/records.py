@@ -45,13 +45,14 @@ class Return(TypedDict):
 
     id: str
     order_id: str
-    status: str  # open, then approved or denied (`behaviour.transition`)
+    status: str  # open, then approved, denied or credited (`behaviour.transition`)
     reason: str
     notes: str | None
     resolution_notes: str | None
     items: list[ReturnItem]
     label_urls: list[str]  # stored empty: an approved return's label URLs are signed per read
     merchant_return_id: str | None
+    credited_amount: NotRequired[int]  # only once credited
     created_at: str
     updated_at: str
     owner: str
@@ -66,3 +67,16 @@ ORDERS: Records[Order] = Records(PROVIDER, "order")
 RETURNS: Records[Return] = Records(
     PROVIDER, "return", private=("owner", "filed_at", "resolves_at", "decision", "decision_note")
 )
+
+
+class WebhookEndpoint(TypedDict):
+    """An account's webhook endpoint (keyed by the account): its URL while registered, its secret for good."""
+
+    url: str | None
+    secret: str
+    subscription: str | None  # the outbox subscription that delivers to `url`
+    owner: NotRequired[str]
+
+
+# The secret outlives DELETE /webhooks/endpoint (SDK text), so it is kept apart from the subscription.
+ENDPOINTS: Records[WebhookEndpoint] = Records(PROVIDER, "webhook-endpoint")
