@@ -33,6 +33,7 @@ FaultKind = Literal[
     "latency",
     "stale-read",
     "deny",
+    "credit",
     "fail-items",
     "duplicate",
     "reorder",
@@ -40,7 +41,7 @@ FaultKind = Literal[
     "bad-signature",
 ]
 # Business faults reach the provider's behaviour instead of replacing its answer.
-BUSINESS = frozenset({"deny", "fail-items"})
+BUSINESS = frozenset({"deny", "credit", "fail-items"})
 WEBHOOK_PREFIX = "webhook:"
 EVERY_WEBHOOK = "webhook:*"
 WEBHOOK_ONLY = frozenset({"duplicate", "reorder", "delay", "bad-signature"})
