@@ -74,6 +74,7 @@ webhooks:
         content:
           application/json:
             schema: {{$ref: "#/components/schemas/PingEvent"}}
+            example: {{event: ping.created, id: 0b7c6a54-3a3e-4a57-9d3b-2f1a7c6f9e10, ping: P1, status: open}}
       responses:
         "2XX": {{description: received}}
   ping.answered:
