@@ -388,6 +388,8 @@ class _ReceiverLoop:
     def stop(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=5)
+        if not self.thread.is_alive():
+            self.loop.close()
 
 
 async def _awaited(work: Awaitable[httpx.Response]) -> httpx.Response:
