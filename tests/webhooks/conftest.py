@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -23,8 +24,12 @@ def pingo_spec(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def client(pingo_spec: Path) -> Iterator[httpx.Client]:
-    app = create_app(ServerOptions(clock_mode="frozen"), kits=[*default_kits(), pingo_kit(pingo_spec)])
+def app(pingo_spec: Path) -> Any:
+    return create_app(ServerOptions(clock_mode="frozen"), kits=[*default_kits(), pingo_kit(pingo_spec)])
+
+
+@pytest.fixture
+def client(app: Any) -> Iterator[httpx.Client]:
     with httpx.Client(transport=ReturnkitTransport(app), base_url="http://returnkit") as client:
         yield client
 

@@ -24,6 +24,7 @@ class Receiver:
     received: list[Received] = field(default_factory=list)
     hang: threading.Event | None = None  # set: every request waits until it is cleared (or the test ends)
     released: threading.Event = field(default_factory=threading.Event)
+    arrived: threading.Event = field(default_factory=threading.Event)  # set at each arrival
 
     def header(self, index: int, name: str) -> str:
         return {k.lower(): v for k, v in self.received[index].headers.items()}[name.lower()]
@@ -36,6 +37,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             receiver.received.append(Received(self.path, dict(self.headers.items()), body))
+            receiver.arrived.set()
             if receiver.hang is not None and receiver.hang.is_set():
                 receiver.released.wait(timeout=60)
             self.send_response(receiver.status)

@@ -281,15 +281,10 @@ class AdminApi:
         if why is not None:
             return self.errors.bad_parameter(ParameterError("kind", why))
         if operation is not None and operation.startswith(WEBHOOK_PREFIX):
-            known = operation == EVERY_WEBHOOK or (
-                kit is not None
-                and kit.webhooks is not None
-                and operation.removeprefix(WEBHOOK_PREFIX) in kit.webhooks.events
-            )
-            if not known:
-                return WireResponse(
-                    404, {"message": f"{provider} sends no webhook {operation.removeprefix(WEBHOOK_PREFIX)}"}
-                )
+            event = operation.removeprefix(WEBHOOK_PREFIX)
+            events = kit.webhooks.events if kit is not None and kit.webhooks is not None else ()
+            if not events or (operation != EVERY_WEBHOOK and event not in events):
+                return WireResponse(404, {"message": f"{provider} sends no webhook {event}"})
         elif operation is not None:
             try:
                 options["operation"] = self.server.catalog.operation(provider, operation).operation_id

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import math
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
 
 BATCH = 256  # deliveries taken from the outbox per query
 WALL_POLL_SECONDS = 1.0  # the wall-clock loop looks at the outbox at least this often
+MIN_WAIT_SECONDS = 0.01  # between two passes, so a due time in the past does not spin the loop
 ANSWER_KEPT = 4096  # bytes of a receiver's answer kept in the journal
 NO_POLICY = RetryPolicy()  # a provider whose spec declares none: one attempt, any 2xx, 10 s
 
@@ -85,8 +87,10 @@ class Dispatcher:
 
     def active(self) -> bool:
         """Whether anything may go out: a subscription exists or a delivery waits."""
-        store = self.server.store
-        return any(subscriptions(store, name) for name in self.server.kits) or bool(store.deliveries(status="pending"))
+        return self.subscribed() or bool(self.server.store.due_deliveries(math.inf, 1))
+
+    def subscribed(self) -> bool:
+        return any(subscriptions(self.server.store, name) for name in self.server.kits)
 
     async def advance(self, seconds: float) -> None:
         """Move the clock `seconds` on, stopping at each due time to run what fell due and send it."""
@@ -116,15 +120,26 @@ class Dispatcher:
         """The wall-clock loop: catch up and send what is due, then wait until the next due time (at most 1 s)."""
         async with self._client() as client:
             while True:
-                wait = WALL_POLL_SECONDS
-                if self.active():
-                    async with self.lock():
+                async with self.lock():
+                    subscribed = self.subscribed()
+                    if subscribed:  # what fell due emits on time, with no request to catch it up
                         self.server.catch_up_all()
-                        await self._send_due(client, self.server.clock.timestamp())
-                    due = self.server.store.next_due()
-                    if due is not None:
-                        wait = min(max(due - self.server.clock.timestamp(), 0.01), WALL_POLL_SECONDS)
-                await asyncio.sleep(wait)
+                    await self._send_due(client, self.server.clock.timestamp())
+                await asyncio.sleep(self._until_next_due(subscribed))
+
+    def _until_next_due(self, subscribed: bool) -> float:
+        """Until the next transition (which may emit) or delivery falls due; at most a second.
+
+        Without subscriptions no transition can emit, so only the outbox counts (transitions are
+        then carried out by the requests that read them, as always)."""
+        if subscribed:
+            due = self.server.store.next_due()
+        else:
+            waiting = self.server.store.due_deliveries(math.inf, 1)
+            due = waiting[0].due if waiting else None
+        if due is None:
+            return WALL_POLL_SECONDS
+        return min(max(due - self.server.clock.timestamp(), MIN_WAIT_SECONDS), WALL_POLL_SECONDS)
 
     def lock(self) -> asyncio.Lock:
         """One pass at a time (an advance, a wall-clock pass, a redelivery); made on the running loop."""
@@ -146,8 +161,18 @@ class Dispatcher:
         return sent
 
     async def _send_lane(self, client: httpx.AsyncClient, lane: list[Delivery]) -> None:
-        for delivery in lane:
-            await self.attempt(client, delivery, "scheduled")
+        """One subscription's due deliveries in order; a `reorder` fault swaps one with the next."""
+        waiting = list(lane)
+        while waiting:
+            delivery = waiting.pop(0)
+            faults = self._faults(delivery)
+            if waiting and any(fault.kind == "reorder" for fault in faults):
+                overtaking = waiting.pop(0)
+                await self.attempt(client, overtaking, "scheduled", self._faults(overtaking))
+            await self.attempt(client, delivery, "scheduled", faults)
+
+    def _faults(self, delivery: Delivery) -> list[Fault]:
+        return self.server.faults.fire_for_delivery(delivery.provider, delivery.event, delivery.id)
 
     async def redeliver(self, delivery: Delivery) -> Delivery:
         """Send `delivery` once more now, out of its schedule; the delivery as it then is."""
@@ -157,18 +182,15 @@ class Dispatcher:
         assert again is not None
         return again
 
-    async def attempt(self, client: httpx.AsyncClient, delivery: Delivery, kind: AttemptKind) -> None:
+    async def attempt(
+        self, client: httpx.AsyncClient, delivery: Delivery, kind: AttemptKind, faults: Sequence[Fault] = ()
+    ) -> None:
         """One attempt: send, then settle it and journal it (each write a transaction of its own)."""
         server = self.server
         subscription = find_subscription(server.store, [delivery.provider], delivery.subscription)
         if subscription is None:
             self._settle(delivery, self._attempt(delivery, kind, Sent(None, "the subscription was removed", 0.0), {}))
             return
-        faults = (
-            server.faults.fire_for_delivery(delivery.provider, delivery.event, delivery.id)
-            if kind == "scheduled"
-            else []
-        )
         if self._held_back(delivery, faults):
             return
         conformance = self._conformance(delivery) if delivery.attempts == 0 else None
@@ -182,7 +204,7 @@ class Dispatcher:
             if settled is not None:
                 await self.attempt(client, settled, "duplicate")
 
-    def _held_back(self, delivery: Delivery, faults: list[Fault]) -> bool:
+    def _held_back(self, delivery: Delivery, faults: Sequence[Fault]) -> bool:
         """A `drop` fault settles the delivery unsent, with an attempt that says so."""
         for fault in faults:
             if fault.kind == "drop":
@@ -204,7 +226,7 @@ class Dispatcher:
             return None
         return f"webhook:{delivery.event} payload: " + "; ".join(sentence(error) for error in verdict.errors)
 
-    def _headers(self, subscription: Subscription, delivery: Delivery, faults: list[Fault]) -> dict[str, str]:
+    def _headers(self, subscription: Subscription, delivery: Delivery, faults: Sequence[Fault]) -> dict[str, str]:
         webhooks = self.server.kits[delivery.provider].webhooks
         if webhooks is None:
             return {"Content-Type": "application/json"}
@@ -301,8 +323,8 @@ class Dispatcher:
         conformance: str | None = None,
         status: DeliveryStatus | None = None,
     ) -> None:
-        due, outcome = self._outcome(delivery, attempt)
-        self.server.store.settle(delivery.id, attempt, due=due, status=status or outcome, conformance=conformance)
+        due, outcome = (None, status) if status is not None else self._outcome(delivery, attempt)
+        self.server.store.settle(delivery.id, attempt, due=due, status=outcome, conformance=conformance)
 
     def _outcome(self, delivery: Delivery, attempt: Attempt) -> tuple[float | None, DeliveryStatus]:
         """What follows an attempt: delivered; tried again at the policy's next time; or failed for good.
