@@ -15,13 +15,14 @@ from typing import Any
 import httpx
 import pytest
 
+from returnkit.core.faults import FaultKind
 from returnkit.server.app import server_state
 from tests.webhooks.fake import SIGNATURE
 from tests.webhooks.receiver import Receiver
 from tests.webhooks.test_delivery import advance, deliveries, ping, subscribe
 
 
-def add(app: Any, kind: str, operation: str = "webhook:*", **options: Any) -> None:
+def add(app: Any, kind: FaultKind, operation: str = "webhook:*", **options: Any) -> None:
     server_state(app).faults.add("pingo", kind, operation=operation, **options)
 
 
