@@ -139,6 +139,24 @@ class PingoWebhooks:
         return None
 
 
+CHALLENGE = "c0ffee"
+
+
+def echoed(status: int, body: bytes) -> str | None:
+    if 200 <= status < 300 and body == b'{"challenge":"c0ffee"}':
+        return None
+    return f"the URL answered {status} with {body[:200]!r}; Pingo saves a URL only when it echoes the challenge"
+
+
+class VerifyingPingoWebhooks(PingoWebhooks):
+    """Pingo with a verification request before a URL is saved, as Rye's."""
+
+    def handshake(self, world: World, subscription: Subscription) -> Handshake | None:
+        body = b'{"type":"VERIFY","challenge":"c0ffee"}'
+        assert subscription.secret is not None
+        return Handshake(body, {"Content-Type": "application/json", **self.sign(subscription.secret, body)}, echoed)
+
+
 class PingoErrors:
     def _problem(self, status: int, message: str) -> WireResponse:
         return WireResponse(status, {"message": message})
@@ -219,7 +237,7 @@ def create_ping(request: Request, world: World) -> WireResponse:
     return WireResponse(201, {k: v for k, v in ping.items() if k != "owner"})
 
 
-def pingo_kit(spec_file: Path) -> ModuleKit:
+def pingo_kit(spec_file: Path, *, verifying: bool = False) -> ModuleKit:
     class Pingo(ModuleKit):
         name = "pingo"
         path_prefixes = ("/pings",)
@@ -235,4 +253,6 @@ def pingo_kit(spec_file: Path) -> ModuleKit:
             return None
 
     Pingo.spec_file = str(spec_file)
+    if verifying:
+        Pingo.webhooks = VerifyingPingoWebhooks()
     return Pingo()

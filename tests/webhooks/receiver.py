@@ -21,6 +21,7 @@ class Received:
 class Receiver:
     url: str
     status: int = 200
+    reply: bytes = b"ok"
     received: list[Received] = field(default_factory=list)
     hang: threading.Event | None = None  # set: every request waits until it is cleared (or the test ends)
     released: threading.Event = field(default_factory=threading.Event)
@@ -42,9 +43,9 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             if receiver.hang is not None and receiver.hang.is_set():
                 receiver.released.wait(timeout=60)
             self.send_response(receiver.status)
-            self.send_header("Content-Length", "2")
+            self.send_header("Content-Length", str(len(receiver.reply)))
             self.end_headers()
-            self.wfile.write(b"ok")
+            self.wfile.write(receiver.reply)
 
         def log_message(self, format: str, *args: object) -> None:
             return None

@@ -29,11 +29,13 @@ from returnkit.core.faults import EVERY_WEBHOOK, WEBHOOK_PREFIX, webhook_refusal
 from returnkit.core.jsonbytes import loads
 from returnkit.providers.kit import (
     Handler,
+    Handshake,
     OrderAdder,
     ParameterError,
     Principal,
     Request,
     Transition,
+    WebhookKit,
     World,
     int_param,
 )
@@ -304,23 +306,40 @@ class AdminApi:
         webhooks = kit.webhooks if kit is not None else None
         if webhooks is None:
             return self._bad("provider", f"{provider} sends no webhooks through returnkit")
-        events = given.get("events")
-        unknown = [event for event in events or () if event not in webhooks.events]
-        if unknown:
-            return self._bad(
-                "events", f"{provider} sends no {', '.join(unknown)}; it sends {', '.join(webhooks.events)}"
-            )
-        refusal = outbox.target_refusal(given["url"], self.server.webhook_allow)
-        if refusal is not None:
-            return self._bad("url", refusal)
-        if given.get("secret") is not None and not webhooks.signed:
-            return self._bad("secret", f"{provider} does not sign its webhooks: a subscription of it has no secret")
+        refused = self._refused_subscription(provider, webhooks, given)
+        if refused is not None:
+            return self._bad(*refused)
         draft = self._draft(provider, given)
         why = webhooks.check_subscription(self.server.worlds[provider], draft)
         if why is not None:
             return self._bad("owner" if "owner" in why else "url", why)
         subscription = self.server.with_secret(draft)
+        handshake = webhooks.handshake(self.server.worlds[provider], subscription)
+        if handshake is not None:  # Rye: the URL must answer its verification request first
+            return Continued(201, None, rest=partial(self._after_handshake, subscription, handshake))
         outbox.subscribe(self.server.store, subscription)
+        return WireResponse(201, subscription.as_json())
+
+    def _refused_subscription(
+        self, provider: str, webhooks: WebhookKit, given: Mapping[str, Any]
+    ) -> tuple[str, str] | None:
+        """The field at fault and why, for what any provider would refuse; None when it may go on."""
+        unknown = [event for event in given.get("events") or () if event not in webhooks.events]
+        if unknown:
+            return "events", f"{provider} sends no {', '.join(unknown)}; it sends {', '.join(webhooks.events)}"
+        refusal = outbox.target_refusal(given["url"], self.server.webhook_allow)
+        if refusal is not None:
+            return "url", refusal
+        if given.get("secret") is not None and not webhooks.signed:
+            return "secret", f"{provider} does not sign its webhooks: a subscription of it has no secret"
+        return None
+
+    async def _after_handshake(self, subscription: outbox.Subscription, handshake: Handshake) -> WireResponse:
+        why = await self.server.dispatcher.handshake(subscription, handshake)
+        if why is not None:
+            return WireResponse(422, {"message": why})
+        with self.server.store.transaction():
+            outbox.subscribe(self.server.store, subscription)
         return WireResponse(201, subscription.as_json())
 
     def _draft(self, provider: str, given: Mapping[str, Any]) -> outbox.Subscription:

@@ -51,6 +51,7 @@ from returnkit.core.outbox import (
     subscriptions,
     target_refusal,
 )
+from returnkit.providers.kit import Handshake
 from returnkit.providers.wire import sentence
 
 if TYPE_CHECKING:
@@ -181,6 +182,15 @@ class Dispatcher:
         again = self.server.store.delivery(delivery.id)
         assert again is not None
         return again
+
+    async def handshake(self, subscription: Subscription, handshake: Handshake) -> str | None:
+        """Send the provider's verification request to a new subscription's URL: why it is refused, or None."""
+        policy = self.policy(subscription.provider)
+        async with self._client() as client:
+            sent = await self._post(client, subscription, handshake.body, handshake.headers, policy)
+        if sent.status is None:
+            return f"{subscription.url} did not answer the verification request: {sent.error}"
+        return handshake.refusal(sent.status, sent.answer)
 
     async def attempt(
         self, client: httpx.AsyncClient, delivery: Delivery, kind: AttemptKind, faults: Sequence[Fault] = ()
