@@ -2,6 +2,7 @@
 
     python -m bench.webhooks throughput [--events 2000]
     python -m bench.webhooks hang [--hang-seconds 30] [--clients 4]
+    python -m bench.webhooks request-cost [--seconds 15] [--clients 4]
 
 throughput: enqueues `--events` events for one subscription (in one transaction, so only the
 sending is timed), then times `POST /__admin/clock/advance {"seconds": 0}`, which sends them all:
@@ -10,6 +11,10 @@ events/s to a loopback receiver (`http.server`, keep-alive), and to an in-proces
 hang: starts a server (wall clock) in a process of its own, measures Zinc `GET /returns` from
 `--clients` sequential clients for a while, then again while one subscription's receiver holds a
 delivery for `--hang-seconds` (the provider's timeout set above it), and prints both p50 and p99.
+
+request-cost: a server (frozen clock, so nothing is sent) answers `POST /pings` from `--clients`
+sequential clients, first with no subscription, then with one: requests/s, p50 and p99 of each,
+what emission adds to the request path.
 
 The emitting provider is the test suite's Pingo (`tests/webhooks/fake.py`) until the bundled
 providers emit; run from the repository root with `PYTHONPATH=src:.`.
@@ -30,7 +35,7 @@ from typing import Any
 
 import httpx
 
-from bench.flows import free_port
+from bench.flows import cpu_seconds, free_port
 from returnkit.core.outbox import Event
 from returnkit.providers import default_kits
 from returnkit.server.app import ServerOptions, create_app, server_state
@@ -101,23 +106,66 @@ def reads(base: str, seconds: float, clients: int) -> list[float]:
     return sorted(latencies)
 
 
-def hang(hang_seconds: float, clients: int) -> None:
+def pingo_server(clock: str, timeout: float = TIMEOUT_SECONDS) -> tuple[str, subprocess.Popen[bytes]]:
     port = free_port()
-    spec = pingo_spec(timeout=hang_seconds + 15)
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "src"), str(root)])}
+    spec = pingo_spec(timeout)
     command = [sys.executable, "-m", "tests.webhooks.pingo_serve", str(spec), str(port), "--db", ":memory:"]
-    server = subprocess.Popen([*command, "--clock", "wall"], cwd=root, env=env)
+    server = subprocess.Popen([*command, "--clock", clock], cwd=root, env=env)
     base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            httpx.get(f"{base}/__admin/clock", timeout=1)
+            break
+        except httpx.TransportError:
+            time.sleep(0.05)
+    return base, server
+
+
+def request_cost(seconds: float, clients: int) -> None:
+    """Each run on a new server, alternating, so neither inherits the other's world."""
+    for label in ("no subscription", "one subscription") * 3:
+        base, server = pingo_server("frozen")
+        try:
+            if label == "one subscription":
+                hook = {"provider": "pingo", "url": "http://127.0.0.1:9/hooks"}
+                httpx.post(f"{base}/__admin/webhooks", json=hook).raise_for_status()
+            cpu_before = cpu_seconds(server.pid)
+            latencies = posts(base, seconds, clients)
+            cpu_ms = (cpu_seconds(server.pid) - cpu_before) * 1000 / len(latencies)
+            report(
+                f"{label}: POST /pings, {len(latencies) / seconds:.0f}/s, server CPU {cpu_ms:.3f} ms each;", latencies
+            )
+        finally:
+            server.terminate()
+            server.wait()
+
+
+def posts(base: str, seconds: float, clients: int) -> list[float]:
+    latencies: list[float] = []
+    until = time.monotonic() + seconds
+
+    def client_loop() -> None:
+        with httpx.Client(base_url=base, headers={"X-Pingo-Key": KEY}, timeout=60) as client:
+            while time.monotonic() < until:
+                started = time.perf_counter()
+                client.post("/pings", json={"text": "x"}).raise_for_status()
+                latencies.append(time.perf_counter() - started)
+
+    threads = [threading.Thread(target=client_loop) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(latencies)
+
+
+def hang(hang_seconds: float, clients: int) -> None:
+    base, server = pingo_server("wall", timeout=hang_seconds + 15)
     try:
-        for _ in range(200):
-            try:
-                httpx.get(f"{base}/__admin/clock", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
         window = hang_seconds * 0.8
-        report("baseline", reads(base, window, clients))
+        report("baseline: GET /returns,", reads(base, window, clients))
         with listening() as receiver:
             receiver.hang = threading.Event()
             receiver.hang.set()
@@ -126,7 +174,7 @@ def hang(hang_seconds: float, clients: int) -> None:
             if not receiver.arrived.wait(timeout=5):
                 raise SystemExit("the delivery did not start")
             held = time.monotonic()
-            report(f"while a receiver hangs ({hang_seconds:g} s)", reads(base, window, clients))
+            report(f"while a receiver hangs ({hang_seconds:g} s): GET /returns,", reads(base, window, clients))
             time.sleep(max(hang_seconds - (time.monotonic() - held), 0))
             receiver.released.set()
     finally:
@@ -137,12 +185,13 @@ def hang(hang_seconds: float, clients: int) -> None:
 def report(label: str, latencies: list[float]) -> None:
     p50 = statistics.median(latencies) * 1000
     p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
-    print(f"{label}: {len(latencies)} GET /returns, p50 {p50:.2f} ms, p99 {p99:.2f} ms")
+    print(f"{label} {len(latencies)} requests, p50 {p50:.2f} ms, p99 {p99:.2f} ms")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=("throughput", "hang"))
+    parser.add_argument("what", choices=("throughput", "hang", "request-cost"))
+    parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--hang-seconds", type=float, default=30.0)
     parser.add_argument("--clients", type=int, default=4)
@@ -151,8 +200,10 @@ def main() -> int:
         with listening() as receiver:
             print(f"loopback receiver: {throughput(args.events, receiver.url):.0f} events/s")
         print(f"in-process Starlette app: {throughput(args.events, starlette_receiver()):.0f} events/s")
-    else:
+    elif args.what == "hang":
         hang(args.hang_seconds, args.clients)
+    else:
+        request_cost(args.seconds, args.clients)
     return 0
 
 
