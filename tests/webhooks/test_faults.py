@@ -92,4 +92,5 @@ def test_the_admin_api_refuses_webhook_faults_without_a_webhook_operation_or_web
     assert "duplicate is a webhook fault" in without.json()["message"]
     assert fault(kind="status", operation="webhook:*").status_code == 400
     assert fault(kind="drop", operation="webhook:return_lost").status_code == 404
+    assert "not carried out yet" in fault(kind="delay", operation="webhook:*").json()["message"]
     assert client.get("/__admin/faults").json() == {"faults": []}
