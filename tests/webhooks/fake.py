@@ -12,6 +12,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from datetime import datetime
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -120,11 +121,9 @@ class PingoWebhooks:
 
     def headers(self, subscription: Subscription, delivery: Delivery, sent_at: datetime) -> dict[str, str]:
         assert subscription.secret is not None
-        return {
-            "Content-Type": "application/json",
-            "X-Pingo-Event": delivery.event,
-            **self.sign(subscription.secret, delivery.body),
-        }
+        signature = self.sign(subscription.secret, delivery.body)
+        date = format_datetime(sent_at, usegmt=True)
+        return {"Content-Type": "application/json", "X-Pingo-Event": delivery.event, "Date": date, **signature}
 
     def sign(self, secret: str, body: bytes, at: datetime | None = None) -> dict[str, str]:
         return {SIGNATURE: signature(secret, body)}

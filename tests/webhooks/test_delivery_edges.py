@@ -4,6 +4,8 @@ and subscriptions that `mocks/server.yaml` gives every reset."""
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -83,3 +85,15 @@ def test_reset_starts_with_the_subscriptions_mocks_server_yaml_lists(
     ping(client)
     advance(client, 0)
     assert len(receiver.received) == 1
+
+
+def test_a_signed_date_is_the_wall_clock_unless_a_subscription_asks_for_virtual_time(
+    client: httpx.Client, receiver: Receiver
+) -> None:
+    subscribe(client, receiver.url, events=["ping.created"])
+    subscribe(client, receiver.url, events=["ping.created"], date="virtual")
+    ping(client)
+    advance(client, 0)
+    wall, virtual = (parsedate_to_datetime(receiver.header(n, "Date")) for n in (0, 1))
+    assert abs((wall - datetime.now(UTC)).total_seconds()) < 60
+    assert virtual == datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
