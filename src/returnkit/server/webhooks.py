@@ -138,9 +138,10 @@ class Dispatcher:
         else:
             waiting = self.server.store.due_deliveries(math.inf, 1)
             due = waiting[0].due if waiting else None
-        if due is None:
+        now = self.server.clock.timestamp()
+        if due is None or due <= now:  # still due after a pass: stuck (or just emitted), not worth a spin
             return WALL_POLL_SECONDS
-        return min(max(due - self.server.clock.timestamp(), MIN_WAIT_SECONDS), WALL_POLL_SECONDS)
+        return min(max(due - now, MIN_WAIT_SECONDS), WALL_POLL_SECONDS)
 
     def lock(self) -> asyncio.Lock:
         """One pass at a time (an advance, a wall-clock pass, a redelivery); made on the running loop."""
