@@ -199,6 +199,7 @@ class ServerState:
             self.store.set_meta(CLOCK, 0.0)
             self.subscribe_from_mocks()
         self.generation += 1
+        self.dispatcher.forget()
         self.journal.clear()
         self.limiter.clear()
         self.faults.clear()

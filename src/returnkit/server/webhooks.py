@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -61,6 +61,8 @@ BATCH = 256  # deliveries taken from the outbox per query
 WALL_POLL_SECONDS = 1.0  # the wall-clock loop looks at the outbox at least this often
 MIN_WAIT_SECONDS = 0.01  # between two passes, so a due time in the past does not spin the loop
 ANSWER_KEPT = 4096  # bytes of a receiver's answer kept in the journal
+# x-returnkit-inferred: how soon a mocks subscription's URL is asked again after failing verification.
+HANDSHAKE_RETRY_SECONDS = 60.0
 NO_POLICY = RetryPolicy()  # a provider whose spec declares none: one attempt, any 2xx, 10 s
 
 
@@ -83,6 +85,7 @@ class Dispatcher:
         self._policies: dict[str, RetryPolicy] = {}
         self._lock: asyncio.Lock | None = None
         self._receiver_loop: _ReceiverLoop | None = None
+        self._verified_ids: set[str] = set()  # mocks subscriptions whose URL passed the verification request
 
     # When -----------------------------------------------------------------------------------
 
@@ -204,6 +207,8 @@ class Dispatcher:
             return
         if self._held_back(delivery, faults):
             return
+        if not await self._verified(client, subscription, delivery):
+            return
         conformance = self._conformance(delivery) if delivery.attempts == 0 else None
         headers = self._headers(subscription, delivery, faults)
         sent = await self._post(client, subscription, delivery.body, headers, self.policy(delivery.provider))
@@ -214,6 +219,29 @@ class Dispatcher:
             settled = server.store.delivery(delivery.id)
             if settled is not None:
                 await self.attempt(client, settled, "duplicate")
+
+    async def _verified(self, client: httpx.AsyncClient, subscription: Subscription, delivery: Delivery) -> bool:
+        """A subscription from `mocks/server.yaml` of a provider that verifies URLs (Rye) passes the
+        verification request before its first delivery; until it does, its deliveries wait."""
+        webhooks = self.server.kits[subscription.provider].webhooks
+        if subscription.source != "mocks" or subscription.id in self._verified_ids or webhooks is None:
+            return True
+        handshake = webhooks.handshake(self.server.worlds[subscription.provider], subscription)
+        if handshake is None:
+            return True
+        sent = await self._post(client, subscription, handshake.body, handshake.headers, self.policy(delivery.provider))
+        why = sent.error if sent.status is None else handshake.refusal(sent.status, sent.answer)
+        if why is None:
+            self._verified_ids.add(subscription.id)
+            return True
+        attempt = self._attempt(delivery, "handshake", replace(sent, error=why), handshake.headers)
+        later = attempt.at + HANDSHAKE_RETRY_SECONDS
+        self.server.store.settle(delivery.id, attempt, due=later, status="pending")
+        return False
+
+    def forget(self) -> None:
+        """A reset: subscription ids start again, so none is verified any more."""
+        self._verified_ids.clear()
 
     def _held_back(self, delivery: Delivery, faults: Sequence[Fault]) -> bool:
         """A `drop` fault settles the delivery unsent, with an attempt that says so."""
