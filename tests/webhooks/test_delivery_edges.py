@@ -6,14 +6,17 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from returnkit.core.outbox import Event
-from returnkit.server.app import server_state
-from tests.webhooks.fake import TIMEOUT_SECONDS
-from tests.webhooks.receiver import Receiver
+from returnkit.providers import default_kits
+from returnkit.server.app import ServerOptions, create_app, server_state
+from returnkit.testing.transport import ReturnkitTransport
+from tests.webhooks.fake import SPEC, TIMEOUT_SECONDS, pingo_kit
+from tests.webhooks.receiver import Receiver, listening
 from tests.webhooks.test_delivery import advance, deliveries, elapsed, ping, subscribe
 
 
@@ -97,3 +100,19 @@ def test_a_signed_date_is_the_wall_clock_unless_a_subscription_asks_for_virtual_
     wall, virtual = (parsedate_to_datetime(receiver.header(n, "Date")) for n in (0, 1))
     assert abs((wall - datetime.now(UTC)).total_seconds()) < 60
     assert virtual == datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def test_a_policy_of_every_minute_retries_each_minute_until_its_end_then_fails(tmp_path: Path) -> None:
+    spec = tmp_path / "pingo.yaml"
+    spec.write_text(
+        SPEC.replace("retry: {after_seconds: [60, 300]}", "retry: {every_seconds: 60, until_seconds: 3600}")
+    )
+    app = create_app(ServerOptions(clock_mode="frozen"), kits=[*default_kits(), pingo_kit(spec)])
+    with listening(500) as receiver, httpx.Client(transport=ReturnkitTransport(app), base_url="http://rk") as client:
+        subscribe(client, receiver.url, events=["ping.created"])
+        ping(client)
+        advance(client, 7200)
+        (delivery,) = deliveries(client)
+        assert delivery["status"] == "failed"
+        assert [elapsed(a["at"]) for a in delivery["attempts"]] == [60.0 * n for n in range(61)]
+        assert len(receiver.received) == 61
