@@ -1,9 +1,11 @@
-"""`returnkit serve | validate-payload`: thin adapters over `create_app` and the validation engine.
+"""`returnkit serve | validate-payload | webhooks`: thin adapters over `create_app` and the validation engine.
 
 `returnkit serve` runs every provider on one port with embedded defaults (no config file):
 
     returnkit serve [--host 127.0.0.1] [--port 8000] [--seed 0] [--db PATH] [--clock wall|frozen] [--tls DIR]
                     [--admin-token TOKEN] [--check-responses] [--log-level LEVEL]
+                    [--webhook-allow HOST...] [--webhook-date wall|virtual]
+    returnkit webhooks trigger PROVIDER EVENT --to URL [--secret S]   (see cli/webhooks.py)
 
 The admin API (`/__admin/*`) is open on a loopback host (127.0.0.0/8, ::1, localhost); on any
 other host it needs `Authorization: Bearer TOKEN`, with a new token printed at start unless one
@@ -68,8 +70,22 @@ def build_parser() -> argparse.ArgumentParser:
         " out of the process list); without one the admin API is open on a loopback host, and any other host"
         " gets a new token, printed at start",
     )
+    serve.add_argument(
+        "--webhook-allow",
+        nargs="+",
+        default=[],
+        metavar="HOST",
+        help="hosts beyond loopback that may receive webhooks (matched as written, no DNS lookup)",
+    )
+    serve.add_argument(
+        "--webhook-date",
+        choices=("wall", "virtual"),
+        default=None,
+        help="the time a signed Date header carries (Kibo): wall, what its SDKs accept (default), or virtual",
+    )
     serve.add_argument("--log-level", default="warning", help="uvicorn's log level (default warning)")
     commands.add_parser("validate-payload", help="validate payloads; see validate-payload --help", add_help=False)
+    commands.add_parser("webhooks", help="send webhooks as a provider does; see webhooks --help", add_help=False)
     return parser
 
 
@@ -93,6 +109,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from returnkit.cli.validate_payload import main as validate_payload
 
         return validate_payload(args_list[1:])
+    if args_list[:1] == ["webhooks"]:
+        from returnkit.cli.webhooks import main as webhooks
+
+        return webhooks(args_list[1:])
     args = build_parser().parse_args(args_list)
     return serve(args)
 
@@ -144,6 +164,9 @@ def _app(args: argparse.Namespace) -> Any:
         clock_mode=args.clock,
         check_responses=args.check_responses,
         admin_token=access.token,
+        webhook_allow=tuple(args.webhook_allow),
+        webhook_date=args.webhook_date,
+        public_url=f"{'https' if args.tls else 'http'}://{args.host}:{args.port}" if args.port else None,
     )
     try:
         app = create_app(options)

@@ -18,19 +18,24 @@ import ipaddress
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from returnkit.core import labels
+from returnkit.core import labels, outbox
 from returnkit.core.clock import ClockLimitError, iso
+from returnkit.core.faults import EVERY_WEBHOOK, WEBHOOK_PREFIX, webhook_refusal
+from returnkit.core.jsonbytes import loads
 from returnkit.providers.kit import (
     Handler,
+    Handshake,
     OrderAdder,
     ParameterError,
     Principal,
     Request,
     Transition,
+    WebhookKit,
     World,
     int_param,
 )
@@ -104,6 +109,8 @@ def is_loopback(host: str) -> bool:
 # orders cost the most). Fixed, not timed, so the orders added follow from the seed and the count.
 ORDERS_PER_CHUNK = 100
 YIELD_SECONDS = 0.001
+SUBSCRIPTION_OPTIONS = ("application", "no_callback", "date", "headers")  # provider-specific fields of a subscription
+ATTEMPTS_SHOWN = 20  # the newest attempts a delivery lists unless `attempts=all` is asked for
 
 
 @dataclass
@@ -137,6 +144,11 @@ class AdminApi:
             "list_faults": self.list_faults,
             "add_fault": self.add_fault,
             "clear_faults": self.clear_faults,
+            "add_webhook": self.add_webhook,
+            "list_webhooks": self.list_webhooks,
+            "remove_webhook": self.remove_webhook,
+            "list_deliveries": self.list_deliveries,
+            "redeliver": self.redeliver,
         }
 
     def authenticate(self, request: Request, world: World) -> Principal | str:
@@ -213,12 +225,28 @@ class AdminApi:
 
     def advance_clock(self, request: Request, world: World) -> WireResponse:
         seconds = float(request.payload["seconds"])
+        dispatcher = self.server.dispatcher
+        if dispatcher.active():  # step through each due time, sending what fell due, before answering
+            if seconds > self.server.clock.remaining():
+                return self._past_the_limit(seconds)
+            return Continued(200, None, rest=partial(self._advance_delivering, seconds))
         try:
             self.server.clock.advance(seconds)
         except ClockLimitError as limit:
             return self.errors.bad_parameter(ParameterError("seconds", str(limit)))
         self.server.save_clock()
         self.server.catch_up_all()  # what fell due happens now, in order, not when it is next read
+        return WireResponse(200, self.clock())
+
+    def _past_the_limit(self, seconds: float) -> WireResponse:
+        try:
+            self.server.clock.advance(seconds)  # refuses, unmoved: its message says how much is left
+        except ClockLimitError as limit:
+            return self.errors.bad_parameter(ParameterError("seconds", str(limit)))
+        raise AssertionError("an advance past the clock's limit was not refused")
+
+    async def _advance_delivering(self, seconds: float) -> WireResponse:
+        await self.server.dispatcher.advance(seconds)
         return WireResponse(200, self.clock())
 
     def list_requests(self, request: Request, world: World) -> WireResponse:
@@ -229,6 +257,7 @@ class AdminApi:
             path=request.param("path"),
             status=status,
             method=request.param("method"),
+            direction=_direction(request.param("direction")),
         )
         newest = found[-limit:] if limit else found
         return WireResponse(200, {"total": len(found), "requests": [entry.as_json() for entry in newest]})
@@ -248,7 +277,19 @@ class AdminApi:
         options = dict(request.payload)
         provider, kind = options.pop("provider"), options.pop("kind")
         operation = options.get("operation")
-        if operation is not None:
+        kit = self.server.kits.get(provider)
+        signed = kit is not None and kit.webhooks is not None and kit.webhooks.signed
+        why = webhook_refusal(kind, operation, signed=signed, provider=provider)
+        if why is not None:
+            return self.errors.bad_parameter(ParameterError("kind", why))
+        if kind == "delay":  # moving a delivery's due time needs a store method WP1's Store does not have yet
+            return self.errors.bad_parameter(ParameterError("kind", "delay on webhooks is not carried out yet"))
+        if operation is not None and operation.startswith(WEBHOOK_PREFIX):
+            event = operation.removeprefix(WEBHOOK_PREFIX)
+            events = kit.webhooks.events if kit is not None and kit.webhooks is not None else ()
+            if not events or (operation != EVERY_WEBHOOK and event not in events):
+                return WireResponse(404, {"message": f"{provider} sends no webhook {event}"})
+        elif operation is not None:
             try:
                 options["operation"] = self.server.catalog.operation(provider, operation).operation_id
             except LookupError as unknown:
@@ -259,9 +300,150 @@ class AdminApi:
         self.server.faults.clear()
         return WireResponse(200, {"faults": []})
 
+    def add_webhook(self, request: Request, world: World) -> WireResponse:
+        """A subscription: the provider's events (all, or those listed) to `url`, signed with its secret."""
+        given = dict(request.payload)
+        provider = given.pop("provider")
+        kit = self.server.kits.get(provider)
+        webhooks = kit.webhooks if kit is not None else None
+        if webhooks is None:
+            return self._bad("provider", f"{provider} sends no webhooks through returnkit")
+        refused = self._refused_subscription(provider, webhooks, given)
+        if refused is not None:
+            return self._bad(*refused)
+        draft = self._draft(provider, given)
+        why = webhooks.check_subscription(self.server.worlds[provider], draft)
+        if why is not None:
+            return self._bad("owner" if "owner" in why else "url", why)
+        subscription = self.server.with_secret(draft)
+        handshake = webhooks.handshake(self.server.worlds[provider], subscription)
+        if handshake is not None:  # Rye: the URL must answer its verification request first
+            return Continued(201, None, rest=partial(self._after_handshake, subscription, handshake))
+        outbox.subscribe(self.server.store, subscription)
+        return WireResponse(201, subscription.as_json())
+
+    def _refused_subscription(
+        self, provider: str, webhooks: WebhookKit, given: Mapping[str, Any]
+    ) -> tuple[str, str] | None:
+        """The field at fault and why, for what any provider would refuse; None when it may go on."""
+        unknown = [event for event in given.get("events") or () if event not in webhooks.events]
+        if unknown:
+            return "events", f"{provider} sends no {', '.join(unknown)}; it sends {', '.join(webhooks.events)}"
+        refusal = outbox.target_refusal(given["url"], self.server.webhook_allow)
+        if refusal is not None:
+            return "url", refusal
+        if given.get("secret") is not None and not webhooks.signed:
+            return "secret", f"{provider} does not sign its webhooks: a subscription of it has no secret"
+        return None
+
+    async def _after_handshake(self, subscription: outbox.Subscription, handshake: Handshake) -> WireResponse:
+        why = await self.server.dispatcher.handshake(subscription, handshake)
+        if why is not None:
+            return WireResponse(422, {"message": why})
+        with self.server.store.transaction():
+            outbox.subscribe(self.server.store, subscription)
+        return WireResponse(201, subscription.as_json())
+
+    def _draft(self, provider: str, given: Mapping[str, Any]) -> outbox.Subscription:
+        options = {name: given[name] for name in SUBSCRIPTION_OPTIONS if name in given}
+        events = given.get("events")
+        return outbox.Subscription(
+            id=outbox.next_subscription_id(self.server.store),
+            provider=provider,
+            url=given["url"],
+            owner=given.get("owner"),
+            events=tuple(events) if events is not None else None,
+            secret=given.get("secret"),
+            options=options,
+        )
+
+    def _bad(self, name: str, message: str) -> WireResponse:
+        return self.errors.bad_parameter(ParameterError(name, message, location="body"))
+
+    def list_webhooks(self, request: Request, world: World) -> WireResponse:
+        wanted = request.param("provider")
+        found = [
+            subscription.as_json()
+            for name in self.server.kits
+            if wanted in (None, name)
+            for subscription in outbox.subscriptions(self.server.store, name)
+        ]
+        return WireResponse(200, {"subscriptions": found})
+
+    def remove_webhook(self, request: Request, world: World) -> WireResponse:
+        identifier = request.path_params["id"]
+        subscription = outbox.find_subscription(self.server.store, self.server.kits, identifier)
+        if subscription is None:
+            return WireResponse(404, {"message": f"no webhook subscription {identifier}"})
+        outbox.unsubscribe(self.server.store, subscription)
+        return WireResponse(204, None)
+
+    def list_deliveries(self, request: Request, world: World) -> WireResponse:
+        limit = int_param(request, "limit", 100, 1, 10_000) or 100
+        found = self.server.store.deliveries(
+            provider=request.param("provider"),
+            event=request.param("event"),
+            status=request.param("status"),
+            subscription=request.param("subscription"),
+        )
+        every_attempt = request.param("attempts") == "all"
+        shown = [self._delivery_json(delivery, every_attempt) for delivery in found[-limit:]]
+        return WireResponse(200, {"total": len(found), "deliveries": shown})
+
+    def _delivery_json(self, delivery: outbox.Delivery, every_attempt: bool = True) -> dict[str, Any]:
+        attempts = self.server.store.attempts(delivery.id)
+        kept = attempts if every_attempt else attempts[-ATTEMPTS_SHOWN:]
+        return {
+            "id": delivery.id,
+            "provider": delivery.provider,
+            "event": delivery.event,
+            "event_id": delivery.event_id,
+            "subscription": delivery.subscription,
+            "owner": delivery.owner,
+            "resource": delivery.resource,
+            "status": delivery.status,
+            "occurred": iso(datetime.fromtimestamp(delivery.occurred, UTC)),
+            "due": iso(datetime.fromtimestamp(delivery.due, UTC)) if delivery.due is not None else None,
+            "attempts_count": delivery.attempts,
+            "attempts": [_attempt_json(attempt) for attempt in kept],
+            "body": loads(delivery.body),
+            "conformance": delivery.conformance,
+        }
+
+    def redeliver(self, request: Request, world: World) -> WireResponse:
+        identifier = int(request.path_params["id"])
+        delivery = self.server.store.delivery(identifier)
+        if delivery is None:
+            return WireResponse(404, {"message": f"no delivery {identifier}"})
+        return Continued(200, None, rest=partial(self._redelivered, delivery))
+
+    async def _redelivered(self, delivery: outbox.Delivery) -> WireResponse:
+        again = await self.server.dispatcher.redeliver(delivery)
+        return WireResponse(200, self._delivery_json(again))
+
     def reset(self, request: Request, world: World) -> WireResponse:
         self.server.reset()
         return WireResponse(200, self.clock())
+
+
+def _attempt_json(attempt: outbox.Attempt) -> dict[str, Any]:
+    return {
+        "number": attempt.number,
+        "kind": attempt.kind,
+        "at": iso(datetime.fromtimestamp(attempt.at, UTC)),
+        "wall": attempt.wall,
+        "status": attempt.status,
+        "error": attempt.error,
+        "duration_ms": attempt.duration_ms,
+        "headers": dict(attempt.headers),
+    }
+
+
+def _direction(given: str | None) -> str | None:
+    """The journal's requests answered (the default: what it always listed), the webhooks sent, or both."""
+    if given == "all":
+        return None
+    return given or "inbound"
 
 
 def _from_another_origin(request: Request) -> bool:

@@ -7,6 +7,8 @@ layers are left out: returnkit's steps do that work in each provider's own error
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from functools import partial
@@ -69,5 +71,14 @@ def _answered_by_pipeline(operation_id: str) -> Any:
 
 @asynccontextmanager
 async def _lifespan(_app: Any, server: ServerState) -> AsyncIterator[None]:
-    yield
-    server.save_clock()
+    """With the wall clock, the webhook sender runs beside the server (with a frozen one, advances send)."""
+    sender = asyncio.create_task(server.dispatcher.run()) if server.clock.mode == "wall" else None
+    try:
+        yield
+    finally:
+        if sender is not None:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sender
+        server.dispatcher.close()
+        server.save_clock()

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from returnkit.core import labels
+from returnkit.core import labels, outbox
 from returnkit.core.clock import LATEST, ClockMode, VirtualClock, iso
 from returnkit.core.faults import FaultBook
 from returnkit.core.journal import Journal
@@ -20,8 +20,9 @@ from returnkit.core.store import SQLiteStore, Store, StoreError
 from returnkit.core.world import read_mock
 from returnkit.errors import SpecError
 from returnkit.providers import spec_files
-from returnkit.providers.kit import ErrorFormat, Handler, Principal, ProviderKit, Request, Transition, World
+from returnkit.providers.kit import PUBLIC_URL, ErrorFormat, Handler, Principal, ProviderKit, Request, Transition, World
 from returnkit.server.admin import AdminApi
+from returnkit.server.webhooks import Dispatcher
 from returnkit.validation import Catalog
 
 if TYPE_CHECKING:
@@ -45,6 +46,9 @@ class ServerOptions:
     body_limit: int | None = None
     check_responses: bool = False
     admin_token: str | None = None  # when set, /__admin/* (label URLs aside) needs `Authorization: Bearer <it>`
+    webhook_allow: tuple[str, ...] = ()  # hosts beyond loopback that may receive webhooks
+    webhook_date: str | None = None  # wall | virtual: the time a signed Date carries (None: mocks/server.yaml)
+    public_url: str | None = None  # the base URL clients reach this server at (label URLs in payloads)
 
 
 class Served(Protocol):
@@ -103,6 +107,13 @@ class ServerState:
     generation: int = 0  # counts resets: work in progress across one (chunked admin work) stops
     notices: list[str] = field(default_factory=list)  # what a user starting this server should be told
     apis: dict[str, Api] = field(default_factory=dict)  # by name: every provider, then the admin API
+    webhook_allow: tuple[str, ...] = ()
+    webhook_date: str = "wall"
+    webhook_subscriptions: list[Mapping[str, Any]] = field(default_factory=list)  # mocks/server.yaml's
+    dispatcher: Dispatcher = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.dispatcher = Dispatcher(self)
 
     @classmethod
     def build(cls, kits: Sequence[ProviderKit], options: ServerOptions) -> ServerState:
@@ -120,13 +131,18 @@ class ServerState:
             body_limit=options.body_limit or int(server_mocks["body"]["limit_bytes"]),
             admin_token=options.admin_token,
         )
+        webhooks = server_mocks.get("webhooks") or {}
+        state.webhook_allow = (*(webhooks.get("allow") or ()), *options.webhook_allow)
+        state.webhook_date = options.webhook_date or str(webhooks.get("date") or "wall")
+        state.webhook_subscriptions = list(webhooks.get("subscriptions") or [])
+        public_url = {PUBLIC_URL: options.public_url} if options.public_url else {}
         state.faults = FaultBook(options.seed)
         if options.check_responses:
             from returnkit.server.conformance import ResponseChecker  # openapi-core loads only when asked
 
             state.response_checker = ResponseChecker(state.catalog)
         for kit in kits:
-            state.worlds[kit.name] = World(state.store, clock, options.seed, _mocks_of(kit.name))
+            state.worlds[kit.name] = World(state.store, clock, options.seed, _mocks_of(kit.name), dict(public_url))
             state.apis[kit.name] = Api(kit, state.worlds[kit.name], True, kit.strip_trailing_slash)
         state.apis[AdminApi.name] = Api(AdminApi(state), World(state.store, clock, options.seed, {}), False)
         state.owners = path_owners(state.kits, state.apis.values())
@@ -181,11 +197,31 @@ class ServerState:
             self.store.set_meta(SEEDED, self.seed)
             self.store.set_meta(FORMAT, WORLD_FORMAT)
             self.store.set_meta(CLOCK, 0.0)
+            self.subscribe_from_mocks()
         self.generation += 1
+        self.dispatcher.forget()
         self.journal.clear()
         self.limiter.clear()
         self.faults.clear()
         self.last_write.clear()
+
+    def subscribe_from_mocks(self) -> None:
+        """The subscriptions `mocks/server.yaml` lists (`webhooks.subscriptions`), as a reset leaves them."""
+        for document in self.webhook_subscriptions:
+            if document.get("provider") not in self.kits:
+                continue  # a provider this server does not serve
+            draft = outbox.Subscription.from_json(
+                {"id": outbox.next_subscription_id(self.store), "source": "mocks", **document}
+            )
+            outbox.subscribe(self.store, self.with_secret(draft))
+
+    def with_secret(self, draft: outbox.Subscription) -> outbox.Subscription:
+        """`draft` with its provider's secret when it was given none (None for a provider that signs nothing)."""
+        webhooks = self.kits[draft.provider].webhooks
+        if draft.secret is not None or webhooks is None:
+            return draft
+        number = int(draft.id.removeprefix("wh_"))
+        return replace(draft, secret=webhooks.new_secret(self.worlds[draft.provider], draft, number))
 
     def advance(self, seconds: float) -> None:
         """Move the clock on, stopping at its latest time (the admin API refuses to go further first),

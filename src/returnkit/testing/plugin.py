@@ -10,7 +10,8 @@
 test) resets its world, clock and journal first, and at teardown fails the test if the server
 refused a request the test did not expect (`returnkit.expect_rejections()`). In-process clients
 use `returnkit.transport()` / `returnkit.async_transport()` instead of `base_url`: same app,
-same state, no network.
+same state, no network. `returnkit.webhooks` subscribes a URL or your own ASGI/WSGI app (called
+in process, no port) to a provider's webhooks; `clock.advance` delivers what fell due.
 
 With `--returnkit-admin-token TOKEN` (or `$RETURNKIT_ADMIN_TOKEN`) the session's server requires
 that admin token, as `returnkit serve` would, and the fixture sends it; `returnkit.admin_headers`
@@ -23,16 +24,19 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 import httpx
 import pytest
 import uvicorn
 
+from returnkit import webhooks as public_webhooks
+from returnkit.providers.kit import ProviderKit
 from returnkit.server.admin import ADMIN_ENV
 from returnkit.server.app import ServerOptions, create_app, server_state
 from returnkit.server.protocol import bounded_protocol
+from returnkit.server.webhooks import Dispatcher, is_asgi
 from returnkit.testing.transport import AsyncReturnkitTransport, ReturnkitTransport
 
 STARTUP_SECONDS = 10.0
@@ -51,14 +55,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 class ReturnkitServer:
     """returnkit serving on a free loopback port in a background thread."""
 
-    def __init__(self, seed: int, admin_token: str | None = None) -> None:
+    def __init__(self, seed: int, admin_token: str | None = None, kits: Sequence[ProviderKit] | None = None) -> None:
         self.admin_token = admin_token
-        options = ServerOptions(seed=seed, clock_mode="frozen", check_responses=True, admin_token=admin_token)
-        self.app = create_app(options)
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port: int = probe.getsockname()[1]
         self.base_url = f"http://127.0.0.1:{self.port}"
+        options = ServerOptions(
+            seed=seed, clock_mode="frozen", check_responses=True, admin_token=admin_token, public_url=self.base_url
+        )
+        self.app = create_app(options, kits)
         config = uvicorn.Config(
             self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on", http=bounded_protocol()
         )
@@ -126,8 +132,10 @@ class Journal:
         return [entry for entry in self.calls() if entry["status"] >= 400]
 
     def nonconforming(self) -> list[dict[str, Any]]:
-        """Exchanges whose response broke the provider's spec (returnkit's own fault, never the client's)."""
-        return [entry for entry in self.calls() if entry.get("conformance")]
+        """Exchanges whose response broke the provider's spec, and webhooks whose payload broke it
+        (returnkit's own fault, never the client's)."""
+        sent = self._admin.get("/__admin/requests", params={"direction": "outbound", "limit": 10_000}).json()
+        return [entry for entry in [*self.calls(), *sent["requests"]] if entry.get("conformance")]
 
     def _summary(self) -> str:
         return ", ".join(f"{e['method']} {e['path']} -> {e['status']}" for e in self.calls()) or "none"
@@ -153,6 +161,81 @@ class Faults:
         self._admin.delete("/__admin/faults").raise_for_status()
 
 
+class Webhooks:
+    """The test's subscriptions and what was sent to them (deliveries happen as the clock advances).
+
+    returnkit.webhooks.subscribe("zinc", my_fastapi_app, path="/hooks/zinc")
+    ... file a return ...
+    returnkit.clock.advance(seconds=120)
+    returnkit.webhooks.assert_delivered("zinc", "return.approved", times=1)
+    """
+
+    sign = staticmethod(public_webhooks.sign)
+    verify = staticmethod(public_webhooks.verify)
+
+    def __init__(self, admin: httpx.Client, dispatcher: Dispatcher) -> None:
+        self._admin = admin
+        self._dispatcher = dispatcher
+
+    def subscribe(
+        self,
+        provider: str,
+        target: str | Any,
+        *,
+        path: str = "/",
+        owner: str | None = None,
+        events: Sequence[str] | None = None,
+        secret: str | None = None,
+        **options: Any,
+    ) -> dict[str, Any]:
+        """Send `provider`'s events to `target`: a URL, or an ASGI or WSGI application called in process
+        (no port). Returns the subscription, its `secret` the key its deliveries are signed with."""
+        url = target if isinstance(target, str) else self._in_process(target, path)
+        fields = {"owner": owner, "events": list(events) if events is not None else None, "secret": secret, **options}
+        given = {name: value for name, value in fields.items() if value is not None}
+        answer = self._admin.post("/__admin/webhooks", json={"provider": provider, "url": url, **given})
+        if answer.status_code != 201:
+            raise AssertionError(f"returnkit refused the subscription: {answer.status_code} {answer.text}")
+        subscription: dict[str, Any] = answer.json()
+        return subscription
+
+    def _in_process(self, app: Any, path: str) -> str:
+        token = f"app{len(self._dispatcher.apps) + 1}"
+        self._dispatcher.apps[token] = app
+        scheme = "asgi" if is_asgi(app) else "wsgi"
+        return f"{scheme}://{token}/{path.lstrip('/')}"
+
+    def deliveries(
+        self,
+        provider: str | None = None,
+        event: str | None = None,
+        status: str | None = None,
+        subscription: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The outbox, oldest first, each delivery with its attempts (`GET /__admin/webhooks/deliveries`)."""
+        filters = {"provider": provider, "event": event, "status": status, "subscription": subscription}
+        params = {name: value for name, value in filters.items() if value is not None}
+        answer = self._admin.get("/__admin/webhooks/deliveries", params={**params, "limit": 10_000, "attempts": "all"})
+        answer.raise_for_status()
+        found: list[dict[str, Any]] = answer.json()["deliveries"]
+        return found
+
+    def assert_delivered(self, provider: str, event: str, *, times: int | None = None) -> list[dict[str, Any]]:
+        """The deliveries of `event` that a receiver accepted: at least one, or exactly `times`."""
+        delivered = self.deliveries(provider, event, "delivered")
+        if (times is None and not delivered) or (times is not None and len(delivered) != times):
+            seen = ", ".join(f"{d['event']} {d['status']}" for d in self.deliveries(provider)) or "none"
+            wanted = "at least once" if times is None else f"{times} times"
+            raise AssertionError(
+                f"{provider} {event} was delivered {len(delivered)} times, not {wanted}; deliveries: {seen}"
+            )
+        return delivered
+
+    def clear(self) -> None:
+        """Forget the in-process applications (their subscriptions go with the world's reset)."""
+        self._dispatcher.apps.clear()
+
+
 class Returnkit:
     """The per-test handle: URLs, transports, world, clock and journal of the session's server."""
 
@@ -164,6 +247,7 @@ class Returnkit:
         self.clock = Clock(self._admin)
         self.journal = Journal(self._admin, tuple(server_state(server.app).kits))
         self.faults = Faults(self._admin)
+        self.webhooks = Webhooks(self._admin, server_state(server.app).dispatcher)
 
     @property
     def admin_headers(self) -> dict[str, str]:
@@ -189,6 +273,7 @@ class Returnkit:
 
     def reset(self) -> None:
         self._admin.post("/__admin/reset").raise_for_status()
+        self.webhooks.clear()
         self.journal.rejections_expected = False
 
     def close(self) -> None:
