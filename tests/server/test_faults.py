@@ -110,6 +110,14 @@ def test_a_deny_fault_makes_a_zinc_return_resolve_to_denied(http: TestClient, ad
     assert (resolved["status"], bool(resolved["resolution_notes"])) == ("denied", True)
 
 
+def test_a_credit_fault_makes_a_zinc_return_resolve_to_credited(http: TestClient, admin: CheckedClient) -> None:
+    fault(admin, provider="zinc", operation="create-return", kind="credit", times=1)
+    created = zinc_return(http)
+    http.post("/__admin/clock/advance", json={"seconds": 120})
+    resolved = CheckedClient(http, "zinc", ZINC).get(f"/returns/{created['id']}").json()
+    assert resolved["status"] == "credited"
+
+
 def test_a_fail_items_fault_fails_a_seeded_share_of_a_batch(http: TestClient, admin: CheckedClient) -> None:
     fault(admin, provider="aboutyou", operation="create-return", kind="fail-items", probability=1.0, times=1)
     orders = http.get("/api/v1/orders/", params={"order_status": "shipped", "per_page": 100}, headers=AY).json()[
