@@ -198,6 +198,32 @@ NOT_A_BUG: tuple[tuple[str, Callable[[Failure, AnyCase, Response], bool], str], 
         "Kibo's spec has two path items of one shape (DELETE .../{orderId}/items/{orderItemId}, GET .../{returnId}/"
         "items/{returnItemId}, as Kibo's own OpenAPI has them): one resource, one Allow for both",
     ),
+    (
+        "ST204",
+        lambda _failure, case, _response: case.path == "/api/v1/webhooks/types" and case.method.upper() == "DELETE",
+        "ABOUT YOU's literal /api/v1/webhooks/types sits beside DELETE /api/v1/webhooks/{subscription_id}: the"
+        " template matches DELETE .../types, as in any router, and 'types' is not an id (400)",
+    ),
+    (
+        "ST202",
+        lambda _failure, _case, response: any(
+            words in response.text for words in ("a webhook target is an http", "returnkit sends webhooks to loopback")
+        ),
+        "a webhook URL must be http(s) and on loopback unless --webhook-allow allows its host: the mock's own safety"
+        " rule (issue 14), not the provider's schema",
+    ),
+    (
+        "ST202",
+        lambda _failure, case, response: case.path == "/__admin/faults" and "webhook" in response.text,
+        "which fault kinds apply depends on the operation (webhook: or not) and on whether the provider signs;"
+        " the 400 says why in words a JSON Schema if/then could not give",
+    ),
+    (
+        "ST202",
+        lambda _failure, case, response: case.path == "/__admin/webhooks" and response.status_code == 400,
+        "which events, owners, applications and secrets a subscription may name depends on its provider (its spec's"
+        " webhooks, its seeded world); the 400 says which, the admin spec cannot list them per provider",
+    ),
 )
 
 

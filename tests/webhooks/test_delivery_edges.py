@@ -116,3 +116,15 @@ def test_a_policy_of_every_minute_retries_each_minute_until_its_end_then_fails(t
         assert delivery["status"] == "failed"
         assert [elapsed(a["at"]) for a in delivery["attempts"]] == [60.0 * n for n in range(61)]
         assert len(receiver.received) == 61
+
+
+def test_the_admin_lists_refuse_unknown_filter_values_and_a_redelivery_of_no_number(client: httpx.Client) -> None:
+    journal = client.get("/__admin/requests", params={"direction": "sideways"})
+    assert journal.status_code == 400
+    assert "direction" in journal.json()["message"]
+    listed = client.get("/__admin/webhooks/deliveries", params={"status": "lost"})
+    assert listed.status_code == 400
+    assert "status" in listed.json()["message"]
+    again = client.post("/__admin/webhooks/deliveries/null,null/redeliver")
+    assert again.status_code == 400
+    assert "whole number" in again.json()["message"]

@@ -11,7 +11,7 @@ its `behaviour.transition` announces each change with `world.emit(Event(...))` (
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -302,6 +302,17 @@ def int_param(
         message = f"Input should be less than or equal to {maximum}"
         raise ParameterError(name, message, raw, kind="less_than_equal", context={"le": maximum})
     return value
+
+
+def choice_param(request: Request, name: str, choices: Collection[str], default: str | None = None) -> str | None:
+    """A query parameter that must be one of `choices`, or the provider's parameter error."""
+    raw = request.param(name)
+    if raw is None:
+        return default
+    if raw not in choices:
+        message = f"Input should be {' or '.join(repr(choice) for choice in choices)}"
+        raise ParameterError(name, message, raw, kind="enum", context={"expected": ", ".join(choices)})
+    return raw
 
 
 def datetime_param(request: Request, name: str) -> datetime | None:

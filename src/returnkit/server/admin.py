@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 from urllib.parse import urlsplit
 
 from returnkit.core import labels, outbox
@@ -37,6 +37,7 @@ from returnkit.providers.kit import (
     Transition,
     WebhookKit,
     World,
+    choice_param,
     int_param,
 )
 from returnkit.providers.message_errors import MessageErrors
@@ -257,7 +258,7 @@ class AdminApi:
             path=request.param("path"),
             status=status,
             method=request.param("method"),
-            direction=_direction(request.param("direction")),
+            direction=_direction(choice_param(request, "direction", DIRECTIONS)),
         )
         newest = found[-limit:] if limit else found
         return WireResponse(200, {"total": len(found), "requests": [entry.as_json() for entry in newest]})
@@ -383,7 +384,7 @@ class AdminApi:
         found = self.server.store.deliveries(
             provider=request.param("provider"),
             event=request.param("event"),
-            status=request.param("status"),
+            status=choice_param(request, "status", get_args(outbox.DeliveryStatus)),
             subscription=request.param("subscription"),
         )
         every_attempt = request.param("attempts") == "all"
@@ -411,7 +412,10 @@ class AdminApi:
         }
 
     def redeliver(self, request: Request, world: World) -> WireResponse:
-        identifier = int(request.path_params["id"])
+        raw = request.path_params["id"]
+        if not (raw.isascii() and raw.isdigit()):
+            raise ParameterError("id", "a delivery id is a whole number", raw, location="path")
+        identifier = int(raw)
         delivery = self.server.store.delivery(identifier)
         if delivery is None:
             return WireResponse(404, {"message": f"no delivery {identifier}"})
@@ -437,6 +441,9 @@ def _attempt_json(attempt: outbox.Attempt) -> dict[str, Any]:
         "duration_ms": attempt.duration_ms,
         "headers": dict(attempt.headers),
     }
+
+
+DIRECTIONS = ("inbound", "outbound", "all")
 
 
 def _direction(given: str | None) -> str | None:
