@@ -122,9 +122,10 @@ def test_the_admin_lists_refuse_unknown_filter_values_and_a_redelivery_of_no_num
     journal = client.get("/__admin/requests", params={"direction": "sideways"})
     assert journal.status_code == 400
     assert "direction" in journal.json()["message"]
-    listed = client.get("/__admin/webhooks/deliveries", params={"status": "lost"})
-    assert listed.status_code == 400
-    assert "status" in listed.json()["message"]
+    for name, value in (("status", "lost"), ("attempts", "some")):
+        listed = client.get("/__admin/webhooks/deliveries", params={name: value})
+        assert listed.status_code == 400
+        assert name in listed.json()["message"]
     again = client.post("/__admin/webhooks/deliveries/null,null/redeliver")
     assert again.status_code == 400
     assert "whole number" in again.json()["message"]

@@ -387,7 +387,7 @@ class AdminApi:
             status=choice_param(request, "status", get_args(outbox.DeliveryStatus)),
             subscription=request.param("subscription"),
         )
-        every_attempt = request.param("attempts") == "all"
+        every_attempt = choice_param(request, "attempts", ("last", "all"), "last") == "all"
         shown = [self._delivery_json(delivery, every_attempt) for delivery in found[-limit:]]
         return WireResponse(200, {"total": len(found), "deliveries": shown})
 
