@@ -12,6 +12,7 @@ A run with a small `--journal-limit` shows how much of the full collections' cos
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import json
 import os
@@ -45,12 +46,13 @@ def traced_serve(port: int, stats_path: str, journal_limit: int | None) -> None:
     in_app = _time_the_app()
 
     def dump(_signum: int, _frame: Any) -> None:
-        Path(stats_path).write_text(json.dumps({"gc": pauses, "in_app": in_app}))
+        Path(stats_path).write_text(json.dumps({"gc": pauses, "in_app": in_app, "stalls": STALLS}))
         os._exit(0)
 
     def restart(_signum: int, _frame: Any) -> None:
         pauses.clear()  # the load begins: seeding's collections are not the load's
         in_app.clear()
+        STALLS.clear()
 
     gc.callbacks.append(record)
     signal.signal(signal.SIGTERM, dump)
@@ -63,14 +65,32 @@ def traced_serve(port: int, stats_path: str, journal_limit: int | None) -> None:
     main(["serve", "--host", "127.0.0.1", "--port", str(port)])
 
 
+STALLS: list[float] = []  # seconds the event loop was late by more than STALL, in the traced child
+STALL = 0.05
+TICK = 0.01
+
+
+async def _watch_the_loop(stalls: list[float]) -> None:
+    """A timer that should fire every TICK: how late it fires is how long the loop could not run it."""
+    while True:
+        began = time.perf_counter()
+        await asyncio.sleep(TICK)
+        late = time.perf_counter() - began - TICK
+        if late > STALL:
+            stalls.append(late)
+
+
 def _time_the_app() -> list[float]:
     """Seconds each request spends inside returnkit's app (the Frontier: body read to answer sent)."""
     from returnkit.server import asgi
 
     durations: list[float] = []
     call = asgi.Frontier.__call__
+    monitor: list[asyncio.Task[None]] = []
 
     async def timed(self: asgi.Frontier, scope: Any, receive: Any, send: Any) -> None:
+        if not monitor:
+            monitor.append(asyncio.get_running_loop().create_task(_watch_the_loop(STALLS)))
         began = time.perf_counter()
         await call(self, scope, receive, send)
         durations.append(time.perf_counter() - began)
@@ -154,7 +174,11 @@ def main() -> int:
         "in_app_ms": {
             "p50": round(in_app[len(in_app) // 2] * 1000, 2),
             "p99": round(in_app[int(len(in_app) * 0.99)] * 1000, 2),
-            "max": round(in_app[-1] * 1000, 1),
+            "over_50ms": sum(1 for seconds in in_app if seconds > STALL),
+        },
+        "loop_late_over_50ms": {
+            "count": len(recorded["stalls"]),
+            "max_ms": round(max(recorded["stalls"], default=0) * 1000, 1),
         },
         "gc": summarise(pauses, args.duration),
     }
