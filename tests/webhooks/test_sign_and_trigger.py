@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -71,3 +72,22 @@ def test_trigger_refuses_a_target_off_loopback_an_event_without_example_and_an_u
     assert "no example for webhook:ping.answered" in capsys.readouterr().err
     assert returnkit_main(["webhooks", "trigger", "nobody", "x", "--to", "http://127.0.0.1:9/"]) == 2
     assert "nobody" in capsys.readouterr().err
+
+
+def test_trigger_rye_url_verification_exits_0_only_when_the_handler_echoes_the_challenge(
+    receiver: Receiver, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["webhooks", "trigger", "rye", "WEBHOOK_URL_VERIFICATION", "--to", receiver.url, "--secret", SECRET]
+    assert returnkit_main(argv) == 1  # the receiver answers 200 "ok": no challenge echoed
+    assert "not verified: the URL answered 200 with 'ok'" in capsys.readouterr().out
+    sent = json.loads(receiver.received[0].body)
+    assert sent["type"] == "WEBHOOK_URL_VERIFICATION"
+    expected = base64.b64encode(hmac.new(SECRET.encode(), receiver.received[0].body, hashlib.sha256).digest())
+    assert receiver.header(0, "Rye-Hmac-Signature-V1") == expected.decode()  # docs.rye.com/webhooks: base64 HMAC
+    receiver.reply = json.dumps({"challenge": sent["data"]["challenge"]}).encode()
+    assert returnkit_main(argv) == 0
+    assert capsys.readouterr().out.rstrip().endswith("verified: the handler echoed the challenge")
+    assert receiver.received[1].body == receiver.received[0].body  # the same seeded challenge each time
+    receiver.reply = json.dumps({"challenge": "0" * 96}).encode()
+    assert returnkit_main(argv) == 1
+    assert "not verified" in capsys.readouterr().out

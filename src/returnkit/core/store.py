@@ -112,6 +112,10 @@ class Store(Protocol):
         """
         ...
 
+    def reschedule(self, delivery_id: int, due: float) -> None:
+        """A pending delivery's next attempt moves to `due` (a `delay` fault); nothing else about it changes."""
+        ...
+
     def cancel_deliveries(self, subscription: str) -> int:
         """A removed subscription's pending deliveries become `cancelled`; how many."""
         ...
@@ -373,6 +377,9 @@ class SQLiteStore:
                 " conformance=coalesce(?, conformance) WHERE id=?",
                 (due, status, int(attempt.kind == "scheduled"), conformance, delivery_id),
             )
+
+    def reschedule(self, delivery_id: int, due: float) -> None:
+        self._db.execute("UPDATE outbox SET due=? WHERE id=? AND status='pending'", (due, delivery_id))
 
     def cancel_deliveries(self, subscription: str) -> int:
         cursor = self._db.execute(

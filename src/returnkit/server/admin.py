@@ -283,8 +283,6 @@ class AdminApi:
         why = webhook_refusal(kind, operation, signed=signed, provider=provider)
         if why is not None:
             return self.errors.bad_parameter(ParameterError("kind", why))
-        if kind == "delay":  # moving a delivery's due time needs a store method WP1's Store does not have yet
-            return self.errors.bad_parameter(ParameterError("kind", "delay on webhooks is not carried out yet"))
         if operation is not None and operation.startswith(WEBHOOK_PREFIX):
             event = operation.removeprefix(WEBHOOK_PREFIX)
             events = kit.webhooks.events if kit is not None and kit.webhooks is not None else ()

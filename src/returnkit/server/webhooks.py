@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from returnkit.core.clock import iso
-from returnkit.core.faults import SIGNATURE_MODES, Fault
+from returnkit.core.faults import SIGNATURE_MODES, Fault, delivery_delay
 from returnkit.core.journal import JournalEntry, Outbound
 from returnkit.core.jsonbytes import loads
 from returnkit.core.outbox import (
@@ -86,6 +86,7 @@ class Dispatcher:
         self._lock: asyncio.Lock | None = None
         self._receiver_loop: _ReceiverLoop | None = None
         self._verified_ids: set[str] = set()  # mocks subscriptions whose URL passed the verification request
+        self._delay_kept: dict[int, list[Fault]] = {}  # delayed delivery id -> the other faults fired with it
 
     # When -----------------------------------------------------------------------------------
 
@@ -166,18 +167,40 @@ class Dispatcher:
         return sent
 
     async def _send_lane(self, client: httpx.AsyncClient, lane: list[Delivery]) -> None:
-        """One subscription's due deliveries in order; a `reorder` fault swaps one with the next."""
+        """One subscription's due deliveries in order; a `reorder` fault swaps one with the next, a
+        `delay` fault moves a first attempt later."""
         waiting = list(lane)
         while waiting:
             delivery = waiting.pop(0)
             faults = self._faults(delivery)
+            if self._delayed(delivery, faults):
+                continue
             if waiting and any(fault.kind == "reorder" for fault in faults):
                 overtaking = waiting.pop(0)
-                await self.attempt(client, overtaking, "scheduled", self._faults(overtaking))
+                overtaking_faults = self._faults(overtaking)
+                if not self._delayed(overtaking, overtaking_faults):
+                    await self.attempt(client, overtaking, "scheduled", overtaking_faults)
             await self.attempt(client, delivery, "scheduled", faults)
 
     def _faults(self, delivery: Delivery) -> list[Fault]:
+        """The faults for this attempt: those kept when it was delayed, else those that fire now."""
+        kept = self._delay_kept.pop(delivery.id, None)
+        if kept is not None:
+            return kept
         return self.server.faults.fire_for_delivery(delivery.provider, delivery.event, delivery.id)
+
+    def _delayed(self, delivery: Delivery, faults: Sequence[Fault]) -> bool:
+        """A `delay` fault moves a delivery's first attempt `seconds` (+ seeded jitter) later on the clock.
+
+        The other faults that fired with it are kept for that attempt, so they are neither lost nor
+        counted twice; the delayed attempt is not delayed again."""
+        delays = [fault for fault in faults if fault.kind == "delay"]
+        if not delays or delivery.attempts > 0 or delivery.due is None:
+            return False
+        later = delivery.due + sum(delivery_delay(fault, self.server.seed, delivery.id) for fault in delays)
+        self._delay_kept[delivery.id] = [fault for fault in faults if fault.kind != "delay"]
+        self.server.store.reschedule(delivery.id, later)
+        return True
 
     async def redeliver(self, delivery: Delivery) -> Delivery:
         """Send `delivery` once more now, out of its schedule; the delivery as it then is."""
@@ -240,8 +263,9 @@ class Dispatcher:
         return False
 
     def forget(self) -> None:
-        """A reset: subscription ids start again, so none is verified any more."""
+        """A reset: subscription and delivery ids start again, so none is verified or delayed any more."""
         self._verified_ids.clear()
+        self._delay_kept.clear()
 
     def _held_back(self, delivery: Delivery, faults: Sequence[Fault]) -> bool:
         """A `drop` fault settles the delivery unsent, with an attempt that says so."""
