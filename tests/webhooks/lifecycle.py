@@ -1,0 +1,68 @@
+"""Helpers of the lifecycle tests: a real `returnkit serve --clock frozen` process, the admin calls a
+client makes, and a payload checked against a shape written in the test (key sets and types)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.listening import returnkit_serve
+
+START = datetime.fromisoformat("2026-03-02T09:00:00+00:00").timestamp()  # mocks/server.yaml
+ADVANCE_TIMEOUT = 120.0  # a long advance sends every retry that fell due before it answers
+
+
+@contextmanager
+def served(logs: Path) -> Iterator[httpx.Client]:
+    with returnkit_serve(logs, "--clock", "frozen") as base_url, httpx.Client(base_url=base_url, timeout=30) as client:
+        yield client
+
+
+def subscribe(client: httpx.Client, provider: str, url: str, **fields: Any) -> dict[str, Any]:
+    answer = client.post("/__admin/webhooks", json={"provider": provider, "url": url, **fields})
+    assert answer.status_code == 201, answer.text
+    subscription: dict[str, Any] = answer.json()
+    return subscription
+
+
+def advance(client: httpx.Client, seconds: float) -> None:
+    answer = client.post("/__admin/clock/advance", json={"seconds": seconds}, timeout=ADVANCE_TIMEOUT)
+    assert answer.status_code == 200, answer.text
+
+
+def deliveries(client: httpx.Client, provider: str, **filters: str) -> list[dict[str, Any]]:
+    answer = client.get("/__admin/webhooks/deliveries", params={"provider": provider, "attempts": "all", **filters})
+    assert answer.status_code == 200, answer.text
+    found: list[dict[str, Any]] = answer.json()["deliveries"]
+    return found
+
+
+def elapsed(iso_time: str) -> float:
+    """Seconds of virtual time since the world's start."""
+    return datetime.fromisoformat(iso_time.replace("Z", "+00:00")).timestamp() - START
+
+
+def world(client: httpx.Client, provider: str) -> dict[str, Any]:
+    found: dict[str, Any] = client.get("/__admin/world").json()["providers"][provider]
+    return found
+
+
+def assert_shape(value: Any, shape: Any, where: str = "$") -> None:
+    """`shape`: a type (or tuple of types), a dict of exact keys to shapes, or a one-element list (each item)."""
+    if isinstance(shape, dict):
+        assert isinstance(value, dict), f"{where}: {value!r} is not an object"
+        assert set(value) == set(shape), f"{where}: keys {sorted(value)} != {sorted(shape)}"
+        for key, inner in shape.items():
+            assert_shape(value[key], inner, f"{where}.{key}")
+    elif isinstance(shape, list):
+        assert isinstance(value, list), f"{where}: {value!r} is not an array"
+        for index, item in enumerate(value):
+            assert_shape(item, shape[0], f"{where}[{index}]")
+    else:
+        assert isinstance(value, shape), f"{where}: {value!r} is not {shape}"
+        assert not (isinstance(value, bool) and bool not in (shape if isinstance(shape, tuple) else (shape,))), where
