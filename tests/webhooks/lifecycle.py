@@ -3,15 +3,20 @@ client makes, and a payload checked against a shape written in the test (key set
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from tests.listening import returnkit_serve
+from tests.webhooks.receiver import Received
 
 START = datetime.fromisoformat("2026-03-02T09:00:00+00:00").timestamp()  # mocks/server.yaml
 ADVANCE_TIMEOUT = 120.0  # a long advance sends every retry that fell due before it answers
@@ -66,3 +71,58 @@ def assert_shape(value: Any, shape: Any, where: str = "$") -> None:
     else:
         assert isinstance(value, shape), f"{where}: {value!r} is not {shape}"
         assert not (isinstance(value, bool) and bool not in (shape if isinstance(shape, tuple) else (shape,))), where
+
+
+Answer = tuple[int, bytes]
+
+
+@dataclass
+class Hook:
+    """A loopback receiver whose answer a function of the test decides (echo a challenge, fetch a resource)."""
+
+    url: str = ""
+    received: list[Received] = field(default_factory=list)
+    answers: list[Answer] = field(default_factory=list)
+    respond: Callable[[Received], Answer] = lambda _: (200, b"")
+
+    def header(self, index: int, name: str) -> str:
+        return {k.lower(): v for k, v in self.received[index].headers.items()}[name.lower()]
+
+    def bodies(self) -> list[dict[str, Any]]:
+        return [json.loads(r.body) for r in self.received]
+
+
+def _hook_handler(hook: Hook) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+
+        def do_POST(self) -> None:
+            arrived = Received(self.path, dict(self.headers.items()), self.rfile.read(int(self.headers["Content-Length"])))
+            hook.received.append(arrived)
+            status, reply = hook.respond(arrived)
+            hook.answers.append((status, reply))
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def log_message(self, format: str, *args: object) -> None:
+            return None
+
+    return Handler
+
+
+@contextmanager
+def hooked(respond: Callable[[Received], Answer]) -> Iterator[Hook]:
+    hook = Hook(respond=respond)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _hook_handler(hook))
+    server.daemon_threads = True
+    hook.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield hook
+    finally:
+        server.shutdown()
+        server.server_close()
