@@ -57,21 +57,39 @@ def world(client: httpx.Client, provider: str) -> dict[str, Any]:
     return found
 
 
+@dataclass(frozen=True)
+class MayLack:
+    """A key the published shape shows that a payload may leave out (an optional field)."""
+
+    shape: Any
+
+
+OTHER_KEYS = ...  # as a key of a shape: keys the shape does not list are allowed (a truncated published list)
+
+
 def assert_shape(value: Any, shape: Any, where: str = "$") -> None:
-    """`shape`: a type (or tuple of types), a dict of exact keys to shapes, or a one-element list (each item)."""
+    """`shape`: a type (or tuple of types), a dict of keys to shapes, or a one-element list (each item).
+
+    A dict's keys must be exactly its keys, less those marked `MayLack`, plus any when it has `OTHER_KEYS`.
+    """
     if isinstance(shape, dict):
         assert isinstance(value, dict), f"{where}: {value!r} is not an object"
-        assert set(value) == set(shape), f"{where}: keys {sorted(value)} != {sorted(shape)}"
-        for key, inner in shape.items():
-            assert_shape(value[key], inner, f"{where}.{key}")
+        listed = {k for k in shape if k is not OTHER_KEYS}
+        required = {k for k in listed if not isinstance(shape[k], MayLack)}
+        assert required <= set(value), f"{where}: {sorted(required - set(value))} missing"
+        if OTHER_KEYS not in shape:
+            assert set(value) <= listed, f"{where}: {sorted(set(value) - listed)} not in the published shape"
+        for key in listed & set(value):
+            inner = shape[key]
+            assert_shape(value[key], inner.shape if isinstance(inner, MayLack) else inner, f"{where}.{key}")
     elif isinstance(shape, list):
         assert isinstance(value, list), f"{where}: {value!r} is not an array"
         for index, item in enumerate(value):
             assert_shape(item, shape[0], f"{where}[{index}]")
     else:
-        assert isinstance(value, shape), f"{where}: {value!r} is not {shape}"
-        assert not (isinstance(value, bool) and bool not in (shape if isinstance(shape, tuple) else (shape,))), where
-
+        allowed = shape if isinstance(shape, tuple) else (shape,)
+        assert isinstance(value, allowed), f"{where}: {value!r} is not {shape}"
+        assert bool in allowed or not isinstance(value, bool), f"{where}: {value!r} is a boolean"
 
 Answer = tuple[int, bytes]
 
