@@ -91,6 +91,7 @@ def assert_shape(value: Any, shape: Any, where: str = "$") -> None:
         assert isinstance(value, allowed), f"{where}: {value!r} is not {shape}"
         assert bool in allowed or not isinstance(value, bool), f"{where}: {value!r} is a boolean"
 
+
 Answer = tuple[int, bytes]
 
 
@@ -116,7 +117,9 @@ def _hook_handler(hook: Hook) -> type[BaseHTTPRequestHandler]:
         disable_nagle_algorithm = True
 
         def do_POST(self) -> None:
-            arrived = Received(self.path, dict(self.headers.items()), self.rfile.read(int(self.headers["Content-Length"])))
+            arrived = Received(
+                self.path, dict(self.headers.items()), self.rfile.read(int(self.headers["Content-Length"]))
+            )
             hook.received.append(arrived)
             status, reply = hook.respond(arrived)
             hook.answers.append((status, reply))

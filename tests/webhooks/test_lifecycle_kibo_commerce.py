@@ -21,7 +21,18 @@ from typing import Any
 
 import httpx
 
-from tests.webhooks.lifecycle import Answer, Hook, advance, assert_shape, deliveries, elapsed, hooked, served, subscribe, world
+from tests.webhooks.lifecycle import (
+    Answer,
+    Hook,
+    advance,
+    assert_shape,
+    deliveries,
+    elapsed,
+    hooked,
+    served,
+    subscribe,
+    world,
+)
 from tests.webhooks.receiver import Received
 
 PROVIDER = "kibo-commerce"
@@ -49,8 +60,14 @@ def bearer(client: httpx.Client) -> dict[str, str]:
 def create(client: httpx.Client, auth: dict[str, str]) -> dict[str, Any]:
     tenant = next(t for t in world(client, PROVIDER)["tenants"] if t["id"] == 40001)
     order = next(o for o in tenant["orders"] if o["fulfillmentStatus"] == "Fulfilled")
-    item = {"orderItemId": order["items"][0]["id"], "reasons": [{"reason": "Damaged", "quantity": 1}], "quantityShipped": 1}
-    answer = client.post(RETURNS, json={"originalOrderId": order["id"], "returnType": "Refund", "items": [item]}, headers=auth)
+    item = {
+        "orderItemId": order["items"][0]["id"],
+        "reasons": [{"reason": "Damaged", "quantity": 1}],
+        "quantityShipped": 1,
+    }
+    answer = client.post(
+        RETURNS, json={"originalOrderId": order["id"], "returnType": "Refund", "items": [item]}, headers=auth
+    )
     assert answer.status_code == 200, answer.text
     created: dict[str, Any] = answer.json()
     return created
@@ -110,7 +127,12 @@ def test_a_returns_topics_arrive_in_process_order_and_the_receiver_fetches_each_
                 statuses.append(client.get(f"{RETURNS}/{created['id']}", headers=auth).json()["status"])
                 advance(client, 0)
             bodies = check_signed_thin_events(hook)
-            assert [b["topic"] for b in bodies] == ["return.opened", "return.authorized", "return.updated", "return.closed"]
+            assert [b["topic"] for b in bodies] == [
+                "return.opened",
+                "return.authorized",
+                "return.updated",
+                "return.closed",
+            ]
             assert {b["entityId"] for b in bodies} == {created["id"]}
             assert len({b["eventId"] for b in bodies}) == 4
             assert [b["isTest"] for b in bodies] == [False] * 4

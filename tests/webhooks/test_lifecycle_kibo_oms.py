@@ -15,7 +15,18 @@ from typing import Any
 
 import httpx
 
-from tests.webhooks.lifecycle import OTHER_KEYS, Hook, advance, assert_shape, deliveries, elapsed, hooked, served, subscribe, world
+from tests.webhooks.lifecycle import (
+    OTHER_KEYS,
+    Hook,
+    advance,
+    assert_shape,
+    deliveries,
+    elapsed,
+    hooked,
+    served,
+    subscribe,
+    world,
+)
 
 PROVIDER = "kibo-oms"
 RETURN = "/api/v2/return/"

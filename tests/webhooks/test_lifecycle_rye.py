@@ -42,7 +42,13 @@ mutation Return($input: ReturnOrderInput!) {
 # W§5.3: the documented verification request; W§5.5: BaseWebhook + type + data (return data undocumented).
 VERIFICATION = {"id": str, "developerId": str, "createdAt": str, "type": str, "data": {"challenge": str}}
 ENVELOPE = {"id": str, "requestId": str, "developerId": str, "createdAt": str, "type": str, "data": dict}
-LABEL = {"RETURN_REQUESTED": type(None), "RETURN_APPROVED": str, "RETURN_CLOSED": str, "RETURN_DENIED": type(None)}
+NO_LABEL = type(None)
+LABEL: dict[str, type] = {
+    "RETURN_REQUESTED": NO_LABEL,
+    "RETURN_APPROVED": str,
+    "RETURN_CLOSED": str,
+    "RETURN_DENIED": NO_LABEL,
+}
 
 
 def rye_signature(secret: str, body: bytes) -> str:
