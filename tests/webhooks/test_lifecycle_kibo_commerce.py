@@ -50,6 +50,20 @@ def kibo_hash(secret: str, date: str, body: bytes) -> str:
     return base64.b64encode(hashlib.sha256(key + date.encode("utf-8") + body).digest()).decode("ascii")
 
 
+def test_the_tests_recipe_gives_kibos_published_vectors() -> None:
+    """W§2.4 [VERIFIED]: the Node SDK's test and a third-party capture of a real event."""
+    sdk_body = b'{"testField":"testing","testField2":"123"}'
+    assert (
+        kibo_hash("12345", "Wed, 21 Oct 2015 16:29:00 GMT", sdk_body) == "1zdGTsz90yismsqx7r7QVugUtQDblFo0F/6TqOb9yt0="
+    )
+    event = (
+        b'{"eventId":"aa8494c2-8640-47c0-96ca-a3a900336ca8","topic":"product.created","entityId":"5418fadf13dfa10b1b074cb1",'
+        b'"timestamp":"2014-09-17T03:07:13.5655802Z","correlationId":"9902d7e03d9945918ee563f488435f16","isTest":false}'
+    )
+    captured = kibo_hash("cb966f44cfc44e29a01049da98f99163", "Wed, 17 Sep 2014 03:07:13 GMT", event)
+    assert captured == "tlV4+aE+4mxCji8jZ4PIKz30q18PtV11n0AT9PGd9vM="
+
+
 def bearer(client: httpx.Client) -> dict[str, str]:
     ticket = {**NORTHWIND, "grant_type": "client_credentials"}
     answer = client.post("/api/platform/applications/authtickets/oauth", json=ticket)

@@ -55,6 +55,14 @@ def rye_signature(secret: str, body: bytes) -> str:
     return base64.b64encode(hmac.new(secret.encode("utf-8"), body, hashlib.sha256).digest()).decode("ascii")
 
 
+def test_the_tests_recipe_gives_the_researchs_vector() -> None:
+    body = (
+        b'{"id":"e56b5b2b-40d4-491f-bab2-ecb96bc911a7","developerId":"mBdwaN3QWmmvZsNYuWPdLnzIbaDM",'
+        b'"createdAt":"2024-07-22T14:30:04.367Z","type":"WEBHOOK_URL_VERIFICATION","data":{"challenge":"abc"}}'
+    )
+    assert rye_signature("test_hmac_secret", body) == "uvALWYLJUAvVRVMVDl4LVetzQRJP+QCdINAgwGNACDQ="  # W§5.4 (computed)
+
+
 def echoing(status: dict[str, int]) -> Any:
     """A handler answering the challenge with its echo and every event with `status["events"]`."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,15 @@ RETRY_AFTER = [60, 300, 1800, 7200, 28800, 86400]
 
 def zinc_signature(secret: str, body: bytes) -> str:
     return hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+def test_the_tests_recipe_gives_the_researchs_vector() -> None:
+    body = (
+        b'{"event":"return.approved","order_id":"550e8400-e29b-41d4-a716-446655440000",'
+        b'"return_id":"3c90c3cc-0d44-4b50-8888-8dd25736052a","status":"approved","timestamp":"2026-01-15T14:30:00Z","data":{}}'
+    )
+    expected = "ca605821bc73b27facdb20b41353e51f4e44ec20ec1bccd623d1762fd2d14daf"  # W§1.4 (computed, not Zinc's)
+    assert zinc_signature("zn_whsec_TESTSECRET000000000000000", body) == expected
 
 
 def register(client: httpx.Client, url: str) -> str:
@@ -65,7 +75,7 @@ def check_signed_events(receiver: Receiver, secret: str) -> list[dict[str, Any]]
 def test_a_return_is_announced_created_then_decided_signed_in_zincs_envelope(tmp_path: Path) -> None:
     with served(tmp_path) as client, listening() as receiver:
         secret = register(client, receiver.url)
-        assert secret.startswith("zn_whsec_")
+        assert re.fullmatch(r"zn_whsec_[A-Za-z0-9]{24}", secret)  # W§1.2: the documented placeholder's form
         created = file_a_return(client)
         advance(client, RESOLUTION_SECONDS - 1)
         assert [json.loads(r.body)["event"] for r in receiver.received] == ["return.created"]
