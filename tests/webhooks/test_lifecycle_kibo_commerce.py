@@ -41,8 +41,10 @@ NORTHWIND = {"client_id": "northwind.returnkit.1.0.0.Release", "client_secret": 
 SHARED_SECRET = NORTHWIND["client_secret"]  # mocks/kibo-commerce.yaml: tenant 40001's application
 DATE_TOLERANCE_SECONDS = 180  # W§2.4: the SDKs refuse an older Date
 THIN = {"eventId": str, "topic": str, "entityId": str, "timestamp": str, "correlationId": str, "isTest": bool}
-MINUTE = 60
-PREFIX_ATTEMPTS = 61  # an hour of the 14 days (20 161 attempts take ~90 s here: too long for the suite)
+MINUTE, DAY = 60, 24 * 3600
+PREFIX_ATTEMPTS = 61  # an hour of the 14 days, answered 500 (all 20 161 answered take ~90 s here)
+EVERY_ATTEMPT = 14 * DAY // MINUTE + 1  # the first, then each minute until 14 days after it
+LISTED_ATTEMPTS = 20  # the admin list's last attempts
 
 
 def kibo_hash(secret: str, date: str, body: bytes) -> str:
@@ -168,3 +170,24 @@ def test_only_exactly_200_counts_and_a_failing_receiver_is_resent_every_minute(t
         assert (delivery["status"], elapsed(delivery["due"])) == ("pending", PREFIX_ATTEMPTS * MINUTE)
         assert len({r.body for r in hook.received}) == 1
         check_signed_thin_events(hook)  # each attempt signed again over its own Date
+
+
+def test_after_the_receiver_goes_away_the_retries_run_to_14_days_then_the_delivery_fails(tmp_path: Path) -> None:
+    """The real schedule once: an hour answered 500 (checked above), then refused connections (~30 s here)."""
+    with served(tmp_path) as client:
+        with hooked(lambda _: (500, b"")) as hook:
+            subscribe(client, PROVIDER, hook.url, owner="40001", events=["return.opened"])
+            create(client, bearer(client))
+            advance(client, (PREFIX_ATTEMPTS - 1) * MINUTE)
+            assert len(hook.received) == PREFIX_ATTEMPTS
+        advance(client, 14 * DAY - PREFIX_ATTEMPTS * MINUTE)
+        (delivery,) = deliveries(client, PROVIDER, every_attempt=False)
+        assert (delivery["status"], delivery["attempts_count"]) == ("pending", EVERY_ATTEMPT - 1)
+        advance(client, MINUTE)
+        (delivery,) = deliveries(client, PROVIDER, every_attempt=False)
+        assert (delivery["status"], delivery["due"], delivery["attempts_count"]) == ("failed", None, EVERY_ATTEMPT)
+        last = [elapsed(a["at"]) for a in delivery["attempts"]]
+        assert last == [14 * DAY - n * MINUTE for n in reversed(range(LISTED_ATTEMPTS))]
+        assert {a["status"] for a in delivery["attempts"]} == {None}  # no answer: nobody listens any more
+        advance(client, DAY)
+        assert deliveries(client, PROVIDER, every_attempt=False)[0]["attempts_count"] == EVERY_ATTEMPT
