@@ -49,9 +49,9 @@ def register(client: httpx.Client, url: str) -> str:
     return secret
 
 
-def file_a_return(client: httpx.Client) -> dict[str, Any]:
+def file_a_return(client: httpx.Client, index: int = 0) -> dict[str, Any]:
     orders = client.get("/orders", params={"status_filter": "order_placed", "limit": 500}, headers=ACME).json()
-    order = orders["orders"][0]
+    order = orders["orders"][index]
     body = {"order_id": order["id"], "items": [{"order_item_id": order["items"][0]["id"], "quantity": 1}]}
     answer = client.post("/returns", json={**body, "reason": "damaged"}, headers=ACME)
     assert answer.status_code == 201, answer.text
@@ -102,6 +102,21 @@ def test_a_denied_return_is_announced_denied(tmp_path: Path) -> None:
         bodies = check_signed_events(receiver, secret)
         assert [b["event"] for b in bodies] == ["return.created", "return.denied"]
         assert bodies[1]["data"]["resolution_notes"]
+
+
+def test_returns_filed_together_each_get_their_events_in_the_order_of_their_changes(tmp_path: Path) -> None:
+    with served(tmp_path) as client, listening() as receiver:
+        secret = register(client, receiver.url)
+        filed = [file_a_return(client, index)["id"] for index in range(3)]
+        advance(client, RESOLUTION_SECONDS)
+        bodies = check_signed_events(receiver, secret)
+        assert len(bodies) == 2 * len(filed)
+        for return_id in filed:
+            mine = [b for b in bodies if b["return_id"] == return_id]
+            created, decided = mine
+            assert created["event"] == "return.created"
+            assert decided["event"] in {"return.approved", "return.denied"}
+            assert [b["timestamp"] for b in mine] == ["2026-03-02T09:00:00Z", "2026-03-02T09:02:00Z"]
 
 
 def test_a_failing_receiver_gets_every_retry_of_the_schedule_then_the_delivery_fails(tmp_path: Path) -> None:
