@@ -63,6 +63,12 @@ def test_the_tests_recipe_gives_the_researchs_vector() -> None:
     assert rye_signature("test_hmac_secret", body) == "uvALWYLJUAvVRVMVDl4LVetzQRJP+QCdINAgwGNACDQ="  # W§5.4 (computed)
 
 
+def assert_random_hex(value: str, digits: int) -> None:
+    """All `digits` are hex and every part of it varies: no long run of padding zeros a receiver could rely on."""
+    assert len(value) == digits
+    assert all(len(set(value[start : start + 16])) > 3 for start in range(0, digits, 16)), value
+
+
 def echoing(status: dict[str, int]) -> Any:
     """A handler answering the challenge with its echo and every event with `status["events"]`."""
 
@@ -109,6 +115,8 @@ def test_the_url_is_verified_then_a_return_is_announced_requested_approved_close
         (verification,) = check_signed(hook, subscription["secret"])
         assert_shape(verification, VERIFICATION)
         assert verification["type"] == "WEBHOOK_URL_VERIFICATION"
+        assert_random_hex(verification["data"]["challenge"], 96)  # W§5.3: the documented example's 96 hex digits
+        assert_random_hex(subscription["secret"], 64)  # the form is undocumented (specs/rye.yaml says so)
         requested = request_a_return(client)
         advance(client, HOUR)
         advance(client, WEEK)
