@@ -33,6 +33,11 @@ CHALLENGE_HEX_DIGITS = 96  # as the documented verification example's challenge
 SECRET_HEX_DIGITS = 64  # x-returnkit-inferred: the format is undocumented
 
 
+def seeded_hex(seed: int, digits: int, *parts: object) -> str:
+    """`digits` hex digits fixed by the seed, each 16 of them from a 64-bit value of their own."""
+    return "".join(f"{derive_int(seed, PROVIDER, *parts, chunk):016x}" for chunk in range(digits // 16))
+
+
 def created_at(at: float) -> str:
     """ISO 8601 in UTC with milliseconds and a Z, as Rye's examples write `createdAt`."""
     moment = datetime.fromtimestamp(at, UTC)
@@ -77,7 +82,7 @@ class RyeWebhooks:
         return None
 
     def new_secret(self, world: World, subscription: Subscription, number: int) -> str | None:
-        return f"{derive_int(world.seed, PROVIDER, 'webhook-secret', number) % 16**SECRET_HEX_DIGITS:064x}"
+        return seeded_hex(world.seed, SECRET_HEX_DIGITS, "webhook-secret", number)
 
     def headers(self, subscription: Subscription, delivery: Delivery, sent_at: datetime) -> dict[str, str]:
         return self._headers(subscription.secret, delivery.body, delivery.owner)
@@ -96,7 +101,7 @@ class RyeWebhooks:
     def handshake(self, world: World, subscription: Subscription) -> Handshake:
         """The signed `WEBHOOK_URL_VERIFICATION`; the URL is refused unless a 2xx echoes its challenge."""
         developer = subscription.owner or world.mocks["developers"][0]["id"]
-        challenge = f"{derive_int(world.seed, PROVIDER, 'challenge', subscription.id) % 16**CHALLENGE_HEX_DIGITS:096x}"
+        challenge = seeded_hex(world.seed, CHALLENGE_HEX_DIGITS, "challenge", subscription.id)
         event_id = derive_uuid(world.seed, PROVIDER, "verification", subscription.id)
         body = {
             "id": event_id,
