@@ -22,6 +22,7 @@ from typing import Any
 from returnkit.core.jsonbytes import dumps
 from returnkit.core.outbox import Delivery, Subscription
 from returnkit.core.world import derive_int, derive_uuid
+from returnkit.providers.body_hmac import body_signature_matches
 from returnkit.providers.kit import Handshake, World
 from returnkit.providers.rye.records import PROVIDER
 
@@ -66,12 +67,6 @@ def signature(secret: str, body: bytes) -> str:
     return base64.b64encode(hmac.new(secret.encode("utf-8"), body, hashlib.sha256).digest()).decode("ascii")
 
 
-def header(headers: Mapping[str, str], name: str) -> str | None:
-    """A header by name, whatever its case (Rye: "the header key may come through as lowercase")."""
-    wanted = name.lower()
-    return next((value for key, value in headers.items() if key.lower() == wanted), None)
-
-
 class RyeWebhooks:
     """Rye's `WebhookKit`: one signed URL per developer, verified by a challenge before it receives events."""
 
@@ -93,10 +88,7 @@ class RyeWebhooks:
     def verify(
         self, headers: Mapping[str, str], body: bytes, secret: str | None, now: datetime, tolerance: float
     ) -> bool:
-        sent = header(headers, SIGNATURE_HEADER)
-        if secret is None or sent is None:
-            return False
-        return hmac.compare_digest(sent, signature(secret, body))
+        return body_signature_matches(headers, SIGNATURE_HEADER, secret, body, signature)
 
     def handshake(self, world: World, subscription: Subscription) -> Handshake:
         """The signed `WEBHOOK_URL_VERIFICATION`; the URL is refused unless a 2xx echoes its challenge."""

@@ -19,6 +19,7 @@ from typing import Any
 
 from returnkit.core.outbox import Delivery, Subscription
 from returnkit.core.world import derive_int
+from returnkit.providers.body_hmac import body_signature_matches
 from returnkit.providers.kit import Handshake, World
 from returnkit.providers.zinc.records import PROVIDER
 
@@ -52,12 +53,6 @@ def signature(secret: str, body: bytes) -> str:
     return hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
-def header(headers: Mapping[str, str], name: str) -> str | None:
-    """A header by name, whatever its case (receivers' frameworks lower-case them)."""
-    wanted = name.lower()
-    return next((value for key, value in headers.items() if key.lower() == wanted), None)
-
-
 class ZincWebhooks:
     """Zinc's `WebhookKit`: every account's one endpoint receives every event, signed."""
 
@@ -84,10 +79,7 @@ class ZincWebhooks:
     def verify(
         self, headers: Mapping[str, str], body: bytes, secret: str | None, now: datetime, tolerance: float
     ) -> bool:
-        sent = header(headers, SIGNATURE_HEADER)
-        if secret is None or sent is None:
-            return False
-        return hmac.compare_digest(sent, signature(secret, body))
+        return body_signature_matches(headers, SIGNATURE_HEADER, secret, body, signature)
 
     def handshake(self, world: World, subscription: Subscription) -> Handshake | None:
         return None
