@@ -7,6 +7,7 @@ gets the same orders again:
 
     .venv/bin/python bench/serve_load.py prepare [--orders 80000]   # bodies file + run_peers.sh command
     .venv/bin/python bench/serve_load.py memory [--requests 1000000] # idle RSS, then RSS every 100k requests
+    .venv/bin/python bench/serve_load.py prepare --webhooks          # request path: subscriptions off vs on
 
 `prepare` seeds a throw-away server, writes one fresh valid body per line (`--out`, a .jsonl
 for the peers' wrk script) and prints the `/tmp/peers/run_peers.sh` command, whose
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import http.server
 import json
 import os
 import shlex
@@ -75,8 +77,8 @@ def free_port() -> int:
         return port
 
 
-def serve_argv(port: int, seed: int) -> list[str]:
-    return [str(RETURNKIT), "serve", "--host", "127.0.0.1", "--port", str(port), "--seed", str(seed)]
+def serve_argv(port: int, seed: int, clock: str = "wall") -> list[str]:
+    return [str(RETURNKIT), "serve", "--host", "127.0.0.1", "--port", str(port), "--seed", str(seed), "--clock", clock]
 
 
 def chunks(total: int, size: int) -> Iterator[int]:
@@ -133,6 +135,9 @@ def prepare(args: argparse.Namespace) -> int:
     peer = [sys.executable, __file__, "peer", "--port", "{port}", "--seed", str(args.seed)]
     peer += ["--orders", str(args.orders), "--chunk", str(args.chunk), "--bodies", str(args.out)]
     command = shlex.join(peer).replace("'{port}'", "{port}")  # run_peers.sh fills in {port}
+    if args.webhooks:
+        print_webhooks_command(args, command)
+        return 0
     post_lua = PEERS_DIR / "load" / "post.lua"
     if not post_lua.exists() or ".offset" not in post_lua.read_text():
         # Unpatched, every wrk run restarts at the file's second line: warm-up bodies come back as 409s.
@@ -145,20 +150,64 @@ def prepare(args: argparse.Namespace) -> int:
     return 0
 
 
+def print_webhooks_command(args: argparse.Namespace, command: str) -> None:
+    """Subscriptions off vs on, both with the clock frozen: what emission adds to the request path.
+
+    Each start of a server seeds the same orders, so each begins at the file's first body again."""
+    variants = {
+        "returnkit": f"{command} --clock frozen --rewind",
+        "returnkit_hooks": f"{command} --clock frozen --rewind --subscribe",
+    }
+    exports = " \\\n".join(f"  PEER_CMD_{name}={shlex.quote(cmd)}" for name, cmd in variants.items())
+    print(
+        f"cd {PEERS_DIR} && AUTH_HDR={shlex.quote(AUTH)} VALID_BODY={args.out} CONFORMANCE=0 ROUNDS=3 \\\n"
+        f"  BODIES=valid CONNS=64 WARMUP=10 DURATION=10 \\\n{exports} \\\n"
+        '  PEERS="returnkit returnkit-hooks" ./run_peers.sh'
+    )
+
+
 def peer(args: argparse.Namespace) -> int:
     """PEER_CMD_returnkit: seed in the background (same session, exits when done), become the server."""
+    if args.rewind:  # this server has the same fresh orders as the last one: use them from the first again
+        Path(f"{args.bodies}.offset").unlink(missing_ok=True)
     seeder = [sys.executable, __file__, "seed", "--port", str(args.port), "--orders", str(args.orders)]
+    seeder += ["--subscribe"] if args.subscribe else []
     subprocess.Popen([*seeder, "--chunk", str(args.chunk), "--bodies", str(args.bodies)])
-    argv = serve_argv(args.port, args.seed)
+    argv = serve_argv(args.port, args.seed, args.clock)
     os.execv(argv[0], argv)  # noqa: S606  # the runner stops the session by its id: the server must be in it
+
+
+class Receiver(http.server.BaseHTTPRequestHandler):
+    """A webhook receiver that takes every delivery with a 200."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def subscribe_receiver(port: int) -> http.server.ThreadingHTTPServer:
+    """A loopback receiver, subscribed to every Zinc event of every account."""
+    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    url = f"http://127.0.0.1:{receiver.server_address[1]}/hooks"
+    status, answer = call(port, "POST", "/__admin/webhooks", {"provider": "zinc", "url": url})
+    assert status == 201, (status, answer)
+    return receiver
 
 
 def seed(args: argparse.Namespace) -> int:
     wait_up(args.port, timeout=120)
+    receiver = subscribe_receiver(args.port) if args.subscribe else None
     created = set(add_orders(args.port, args.orders, args.chunk, settle=3))
     wanted = [json.loads(line)["order_id"] for line in args.bodies.read_text().splitlines() if line]
     missing = sum(1 for oid in wanted if oid not in created)
     print(f"seeded {len(created)} orders; {missing} of the {len(wanted)} bodies' orders missing", file=sys.stderr)
+    if receiver is not None:
+        receiver.serve_forever()  # until the runner stops the server's session, this process included
     return 1 if missing else 0
 
 
@@ -214,6 +263,12 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument("--chunk", type=int, default=20_000, help="orders per admin call (≤ 100000)")
         command.add_argument("--bodies", "--out", dest="out", type=Path, default=BODIES)
         command.add_argument("--port", type=int, default=0)
+        command.add_argument("--subscribe", action="store_true", help="a loopback receiver subscribed to Zinc")
+    commands.choices["prepare"].add_argument(
+        "--webhooks", action="store_true", help="print the subscriptions off vs on comparison instead"
+    )
+    commands.choices["peer"].add_argument("--clock", choices=("wall", "frozen"), default="wall")
+    commands.choices["peer"].add_argument("--rewind", action="store_true", help="start at the first body again")
     memory_command = commands.choices["memory"]
     memory_command.add_argument("--requests", type=int, default=1_000_000)
     memory_command.add_argument("--every", type=int, default=100_000, help="RSS sample interval in requests")

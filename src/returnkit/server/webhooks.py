@@ -11,8 +11,8 @@ When it runs:
 
 Never on a provider's request path, and never with a store transaction open across an `await`
 (`SQLiteStore`'s lock is per thread, so other coroutines would silently join it). One lane per
-subscription keeps its first attempts in change order; lanes run side by side, so a hanging
-receiver holds only its own, up to the provider's timeout.
+target URL keeps its first attempts in change order, whichever subscriptions lead there; lanes run
+side by side, so a hanging receiver holds only its own, up to the provider's timeout.
 
 In-process targets (`asgi://<token>/path`, `wsgi://<token>/path`, the pytest plugin's) are
 applications registered in `Dispatcher.apps`. ASGI apps run on a loop of their own in another
@@ -156,15 +156,21 @@ class Dispatcher:
     # What -----------------------------------------------------------------------------------
 
     async def _send_due(self, client: httpx.AsyncClient, now: float) -> int:
-        """Every delivery due by `now`: one lane per subscription, its deliveries in (due, id) order."""
+        """Every delivery due by `now`: one lane per target URL, its deliveries in (due, id) order."""
         sent = 0
         while batch := self.server.store.due_deliveries(now, BATCH):
             lanes: dict[str, list[Delivery]] = {}
             for delivery in batch:
-                lanes.setdefault(delivery.subscription, []).append(delivery)
+                lanes.setdefault(self._lane(delivery), []).append(delivery)
             await asyncio.gather(*(self._send_lane(client, lane) for lane in lanes.values()))
             sent += len(batch)
         return sent
+
+    def _lane(self, delivery: Delivery) -> str:
+        """The URL a delivery goes to: several subscriptions to one receiver (ABOUT YOU's, one per event
+        type) share a lane, so one resource's events reach it in the order of its changes."""
+        subscription = find_subscription(self.server.store, [delivery.provider], delivery.subscription)
+        return delivery.subscription if subscription is None else subscription.url
 
     async def _send_lane(self, client: httpx.AsyncClient, lane: list[Delivery]) -> None:
         """One subscription's due deliveries in order; a `reorder` fault swaps one with the next, a
