@@ -25,6 +25,32 @@ Document = dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
+class ClockState:
+    """The virtual clock as every instance on one store shares it (issue 15).
+
+    Virtual time = the clock's start + `elapsed`, plus, for a `wall` clock, the real seconds
+    since `anchor` (Unix wall time, `time.time()`: comparable across processes, unlike a
+    monotonic clock)."""
+
+    mode: str  # "frozen" | "wall"
+    elapsed: float
+    anchor: float
+
+
+@dataclass(frozen=True, slots=True)
+class JournalRow:
+    """One journal entry as a store keeps it: the fields it is filtered by, the rest as JSON bytes."""
+
+    id: int
+    provider: str | None
+    path: str
+    status: int
+    method: str
+    direction: str  # inbound | outbound (| proxied, later)
+    blob: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class Scheduled:
     """A transition of one record that falls due at a virtual time (seconds since the epoch)."""
 
@@ -36,9 +62,33 @@ class Scheduled:
 
 
 class Store(Protocol):
+    """Everything that changes while serving lives here, so instances on one database are one server.
+
+    `transaction()` is the unit of consistency: on every backend, transactions on one database
+    run one at a time (SQLite's write lock; PostgreSQL: a transaction-level advisory lock taken
+    first), so a read-check-write inside one (a state machine's step, a clock advance, seeding)
+    is never interleaved with another instance's. Calls outside a transaction are each atomic.
+    A backend that cannot reach its database raises `StoreUnavailable` (the server answers the
+    provider's 503 and carries on when it is back).
+    """
+
     @property
     def name(self) -> str:
-        """Where the world is kept, as the user named it (a file path, `:memory:`)."""
+        """Where the world is kept, as the user named it (a file path, `:memory:`, a URL with its password masked)."""
+        ...
+
+    @property
+    def backend(self) -> str:
+        """`sqlite` or `postgresql` (`GET /__admin/health`)."""
+        ...
+
+    @property
+    def schema_version(self) -> int:
+        """The version of the tables this store keeps (`SCHEMA_VERSION` once opened: older ones are migrated)."""
+        ...
+
+    def ping(self) -> None:
+        """Return when the database answers; raise `StoreUnavailable` when it does not."""
         ...
 
     def get(self, provider: str, kind: str, key: str) -> Document | None: ...
@@ -124,9 +174,65 @@ class Store(Protocol):
         """The earliest due time of any scheduled transition or pending delivery, None when nothing waits."""
         ...
 
+    def claim_deliveries(self, now: float, limit: int, claimant: str, until: float) -> list[Delivery]:
+        """Like `due_deliveries`, but only those no other claimant holds, and held by `claimant` until
+        wall time `until` (Unix seconds): two instances' dispatchers never send one delivery at once,
+        and a claimant that dies lets go when `until` passes (PostgreSQL: `FOR UPDATE SKIP LOCKED`).
+        `settle` and `reschedule` release the claim."""
+        ...
+
+    # What used to live in one process's memory (issue 15) --------------------------------------
+
+    def get_clock(self) -> ClockState | None:
+        """The shared clock, None before one was set."""
+        ...
+
+    def set_clock(self, state: ClockState) -> None: ...
+
+    def count_request(self, key: str, window: int) -> int:
+        """Count one request in fixed window number `window` of `key` (a rate-limit budget); its count,
+        this one included. A later window starts again at 1. One atomic statement."""
+        ...
+
+    def journal_add(self, row: JournalRow, limit: int) -> None:
+        """Keep `row` (its id from `next_number(JOURNAL_SEQUENCE)`), dropping the oldest beyond `limit` entries."""
+        ...
+
+    def journal_find(
+        self,
+        *,
+        provider: str | None = None,
+        path: str | None = None,
+        status: int | None = None,
+        method: str | None = None,
+        direction: str | None = None,
+    ) -> list[JournalRow]:
+        """The kept entries that match every filter given, oldest first."""
+        ...
+
+    def journal_count(self) -> int: ...
+
+    def add_fault(self, document: Document) -> int:
+        """Keep a fault (its `id` is ignored); its new id: 1, 2, 3 ... from the last `clear`."""
+        ...
+
+    def faults(self) -> list[Document]:
+        """Every fault, in the order added, each with its `id` and how often it has `fired`."""
+        ...
+
+    def fire_fault(self, fault_id: int, times: int | None) -> bool:
+        """Count one firing of the fault unless it has fired `times` already (None: no limit); whether it fired.
+        One atomic statement: two instances never fire a `times: 1` fault twice."""
+        ...
+
+    def clear_faults(self) -> None: ...
+
     def transaction(self) -> Any: ...
 
-    def clear(self) -> None: ...
+    def clear(self) -> None:
+        """Empty the world: records, meta, sequences, schedule, outbox, attempts, clock, rate windows,
+        journal and faults."""
+        ...
 
 
 OWN_TABLES = frozenset({"records", "meta", "sequences", "schedule", "outbox", "attempts", "sqlite_sequence"})
@@ -178,6 +284,27 @@ SELECT_DELIVERIES = (
 
 class StoreError(ReturnkitError):
     """The database cannot be opened or used: a directory, an unwritable path, not SQLite, not ours."""
+
+
+class StoreUnavailable(StoreError):
+    """The database does not answer right now (PostgreSQL stopped or unreachable); it may come back."""
+
+
+JOURNAL_SEQUENCE = "journal.entry"
+SCHEMA_VERSION = 3  # 1: records/meta/sequences; 2: schedule, outbox, attempts; 3: clock, rate windows, journal, faults
+
+
+def is_database_url(location: str) -> bool:
+    return location.startswith(("postgresql://", "postgres://"))
+
+
+def open_store(location: str) -> Store:
+    """The store `--db` (or `RETURNKIT_DB`) names: a PostgreSQL URL, a SQLite file, or `:memory:`."""
+    if is_database_url(location):
+        from returnkit.core.postgres_store import PostgresStore  # psycopg loads only when asked
+
+        return PostgresStore(location)
+    return SQLiteStore(location)
 
 
 class SQLiteStore:

@@ -16,7 +16,7 @@ from returnkit.core.clock import LATEST, ClockMode, VirtualClock, iso
 from returnkit.core.faults import FaultBook
 from returnkit.core.journal import Journal
 from returnkit.core.ratelimit import FixedWindowLimiter
-from returnkit.core.store import SQLiteStore, Store, StoreError
+from returnkit.core.store import Store, StoreError, open_store
 from returnkit.core.world import read_mock
 from returnkit.errors import SpecError
 from returnkit.providers import spec_files
@@ -123,7 +123,7 @@ class ServerState:
         state = cls(
             kits={kit.name: kit for kit in kits},
             catalog=Catalog({**spec_files(kits), AdminApi.name: AdminApi.spec_file}),
-            store=SQLiteStore(options.db),
+            store=open_store(options.db),
             clock=clock,
             journal=Journal(options.journal_limit or int(server_mocks["journal"]["limit"])),
             limiter=FixedWindowLimiter(),
