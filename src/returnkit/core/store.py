@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 from returnkit.core.jsonbytes import dumps, loads
 from returnkit.core.outbox import Attempt, Delivery, DeliveryStatus
@@ -292,6 +293,18 @@ class StoreUnavailable(StoreError):
 
 JOURNAL_SEQUENCE = "journal.entry"
 SCHEMA_VERSION = 3  # 1: records/meta/sequences; 2: schedule, outbox, attempts; 3: clock, rate windows, journal, faults
+
+
+def masked(location: str) -> str:
+    """`location` fit for a log line: a database URL's password replaced by `***`."""
+    if not is_database_url(location):
+        return location
+    parts = urlsplit(location)
+    if parts.password is None:
+        return location
+    user = parts.username or ""
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
 def is_database_url(location: str) -> bool:

@@ -5,7 +5,10 @@ Nothing here is global: two `ServerState`s in one process never share anything.
 
 from __future__ import annotations
 
+import itertools
 import math
+import os
+import socket
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -29,6 +32,14 @@ if TYPE_CHECKING:
     from returnkit.server.conformance import ResponseChecker
 
 SEEDED = "world.seeded"
+_INSTANCES = itertools.count(1)
+
+
+def new_instance_id() -> str:
+    """`host-pid-n`: distinct for every server, also for two apps in one process (tests)."""
+    return f"{socket.gethostname()}-{os.getpid()}-{next(_INSTANCES)}"
+
+
 FORMAT = "world.format"
 # 2: records keep their owner inside, time-driven changes are scheduled rows (issue 13). A world
 # written in an earlier format cannot be resumed faithfully: its pending changes have no due rows.
@@ -49,6 +60,7 @@ class ServerOptions:
     webhook_allow: tuple[str, ...] = ()  # hosts beyond loopback that may receive webhooks
     webhook_date: str | None = None  # wall | virtual: the time a signed Date carries (None: mocks/server.yaml)
     public_url: str | None = None  # the base URL clients reach this server at (label URLs in payloads)
+    instance: str = field(default_factory=lambda: new_instance_id())  # this process's name among those on one store
 
 
 class Served(Protocol):
@@ -110,6 +122,7 @@ class ServerState:
     webhook_allow: tuple[str, ...] = ()
     webhook_date: str = "wall"
     webhook_subscriptions: list[Mapping[str, Any]] = field(default_factory=list)  # mocks/server.yaml's
+    instance: str = ""  # ServerOptions.instance: claims webhook deliveries, named in the start-up line
     dispatcher: Dispatcher = field(init=False)
 
     def __post_init__(self) -> None:
@@ -130,6 +143,7 @@ class ServerState:
             seed=options.seed,
             body_limit=options.body_limit or int(server_mocks["body"]["limit_bytes"]),
             admin_token=options.admin_token,
+            instance=options.instance,
         )
         webhooks = server_mocks.get("webhooks") or {}
         state.webhook_allow = (*(webhooks.get("allow") or ()), *options.webhook_allow)
