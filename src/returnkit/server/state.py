@@ -60,7 +60,7 @@ class ServerOptions:
     webhook_allow: tuple[str, ...] = ()  # hosts beyond loopback that may receive webhooks
     webhook_date: str | None = None  # wall | virtual: the time a signed Date carries (None: mocks/server.yaml)
     public_url: str | None = None  # the base URL clients reach this server at (label URLs in payloads)
-    instance: str = field(default_factory=lambda: new_instance_id())  # this process's name among those on one store
+    instance: str = field(default_factory=new_instance_id)  # this process's name among those on one store
 
 
 class Served(Protocol):
