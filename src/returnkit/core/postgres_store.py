@@ -44,6 +44,7 @@ Params = Sequence[Any]
 TRANSACTION_LOCK = 0x7265_746B_0001  # "retk" 1: every transaction on one database, one at a time
 SCHEMA_LOCK = 0x7265_746B_0002  # creating or migrating the tables
 VERSION_TABLE = "returnkit_schema"
+READY_NOW = 0.01  # seconds: how long a call waits for the pool once the database was found down
 
 # Each step takes the tables from the version before it to its own; a fresh database runs them all.
 MIGRATIONS: dict[int, str] = {
@@ -165,6 +166,7 @@ class PostgresStore:
         self.name = masked(url)
         self._timeout = timeout
         self._bound = threading.local()  # .connection: this thread's open transaction, .depth: its nesting
+        self._down = False  # the last call found the database unavailable
         self._migrate()  # on a connection of its own: a refusal or failure names its reason
         self._pool: ConnectionPool[Connection] = ConnectionPool(
             url,
@@ -250,16 +252,46 @@ class PostgresStore:
             with self._unavailable_as_store_error():
                 yield bound
             return
-        with self._unavailable_as_store_error(), self._pool.connection() as conn:
+        with self._pooled() as conn:
             yield conn
+
+    @contextmanager
+    def _pooled(self) -> Iterator[Connection]:
+        with self._unavailable_as_store_error():
+            conn = self._take()
+            if conn is None:
+                with psycopg.connect(self.url, **self._connect_options()) as own:
+                    yield own
+                return
+            try:
+                yield conn
+            finally:
+                self._pool.putconn(conn)
+
+    def _take(self) -> Connection | None:
+        """A pooled connection; None when the database was found down and the pool has none again yet.
+
+        The pool reconnects in the background, waiting longer after each failure. Meanwhile each
+        call connects on its own, so it fails at once while the database is down and works as soon
+        as it is back; it also asks the pool for a connection, which makes the pool try again."""
+        if not self._down:
+            return self._pool.getconn()
+        try:
+            conn = self._pool.getconn(timeout=READY_NOW)
+        except PoolTimeout:
+            return None
+        self._down = False
+        return conn
 
     @contextmanager
     def _unavailable_as_store_error(self) -> Iterator[None]:
         try:
             yield
         except PoolTimeout:
-            raise StoreUnavailable(f"{self.name} did not answer within {self._timeout:g} s") from None
+            self._down = True
+            raise StoreUnavailable(f"{self.name} does not answer (no connection to it could be made)") from None
         except psycopg.OperationalError as exc:
+            self._down = True
             raise StoreUnavailable(f"{self.name} is unavailable: {_reason(exc)}") from None
 
     def _one(self, sql: str, params: Params = ()) -> tuple[Any, ...] | None:
@@ -286,7 +318,7 @@ class PostgresStore:
             finally:
                 self._bound.depth -= 1
             return
-        with self._unavailable_as_store_error(), self._pool.connection() as conn, conn.transaction():
+        with self._pooled() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (TRANSACTION_LOCK,))
             self._bound.connection, self._bound.depth = conn, 1
             try:
