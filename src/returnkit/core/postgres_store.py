@@ -19,8 +19,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
@@ -42,8 +43,11 @@ Connection = psycopg.Connection[tuple[Any, ...]]
 Params = Sequence[Any]
 
 TRANSACTION_LOCK = 0x7265_746B_0001  # "retk" 1: every transaction on one database, one at a time
+# One round trip (two statements, no parameters: the simple query protocol) to start a transaction.
+BEGIN_ONE_AT_A_TIME = f"BEGIN; SELECT pg_advisory_xact_lock({TRANSACTION_LOCK})"
 SCHEMA_LOCK = 0x7265_746B_0002  # creating or migrating the tables
 VERSION_TABLE = "returnkit_schema"
+IDLE_BEFORE_CHECK = 1.0  # seconds idle after which a pooled connection is checked before use
 READY_NOW = 0.01  # seconds: how long a call waits for the pool once the database was found down
 
 # Each step takes the tables from the version before it to its own; a fresh database runs them all.
@@ -165,15 +169,16 @@ class PostgresStore:
         self.url = url
         self.name = masked(url)
         self._timeout = timeout
-        self._bound = threading.local()  # .connection: this thread's open transaction, .depth: its nesting
+        self._bound = threading.local()  # .connection: this thread's open transaction's
         self._down = False  # the last call found the database unavailable
+        self._returned: WeakKeyDictionary[Connection, float] = WeakKeyDictionary()  # when each went back to the pool
         self._migrate()  # on a connection of its own: a refusal or failure names its reason
         self._pool: ConnectionPool[Connection] = ConnectionPool(
             url,
             min_size=1,
             max_size=pool_size,
             kwargs={**self._connect_options(), "prepare_threshold": 0},
-            check=ConnectionPool.check_connection,
+            check=self._check_if_idle,
             timeout=timeout,
             # Give up a failed reconnection soon: the next call then connects at once instead of
             # waiting for a backoff that grows to minutes.
@@ -266,6 +271,7 @@ class PostgresStore:
             try:
                 yield conn
             finally:
+                self._returned[conn] = time.monotonic()
                 self._pool.putconn(conn)
 
     def _take(self) -> Connection | None:
@@ -282,6 +288,13 @@ class PostgresStore:
             return None
         self._down = False
         return conn
+
+    def _check_if_idle(self, conn: Connection) -> None:
+        """The pool's check (a round trip) for a connection that has been idle a while, which a restarted
+        or vanished server may have broken; one in steady use is not checked, and a broken one fails its
+        call and is dropped when it goes back."""
+        if time.monotonic() - self._returned.get(conn, 0.0) > IDLE_BEFORE_CHECK:
+            ConnectionPool.check_connection(conn)
 
     @contextmanager
     def _unavailable_as_store_error(self) -> Iterator[None]:
@@ -312,19 +325,20 @@ class PostgresStore:
         """All writes inside commit together or not at all, one transaction on the database at a time;
         nested calls join the outer one."""
         if getattr(self._bound, "connection", None) is not None:
-            self._bound.depth += 1
-            try:
-                yield
-            finally:
-                self._bound.depth -= 1
+            yield
             return
-        with self._pooled() as conn, conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (TRANSACTION_LOCK,))
-            self._bound.connection, self._bound.depth = conn, 1
+        with self._pooled() as conn:
+            conn.execute(BEGIN_ONE_AT_A_TIME, prepare=False)
+            self._bound.connection = conn
             try:
                 yield
-            finally:
+            except BaseException:
                 self._bound.connection = None
+                with suppress(psycopg.Error):  # a broken connection has nothing to roll back; the pool drops it
+                    conn.execute("ROLLBACK", prepare=False)
+                raise
+            self._bound.connection = None
+            conn.execute("COMMIT", prepare=False)
 
     # Records, meta, sequences -------------------------------------------------------------------
 
