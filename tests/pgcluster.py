@@ -20,6 +20,7 @@ from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+import pytest
 
 URL_VARIABLE = "RETURNKIT_TEST_POSTGRES_URL"
 REQUIRE_VARIABLE = "RETURNKIT_REQUIRE_POSTGRES"
@@ -72,19 +73,28 @@ class DatabaseFactory:
 
 
 class ExternalPostgres(DatabaseFactory):
-    """A server someone else runs (`RETURNKIT_TEST_POSTGRES_URL`): databases are created, never dropped by it."""
+    """A server someone else runs (`RETURNKIT_TEST_POSTGRES_URL`): the databases the tests made are dropped at
+    the end, the server is left running."""
 
     def __init__(self, url: str) -> None:
         super().__init__(url, f"returnkit_test_{os.getpid()}")
+        self._created: list[str] = []
+
+    def create_database(self) -> str:
+        url = super().create_database()
+        self._created.append(urlsplit(url).path.lstrip("/"))
+        return url
 
     def stop(self) -> None:
-        raise PostgresUnavailable(f"{URL_VARIABLE} names a server these tests cannot stop; unset it to restart one")
+        pytest.skip(f"{URL_VARIABLE} names a server these tests cannot stop and start; unset it to use a cluster")
 
     def start(self) -> None:
         self.stop()
 
     def close(self) -> None:
-        """Nothing to remove: the server is not ours."""
+        with psycopg.connect(self._admin_url, autocommit=True) as admin:
+            for dbname in self._created:
+                admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
 
 
 class ThrowawayCluster(DatabaseFactory):
