@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -137,6 +139,21 @@ def test_another_applications_database_is_refused(postgres_url: str) -> None:
     with pytest.raises(StoreError, match=r"is another application's database \(tables: customers\)"):
         PostgresStore(postgres_url)
     assert execute(postgres_url, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == [(1,)]
+
+
+def test_a_user_who_may_not_create_tables_is_told_so(postgres_url: str) -> None:
+    role = f"visitor_{os.getpid()}"
+    execute(postgres_url, f"CREATE ROLE {role} LOGIN")
+    try:
+        parts = urlsplit(postgres_url)
+        visitor_url = urlunsplit(parts._replace(netloc=f"{role}@{parts.hostname}:{parts.port}"))
+        with pytest.raises(StoreError) as refused:
+            PostgresStore(visitor_url)
+        assert str(refused.value) == (
+            f"{visitor_url} cannot be used as returnkit's database: permission denied for schema public"
+        )
+    finally:
+        execute(postgres_url, f"DROP ROLE {role}")
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ Semantics are SQLiteStore's, statement for statement. What PostgreSQL adds:
   (jsonb would read them as numerics and write them back its own way).
 - The schema is versioned in `returnkit_schema`; opening migrates an older one step by step under
   an advisory lock (two instances starting at once both succeed) and refuses a newer one.
-- A database that does not answer raises `StoreUnavailable` within `timeout` seconds; the pool
-  drops broken connections and connects again on demand, so the store works again once it is back.
+- A database that does not answer raises `StoreUnavailable`: within `timeout` seconds the first
+  time, at once after that (a connection is tried, not waited for), and the store works again as
+  soon as the database is back, while the pool drops its broken connections and reconnects.
 """
 
 from __future__ import annotations
@@ -212,23 +213,30 @@ class PostgresStore:
             conn = psycopg.connect(self.url, **self._connect_options())
         except psycopg.Error as exc:
             raise StoreUnavailable(f"{self.name} cannot be reached: {_reason(exc)}") from None
-        with conn, conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
-            version = self._found_version(conn)
-            if version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"{self.name} holds returnkit's schema version {version}; this returnkit knows versions"
-                    f" 1 to {SCHEMA_VERSION}: upgrade returnkit, or give it another database"
-                )
-            for step in range(version + 1, SCHEMA_VERSION + 1):
-                for statement in MIGRATIONS[step].split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-            if version == 0:
-                conn.execute("CREATE TABLE returnkit_schema (version INTEGER NOT NULL)")
-                conn.execute("INSERT INTO returnkit_schema (version) VALUES (%s)", (SCHEMA_VERSION,))
-            elif version < SCHEMA_VERSION:
-                conn.execute("UPDATE returnkit_schema SET version = %s", (SCHEMA_VERSION,))
+        try:
+            with conn, conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+                self._migrate_from(conn, self._found_version(conn))
+        except psycopg.OperationalError as exc:
+            raise StoreUnavailable(f"{self.name} stopped answering while returnkit opened it: {_reason(exc)}") from None
+        except psycopg.Error as exc:  # e.g. a user who may not create tables
+            raise StoreError(f"{self.name} cannot be used as returnkit's database: {_reason(exc)}") from None
+
+    def _migrate_from(self, conn: Connection, version: int) -> None:
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.name} holds returnkit's schema version {version}; this returnkit knows versions"
+                f" 1 to {SCHEMA_VERSION}: upgrade returnkit, or give it another database"
+            )
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            for statement in MIGRATIONS[step].split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+        if version == 0:
+            conn.execute("CREATE TABLE returnkit_schema (version INTEGER NOT NULL)")
+            conn.execute("INSERT INTO returnkit_schema (version) VALUES (%s)", (SCHEMA_VERSION,))
+        elif version < SCHEMA_VERSION:
+            conn.execute("UPDATE returnkit_schema SET version = %s", (SCHEMA_VERSION,))
 
     def _found_version(self, conn: Connection) -> int:
         """The version of the tables in the database's current schema, 0 for an empty one."""
