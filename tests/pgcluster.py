@@ -113,8 +113,12 @@ class ThrowawayCluster(DatabaseFactory):
                 os.chown(path, owner.pw_uid, owner.pw_gid)
         self.port = free_port()
         super().__init__(f"postgresql://postgres@127.0.0.1:{self.port}/postgres", "returnkit_test")
-        self._run("initdb", "-D", str(self._data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
-        self.start()
+        try:
+            self._run("initdb", "-D", str(self._data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
+            self.start()
+        except BaseException:
+            shutil.rmtree(self._root, ignore_errors=True)
+            raise
 
     def start(self) -> None:
         options = (
