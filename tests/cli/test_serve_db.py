@@ -96,6 +96,21 @@ def test_each_start_writes_one_line_with_the_url_the_backend_the_location_and_th
     assert line.group(4) != again.group(4)  # every start is a new instance
 
 
+def test_with_port_0_the_start_up_line_names_the_port_it_got(tmp_path: Path) -> None:
+    command = [RETURNKIT, "serve", "--port", "0", "--db", str(tmp_path / "world.sqlite")]
+    with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as server:
+        try:
+            assert server.stderr is not None
+            lines = iter(server.stderr.readline, "")  # ends when the server does
+            line = next((line for line in lines if line.startswith("returnkit:")), "")
+            match = START_UP.fullmatch(line.strip())
+            assert match is not None, line
+            assert re.fullmatch(r"http://127\.0\.0\.1:[1-9][0-9]*", match.group(1))
+            assert httpx.get(f"{match.group(1)}/orders", headers=ZINC).status_code == 200
+        finally:
+            server.terminate()
+
+
 def refused_start(*options: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     command = [RETURNKIT, "serve", "--port", "0", *options]
     environment = {**_environment_without_db(), **(env or {})}

@@ -11,8 +11,9 @@ The admin API (`/__admin/*`) is open on a loopback host (127.0.0.0/8, ::1, local
 other host it needs `Authorization: Bearer TOKEN`, with a new token printed at start unless one
 is given (`--admin-token` or $RETURNKIT_ADMIN_TOKEN). A token given is required on loopback too.
 `--db` (or $RETURNKIT_DB) names the store: a SQLite file, `:memory:` (the default) or a PostgreSQL
-URL, on which several instances serve one world. Each start writes one line on stderr: the URL,
-the store's backend and location (a password masked) and the instance's name. A start-up problem
+URL, on which several instances serve one world. Each start writes one line on stderr once it
+listens (`cli/announce.py`): the URL (with --port 0, the port it got), the store's backend and
+location (a password masked) and the instance's name. A start-up problem
 (a --db that is a directory, unwritable, not returnkit's SQLite or a PostgreSQL that does not
 answer, a --tls directory that cannot be written, a bad --port) is one line on stderr and exit
 status 2, with no password in it.
@@ -21,6 +22,7 @@ status 2, with no password in it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -134,6 +136,7 @@ class UsageError(Exception):
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from returnkit.cli.announce import AnnouncedServer
     from returnkit.server.protocol import bounded_protocol
 
     try:
@@ -142,8 +145,7 @@ def serve(args: argparse.Namespace) -> int:
     except UsageError as refused:
         print(f"returnkit serve: error: {refused}", file=sys.stderr, flush=True)
         return EXIT_USAGE
-    print(start_up_line(app, f"{'https' if tls else 'http'}://{args.host}:{args.port}"), file=sys.stderr, flush=True)
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=args.host,
         port=args.port,
@@ -152,6 +154,11 @@ def serve(args: argparse.Namespace) -> int:
         http=bounded_protocol(args.client_timeout),
         **tls,  # type: ignore[arg-type]
     )
+    scheme = "https" if tls else "http"
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    server = AnnouncedServer(config, lambda port: start_up_line(app, f"{scheme}://{host}:{port}"))
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn raises Ctrl+C again once it has shut down
+        server.run()
     return 0
 
 
