@@ -89,11 +89,6 @@ class Store(Protocol):
         """The version of the tables this store keeps (`SCHEMA_VERSION` once opened: older ones are migrated)."""
         ...
 
-    def _raise_unavailable(self, exc: sqlite3.OperationalError) -> None:
-        """StoreUnavailable for a database that cannot be used right now (any other error stays as it is)."""
-        if any(words in str(exc) for words in UNAVAILABLE):
-            raise StoreUnavailable(f"{self.path} cannot be used right now: {exc}") from exc
-
     def ping(self) -> None:
         """Return when the database answers; raise `StoreUnavailable` when it does not."""
         ...
