@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +88,9 @@ def test_a_database_holding_a_clock_beyond_the_limit_resumes_at_the_limit(tmp_pa
     written_by_an_older_returnkit = SQLiteStore(path)
     written_by_an_older_returnkit.set_meta(CLOCK, 798 * TEN_YEARS)
     written_by_an_older_returnkit.close()
+    with contextlib.closing(sqlite3.connect(path)) as older:  # before schema 3 the clock was only that meta value
+        older.execute("DROP TABLE clock")
+        older.execute("PRAGMA user_version=0")
     app = create_app(ServerOptions(db=path, clock_mode="frozen"))
     assert server_state(app).notices == [
         f"the stored clock was outside the supported range (up to {LATEST}); it resumes at {LATEST}"

@@ -16,12 +16,17 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
+from typing import IO, Any, Protocol
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from returnkit.core.jsonbytes import dumps, loads
 from returnkit.core.outbox import Attempt, Delivery, DeliveryStatus
 from returnkit.errors import ReturnkitError
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
 
 Document = dict[str, Any]
 
@@ -315,6 +320,11 @@ SELECT_DELIVERIES = (
     "SELECT id, provider, event, event_id, subscription, owner, resource, body, occurred, due, status, attempts,"
     " tries, conformance FROM outbox"
 )
+# Due deliveries no one else holds: unclaimed, this claimant's, expired, or held by a claimant that is gone.
+CLAIMABLE = (
+    SELECT_DELIVERIES + " WHERE due IS NOT NULL AND due<=? AND (claimed_by IS NULL OR claimed_by=?"  # noqa: S608 - constant text, values as parameters
+    " OR claimed_until<? OR claimed_by IN (SELECT value FROM json_each(?))) ORDER BY due, id LIMIT ?"
+)
 BUSY_TIMEOUT_MS = 5000  # another process's write transaction is waited for this long, then StoreUnavailable
 # SQLite's words for a database that cannot be used right now (locked by another process too long, gone).
 UNAVAILABLE = ("database is locked", "database is busy", "disk I/O error", "unable to open", "readonly database")
@@ -371,6 +381,7 @@ class SQLiteStore:
     def __init__(self, path: str = ":memory:") -> None:
         self.path = path
         self.name = path
+        self._claimants = ClaimantLocks(None if path == ":memory:" else path)
         self._lock = threading.RLock()
         self._depth = 0
         if Path(path).is_dir():
@@ -555,12 +566,18 @@ class SQLiteStore:
         return [_delivery(row) for row in rows]
 
     def claim_deliveries(self, now: float, limit: int, claimant: str, until: float) -> list[Delivery]:
+        """A claim also ends when its claimant's process does (`ClaimantLocks`): a restart after a kill
+        sends what the killed process had claimed at once, not when `until` passes."""
+        self._claimants.hold(claimant)
         with self.transaction():
-            rows = self._rows(
-                SELECT_DELIVERIES + " WHERE due IS NOT NULL AND due<=?"
-                " AND (claimed_by IS NULL OR claimed_by=? OR claimed_until<?) ORDER BY due, id LIMIT ?",
-                (now, claimant, time.time(), limit),
+            wall = time.time()
+            holders = self._rows(
+                "SELECT DISTINCT claimed_by FROM outbox WHERE due IS NOT NULL AND due<=?"
+                " AND claimed_by IS NOT NULL AND claimed_by<>? AND claimed_until>=?",
+                (now, claimant, wall),
             )
+            gone = [holder for (holder,) in holders if not self._claimants.alive(holder)]
+            rows = self._rows(CLAIMABLE, (now, claimant, wall, dumps(gone), limit))
             claimed = [_delivery(row) for row in rows]
             self._rows(
                 "UPDATE outbox SET claimed_by=?, claimed_until=? WHERE id IN (SELECT value FROM json_each(?))",
@@ -766,7 +783,56 @@ class SQLiteStore:
             self._rows("DELETE FROM sqlite_sequence WHERE name IN ('outbox', 'journal', 'faults')")
 
     def close(self) -> None:
+        self._claimants.release()
         self._db.close()
+
+
+class ClaimantLocks:
+    """Which claimants of one SQLite file are alive: each holds an exclusive `flock` on a file of its
+    own beside the database while its store is open, and the system lets go of it when the process
+    ends, however it ends. A claim whose claimant's file can be locked belongs to no one any more.
+
+    An in-memory database has one process; without `fcntl` (Windows) claims end at their `until`."""
+
+    def __init__(self, database: str | None) -> None:
+        self._database = database
+        self._held: dict[str, IO[bytes]] = {}
+
+    def _file(self, claimant: str) -> Path:
+        return Path(f"{self._database}.claimant-{quote(claimant, safe='')}")
+
+    def hold(self, claimant: str) -> None:
+        if self._database is None or fcntl is None or claimant in self._held:
+            return
+        handle = self._file(claimant).open("ab")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # another live store uses this name: it answers for the claims
+            handle.close()
+            return
+        self._held[claimant] = handle
+
+    def alive(self, claimant: str) -> bool:
+        if self._database is None or fcntl is None or claimant in self._held:
+            return True
+        path = self._file(claimant)
+        try:
+            handle = path.open("rb")
+        except OSError:
+            return False  # never held (or its process ended and was cleaned up after)
+        with handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                return True
+            path.unlink(missing_ok=True)
+            return False
+
+    def release(self) -> None:
+        for claimant, handle in self._held.items():
+            self._file(claimant).unlink(missing_ok=True)
+            handle.close()
+        self._held.clear()
 
 
 def _delivery(row: tuple[Any, ...]) -> Delivery:
