@@ -465,7 +465,10 @@ class SQLiteStore:
             raise StoreUnavailable(f"{self.path} cannot be used right now: {exc}") from exc
 
     def ping(self) -> None:
-        self._rows("SELECT count(*) FROM meta")
+        """The database answers when a write transaction can begin: reads alone go on while another
+        process holds the write lock for good."""
+        with self.transaction():
+            self._rows("SELECT count(*) FROM meta")
 
     def get(self, provider: str, kind: str, key: str) -> Document | None:
         row = self._one("SELECT data FROM records WHERE provider=? AND kind=? AND key=?", (provider, kind, key))
