@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from returnkit.cli.validate_payload import main as validate_payload
-from returnkit.server.app import ServerOptions, create_app, server_state
+from returnkit.server.app import ServerOptions, create_app
 from returnkit.spec import load_provider
 from tests.conftest import PROVIDERS, world_of
 from tests.http import HOST, CheckedClient, TestClient, serving

@@ -9,6 +9,7 @@ scheduled transitions (`schedule`) and the webhooks waiting to go out (`outbox`,
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -16,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import Any, Protocol
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from returnkit.core.jsonbytes import dumps, loads
@@ -799,7 +800,7 @@ class ClaimantLocks:
 
     def __init__(self, database: str | None) -> None:
         self._database = database
-        self._held: dict[str, IO[bytes]] = {}
+        self._held: dict[str, int] = {}  # claimant -> the descriptor of its locked file (no file object to leak)
 
     def _file(self, claimant: str) -> Path:
         return Path(f"{self._database}.claimant-{quote(claimant, safe='')}")
@@ -807,34 +808,35 @@ class ClaimantLocks:
     def hold(self, claimant: str) -> None:
         if self._database is None or fcntl is None or claimant in self._held:
             return
-        handle = self._file(claimant).open("ab")
+        descriptor = os.open(self._file(claimant), os.O_CREAT | os.O_WRONLY, 0o600)
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:  # another live store uses this name: it answers for the claims
-            handle.close()
+            os.close(descriptor)
             return
-        self._held[claimant] = handle
+        self._held[claimant] = descriptor
 
     def alive(self, claimant: str) -> bool:
         if self._database is None or fcntl is None or claimant in self._held:
             return True
         path = self._file(claimant)
         try:
-            handle = path.open("rb")
+            descriptor = os.open(path, os.O_RDONLY)
         except OSError:
             return False  # never held (or its process ended and was cleaned up after)
-        with handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                return True
-            path.unlink(missing_ok=True)
-            return False
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        finally:
+            os.close(descriptor)
+        path.unlink(missing_ok=True)
+        return False
 
     def release(self) -> None:
-        for claimant, handle in self._held.items():
+        for claimant, descriptor in self._held.items():
             self._file(claimant).unlink(missing_ok=True)
-            handle.close()
+            os.close(descriptor)
         self._held.clear()
 
 
