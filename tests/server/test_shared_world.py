@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ import pytest
 from returnkit.core.store import SCHEMA_VERSION, SQLiteStore
 from returnkit.server.state import CLOCK
 from tests.listening import POLL_INTERVAL_SECONDS, READY_WITHIN_SECONDS, _free_port
+from tests.webhooks.receiver import listening
 
 RETURNKIT = str(Path(sys.executable).parent / "returnkit")
 ZINC = {"Authorization": "Bearer zn_test_acme_5d2f8a91c4e7"}
@@ -74,8 +76,10 @@ def a_and_b(pair: tuple[httpx.Client, httpx.Client]) -> tuple[httpx.Client, http
     return pair
 
 
-def zinc_return_body(client: httpx.Client) -> dict[str, Any]:
-    order = client.get("/orders", params={"status_filter": "order_placed"}, headers=ZINC).json()["orders"][0]
+def zinc_return_body(client: httpx.Client, order_number: int = 0) -> dict[str, Any]:
+    """A return of the first item of the account's `order_number`th placed order."""
+    orders = client.get("/orders", params={"status_filter": "order_placed"}, headers=ZINC).json()["orders"]
+    order = orders[order_number]
     return {
         "order_id": order["id"],
         "items": [{"order_item_id": order["items"][0]["id"], "quantity": 1}],
@@ -187,3 +191,20 @@ def test_a_file_of_a_newer_schema_is_refused_with_what_to_do(tmp_path: Path) -> 
         f"was written by a newer returnkit (schema version {SCHEMA_VERSION + 1}; this one knows up to"
         f" {SCHEMA_VERSION}): serve it with that returnkit or newer, or give another file"
     ) in refused.stderr
+
+
+def test_both_instances_sending_at_once_deliver_each_webhook_exactly_once(
+    a_and_b: tuple[httpx.Client, httpx.Client],
+) -> None:
+    a, b = a_and_b
+    with listening() as receiver:
+        subscription = {"provider": "zinc", "url": receiver.url}
+        assert a.post("/__admin/webhooks", json=subscription).status_code == 201
+        for number, client in enumerate((a, b, a, b)):
+            assert client.post("/returns", json=zinc_return_body(client, number), headers=ZINC).status_code == 201
+        with ThreadPoolExecutor(max_workers=2) as both:  # each instance's sender takes what falls due
+            advances = list(both.map(lambda client: client.post("/__admin/clock/advance", json={"seconds": 0}), (a, b)))
+        assert [advance.status_code for advance in advances] == [200, 200]
+        events = [received.body for received in receiver.received]  # each event's body is its own
+        delivered = a.get("/__admin/webhooks/deliveries", params={"status": "delivered"}).json()
+        assert (len(events), len(set(events)), delivered["total"]) == (4, 4, 4)
