@@ -200,11 +200,15 @@ class ServerState:
         return name if name in self.kits and path.startswith(f"/{name}/") else None
 
     def open(self) -> None:
-        """Seed a new store; resume a persisted one where it stopped, with the seed it was made with."""
-        stored = self.store.get_meta(SEEDED)
-        if stored is None:
-            self.reset()
-            return
+        """Seed a new store; resume a persisted one where it stopped, with the seed it was made with.
+
+        Instances starting together on a new database seed it once: the first seeds in one transaction,
+        the others wait for it and find the world there."""
+        with self.store.transaction():
+            stored = self.store.get_meta(SEEDED)
+            if stored is None:
+                self.reset()
+                return
         if self.store.get_meta(FORMAT) != WORLD_FORMAT:
             raise StoreError(
                 f"{self.store.name} holds a world written by an earlier returnkit"
@@ -298,10 +302,12 @@ class ServerState:
     def catch_up(self, provider: str) -> None:
         """Carry out `provider`'s transitions due by now, earliest first, in chunks of one transaction each.
 
-        This is the one place time changes the world: a transition may schedule the next one."""
+        This is the one place time changes the world: a transition may schedule the next one. Instances
+        on one store never run one transition twice: the due rows are read, unscheduled and carried out
+        in one transaction, and transactions run one at a time."""
         transitions = self.kits[provider].transitions
-        if not transitions:
-            return
+        if not transitions or not self.store.due(provider, self.clock.timestamp(), 1):
+            return  # nothing due: no write transaction (the common case of a request)
         world = self.worlds[provider]
         while True:
             with self.store.transaction():
