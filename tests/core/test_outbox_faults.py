@@ -33,6 +33,7 @@ class TestWebhookFaults:
         drop = book.add("zinc", "drop", operation="webhook:return.created", times=1)
         bad = book.add("zinc", "bad-signature", operation="webhook:*", mode="truncated")
         book.add("rye", "duplicate", operation="webhook:*")
+
         def fired_for(event: str, delivery: int) -> list[int]:
             return [fault.id for fault in book.fire_for_delivery("zinc", event, delivery)]
 
