@@ -9,6 +9,10 @@ When it runs:
 - **Wall clock:** a background task (`Dispatcher.run`, started in the app's lifespan) sends within
   a second of the due time.
 
+Several instances on one store send each delivery once: a sender takes due deliveries by claiming
+them for its instance (`Store.claim_deliveries`); the faults a delayed delivery keeps for its later
+attempt and the verified mocks subscriptions are in the store's meta, for whichever instance sends.
+
 Never on a provider's request path, and never with a store transaction open across an `await`
 (`SQLiteStore`'s lock is per thread, so other coroutines would silently join it). One lane per
 target URL keeps its first attempts in change order, whichever subscriptions lead there; lanes run
