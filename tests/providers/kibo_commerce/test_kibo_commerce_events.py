@@ -93,7 +93,8 @@ def test_a_tenants_subscription_reads_as_kibos_event_subscription(admin: Checked
     assert first["endpoint"] == UNREACHABLE
     assert (first["notificationDeliveryType"], first["contentType"]) == ("Http", "application/json")
     assert (first["isActive"], first["confirmed"]) == (True, True)
-    assert first["subscribingTenants"] == [{"subscribingContextLevelType": "Tenant", "tenantId": 40001, "isActive": True}]
+    tenant = {"subscribingContextLevelType": "Tenant", "tenantId": 40001, "isActive": True}
+    assert first["subscribingTenants"] == [tenant]
     with_sites = page(kibo, SUBSCRIPTIONS, responseGroups="SubscribingSites")["items"][0]
     assert with_sites["subscribingTenants"][0]["subscribingSites"] == []
 
