@@ -167,6 +167,9 @@ def test_every_subscription_summaries_and_one_summary_agree(
         assert (one.status_code, one.json()) == (200, summary)
     wrong_subscription = kibo.get(f"{SUBSCRIPTIONS}/{second}/deliveryattempts/{every[0]['id']}")
     assert (wrong_subscription.status_code, wrong_subscription.json()["errorCode"]) == (404, "ITEM_NOT_FOUND")
+    for malformed in ("abc", "1.5", str(2**31)):
+        refused = kibo.get(f"{SUBSCRIPTIONS}/{first}/deliveryattempts/{malformed}")
+        assert (refused.status_code, refused.json()["errorCode"]) == (400, "MISSING_OR_INVALID_PARAMETER")
 
 
 def test_another_tenant_sees_none_of_them(http: TestClient, admin: CheckedClient, kibo: CheckedClient) -> None:

@@ -23,10 +23,11 @@ from returnkit.providers.kibo_commerce import listing
 from returnkit.providers.kibo_commerce.errors import not_found
 from returnkit.providers.kibo_commerce.records import PROVIDER
 from returnkit.providers.kibo_commerce.webhooks import CONTEXT_HEADERS, KiboCommerceWebhooks, application_of
-from returnkit.providers.kit import Handler, Request, World
+from returnkit.providers.kit import Handler, ParameterError, Request, World
 from returnkit.providers.wire import WireResponse
 from returnkit.spec import load_provider
 
+NOT_NULL = ("lastExecutionDate", "nextExecutionDate")  # date-times K-EV does not declare nullable
 SITES_GROUP = "subscribingsites"  # responseGroups=SubscribingSites, read case-insensitively
 DELIVERY_STATUS = {
     "pending": "Pending",
@@ -81,11 +82,22 @@ def get_subscription_summaries(request: Request, world: World) -> WireResponse:
 
 def get_summary(request: Request, world: World) -> WireResponse:
     subscription = owned_subscription(world, request.owner, request.path_params["subscriptionId"])
-    process_id = request.path_params["processId"]
-    found = [d for d in world.store.deliveries(subscription=subscription.id) if str(d.id) == process_id]
+    process_id = _int32(request.path_params["processId"], "processId")
+    found = [d for d in world.store.deliveries(subscription=subscription.id) if d.id == process_id]
     if not found:
-        raise not_found("deliveryAttemptSummary", process_id)
+        raise not_found("deliveryAttemptSummary", str(process_id))
     return WireResponse(200, summary_view(world, found[0]))
+
+
+def _int32(raw: str, name: str) -> int:
+    """A path parameter K-EV types as int32; any other value is the caller's 400."""
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or not -(2**31) <= value < 2**31:
+        raise ParameterError(name, f"{raw!r} is not a 32-bit integer", raw, location="path")
+    return value
 
 
 def _summaries(request: Request, world: World, deliveries: list[Delivery]) -> WireResponse:
@@ -138,22 +150,22 @@ def subscription_view(world: World, subscription: Subscription, with_sites: bool
 def summary_view(world: World, delivery: Delivery) -> dict[str, Any]:
     attempts = world.store.attempts(delivery.id)
     created = _iso(delivery.occurred)
+    last = _iso(attempts[-1].at) if attempts else None
+    pending = delivery.status == "pending"
     view: dict[str, Any] = {
         "id": delivery.id,
         "deliveryStatus": DELIVERY_STATUS[delivery.status],
         "eventSummary": event_summary(world, delivery, created),
         "isRunning": False,  # the mock never sends while it answers a request
+        "lastExecutionDate": last,
+        "nextExecutionDate": _iso(delivery.due) if pending and delivery.due is not None else None,
+        "retriesRemaining": max(0, scheduled_attempts() - delivery.tries) if pending else 0,
+        "createDate": created,
+        "updateDate": last or created,
+        "deliveryAttempts": [attempt_view(attempt) for attempt in attempts],
     }
-    if attempts:
-        view["lastExecutionDate"] = _iso(attempts[-1].at)
-    if delivery.status == "pending" and delivery.due is not None:
-        view["nextExecutionDate"] = _iso(delivery.due)
-    pending = delivery.status == "pending"
-    view["retriesRemaining"] = max(0, scheduled_attempts() - delivery.tries) if pending else 0
-    view["createDate"] = created
-    view["updateDate"] = _iso(attempts[-1].at) if attempts else created
-    view["deliveryAttempts"] = [attempt_view(attempt) for attempt in attempts]
-    return view
+    # K-EV does not let the two execution dates be null: before the first attempt, or once settled, they are left out.
+    return {key: value for key, value in view.items() if value is not None or key not in NOT_NULL}
 
 
 def event_summary(world: World, delivery: Delivery, created: str) -> dict[str, Any]:
