@@ -14,7 +14,7 @@ from returnkit.providers.kit import ModuleKit, Request, Transition, World
 class KiboCommerce(ModuleKit):
     name = "kibo-commerce"
     spec_file = "kibo-commerce.yaml"
-    path_prefixes = ("/api/commerce/", "/api/platform/")
+    path_prefixes = ("/api/commerce/", "/api/platform/", "/api/event/")
     errors = KiboErrors()
     handlers = handlers.HANDLERS
     world_module = world

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
 from returnkit.core.clock import iso
 from returnkit.core.world import derive_uuid
-from returnkit.providers.kibo_commerce import auth, behaviour, creation, extras, listing, money
+from returnkit.providers.kibo_commerce import auth, behaviour, creation, events, extras, listing, money
 from returnkit.providers.kibo_commerce.errors import conflict, not_found
 from returnkit.providers.kibo_commerce.records import ORDERS, PROVIDER, RETURNS, KiboOrder, KiboReturn
-from returnkit.providers.kit import Handler, Refusal, Request, World, int_param
+from returnkit.providers.kit import Handler, Refusal, Request, World
 from returnkit.providers.wire import WireResponse
-
-INT32_MAX = 2**31 - 1  # the spec declares startIndex and pageSize as int32
 
 
 def token(request: Request, world: World) -> WireResponse:
@@ -86,14 +83,10 @@ def get_return(request: Request, world: World) -> WireResponse:
 
 
 def list_returns(request: Request, world: World) -> WireResponse:
-    # ASP.NET binds an empty value of an optional (nullable) int to "not given": the default.
-    start = int_param(request, "startIndex", 0, 0, INT32_MAX, empty_is_absent=True) or 0
-    size = int_param(request, "pageSize", world.mocks["paging"]["default"], 1, INT32_MAX, empty_is_absent=True) or 1
-    size = min(size, world.mocks["paging"]["max"])
+    paging = listing.Paging.of(request, world)
     records = [behaviour.view(world, r) for r in RETURNS.by_owner(world, request.owner)]
     found = listing.sorted_by(listing.filtered(records, request.param("filter")), request.param("sortBy"))
-    body = {"startIndex": start, "pageSize": size, "pageCount": math.ceil(len(found) / size), "totalCount": len(found)}
-    return WireResponse(200, {**body, "items": found[start : start + size]})
+    return WireResponse(200, paging.page(found))
 
 
 def perform_actions(request: Request, world: World) -> WireResponse:
@@ -139,4 +132,5 @@ HANDLERS: Mapping[str, Handler] = {
     "getReasons": reasons,
     **money.HANDLERS,
     **extras.HANDLERS,
+    **events.HANDLERS,
 }

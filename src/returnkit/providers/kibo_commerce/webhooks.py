@@ -68,7 +68,7 @@ def announce(world: World, record: Mapping[str, Any], topic: str, at: datetime) 
 
 def _caused_by(world: World, subscription: Subscription) -> bool:
     """Whether the change came from an API call of the subscription's own application (Kibo's `noCallback`)."""
-    cause, application = world.cause, _application(world, subscription)
+    cause, application = world.cause, application_of(world, subscription)
     if cause is None or cause.principal is None or application is None:
         return False
     token = TOKENS.get(world, cause.principal.key)
@@ -121,7 +121,7 @@ class KiboCommerceWebhooks:
                 "a Kibo Commerce event subscription belongs to one tenant's application:"
                 f" give owner (the tenant id, one of {', '.join(tenants)})"
             )
-        application = _application(world, subscription)
+        application = application_of(world, subscription)
         if application is None:
             known = ", ".join(app["client_id"] for app in _tenant(world, subscription.owner)["applications"])
             wanted = subscription.options.get("application")
@@ -133,7 +133,7 @@ class KiboCommerceWebhooks:
         return None
 
     def new_secret(self, world: World, subscription: Subscription, number: int) -> str | None:
-        application = _application(world, subscription)
+        application = application_of(world, subscription)
         return None if application is None else str(application["client_secret"])
 
     def headers(self, subscription: Subscription, delivery: Delivery, sent_at: datetime) -> dict[str, str]:
@@ -175,7 +175,7 @@ def _tenant(world: World, owner: str) -> Mapping[str, Any]:
     return next((tenant for tenant in world.mocks["tenants"] if str(tenant["id"]) == owner), {"applications": []})
 
 
-def _application(world: World, subscription: Subscription) -> Mapping[str, Any] | None:
+def application_of(world: World, subscription: Subscription) -> Mapping[str, Any] | None:
     """The subscription's application (`options.application`, a client id; the tenant's first by default)."""
     if subscription.owner is None:
         return None
