@@ -372,14 +372,16 @@ def check_conformance(exchange: Exchange, server: ServerState, answer: WireRespo
 
 
 def journal(exchange: Exchange, server: ServerState, answer: WireResponse) -> WireResponse:
-    """Every exchange of the current world, in the journal; the answer goes out even if this fails
-    (but not when the database is gone: then the answer is the API's 503, `asgi.Frontier`)."""
-    if exchange.generation != server.generation:
-        return answer  # begun before a reset (on any instance), which emptied the journal: the old world's
+    """Every exchange of the current world, in the journal; the answer goes out even if this fails.
+
+    Also when the database went away after the handler committed: the client gets the answer to
+    what was done (a 503 would invite a retry of a write that stands), the journal misses one entry."""
     try:
+        if exchange.generation != server.generation:
+            return answer  # begun before a reset (on any instance), which emptied the journal: the old world's
         server.journal.record(_entry(exchange, server, answer))
-    except StoreUnavailable:
-        raise
+    except StoreUnavailable as down:
+        server.outage.began(down)
     except Exception as exc:
         logger.exception("returnkit could not journal exchange %s: %r", exchange.request.journal_id, exc)
     return answer
