@@ -174,12 +174,12 @@ def db_location(args: argparse.Namespace) -> tuple[str, str]:
 
 def start_up_line(app: Any, url: str) -> str:
     """One line per start: where it listens, the store (password masked) and this instance's name."""
-    from returnkit.core.store import is_database_url, masked
+    from returnkit.core.store import masked
     from returnkit.server.app import server_state
 
     state = server_state(app)
-    backend = "postgresql" if is_database_url(state.store.name) else "sqlite"
-    return f"returnkit: serving on {url} · store {backend} ({masked(state.store.name)}) · instance {state.instance}"
+    store = state.store
+    return f"returnkit: serving on {url} · store {store.backend} ({masked(store.name)}) · instance {state.instance}"
 
 
 def _app(args: argparse.Namespace) -> Any:
