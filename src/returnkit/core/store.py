@@ -185,9 +185,10 @@ class Store(Protocol):
     def claim_deliveries(self, now: float, limit: int, claimant: str, until: float) -> list[Delivery]:
         """Like `due_deliveries`, but only those no other claimant holds, and held by `claimant` until
         wall time `until` (Unix seconds): two instances' dispatchers never send one delivery at once,
-        and a claimant that dies lets go when `until` passes (PostgreSQL: `FOR UPDATE SKIP LOCKED`), or,
-        where the backend can tell, as soon as its process has ended (SQLite: a lock file per claimant),
-        so a restart after a kill sends at once what was in flight. `settle` and `reschedule` release it."""
+        and a claimant that dies lets go when `until` passes or, where the backend can tell, as soon as
+        its process has ended (SQLite: a lock file per claimant; PostgreSQL: a session advisory lock per
+        claimant), so a survivor or a restart after a kill sends at once what was in flight. `settle` and
+        `reschedule` release it."""
         ...
 
     # What used to live in one process's memory (issue 15) --------------------------------------
