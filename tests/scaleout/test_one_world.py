@@ -103,11 +103,16 @@ def kibo_bearer(client: httpx.Client) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def kibo_return_body(client: httpx.Client) -> dict[str, Any]:
-    """A return of the first line of tenant 40001's first fulfilled order."""
+def fulfilled_kibo_orders(client: httpx.Client) -> list[dict[str, Any]]:
+    """Tenant 40001's fulfilled orders."""
     tenants = client.get("/__admin/world").json()["providers"]["kibo-commerce"]["tenants"]
     orders = next(tenant["orders"] for tenant in tenants if tenant["id"] == 40001)
-    order = next(order for order in orders if order["fulfillmentStatus"] == "Fulfilled")
+    return [order for order in orders if order["fulfillmentStatus"] == "Fulfilled"]
+
+
+def kibo_return_body(client: httpx.Client, index: int = 0) -> dict[str, Any]:
+    """A return of the first line of tenant 40001's `index`th fulfilled order."""
+    order = fulfilled_kibo_orders(client)[index]
     reasons = [{"reason": "Damaged", "quantity": 1}]
     items = [{"orderItemId": order["items"][0]["id"], "reasons": reasons, "quantityShipped": 1}]
     return {"originalOrderId": order["id"], "returnType": "Refund", "items": items}
@@ -150,6 +155,29 @@ def test_returns_filed_at_once_through_both_get_distinct_ids_and_numbers(a_and_b
     assert len(set(ids)) == len(ids) == len(orders) >= 30
     listed = a.get("/returns", params={"limit": 100}, headers=ZINC).json()
     assert sorted(found["id"] for found in listed["return_requests"]) == sorted(ids)
+
+
+def test_numbers_from_the_stores_sequences_never_repeat_across_instances(a_and_b: list[Instance]) -> None:
+    a, b = (instance.client for instance in a_and_b)
+    entries = [{"items": [{"order_items": [1], "return_tracking_key": f"RT-{n}"}]} for n in range(40)]
+    kibo = kibo_bearer(a)
+    kibo_bodies = [kibo_return_body(a, index) for index in range(len(fulfilled_kibo_orders(a)))]
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        batches = pool.map(lambda job: job[0].post(AY_RETURNS, json=job[1], headers=AY), zip_clients(a_and_b, entries))
+        kibo_returns = pool.map(
+            lambda job: job[0].post(KIBO_RETURNS, json=job[1], headers=kibo), zip_clients(a_and_b, kibo_bodies)
+        )
+        batch_ids = [answer.json()["batchRequestId"] for answer in batches]
+        created = [answer.json() for answer in kibo_returns]
+    assert len(set(batch_ids)) == len(entries)
+    assert len(kibo_bodies) >= 2
+    assert len({found["returnNumber"] for found in created}) == len({found["id"] for found in created}) == len(created)
+    listed = b.get(KIBO_RETURNS, params={"pageSize": 200}, headers=kibo).json()
+    assert sorted(found["returnNumber"] for found in listed["items"]) == sorted(f["returnNumber"] for f in created)
+
+
+def zip_clients(instances: list[Instance], bodies: list[dict[str, Any]]) -> list[tuple[httpx.Client, dict[str, Any]]]:
+    return list(zip(alternating(instances, len(bodies)), bodies, strict=True))
 
 
 def test_advancing_the_clock_on_a_is_seen_on_b_at_once(a_and_b: list[Instance]) -> None:
