@@ -236,3 +236,55 @@ def test_postgresql_restarted_under_load_is_each_providers_503_meanwhile_and_not
 
 def _healthy(instance: Instance) -> bool:
     return instance.client.get("/__admin/health").status_code == 200
+
+
+def test_a_live_instance_keeps_its_claim_after_postgresql_restarted(
+    own_cluster: pgcluster.ThrowawayCluster, tmp_path: Path
+) -> None:
+    """What a live instance is sending, the other does not send again: its claimant's lock is held
+    again after the database came back (the restart ended the session that held it)."""
+    with serving(own_cluster.create_database(), tmp_path) as (a, b), listening() as receiver:
+        assert a.client.post("/__admin/webhooks", json={"provider": "zinc", "url": receiver.url}).status_code == 201
+        assert a.client.post("/__admin/clock/advance", json={"seconds": 0}).status_code == 200  # A has claimed once
+        restart(own_cluster, a, b)
+        assert b.client.post("/returns", json=zinc_return_body(b.client), headers=ZINC).status_code == 201
+        receiver.hang = threading.Event()
+        receiver.hang.set()
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            sending = pool.submit(a.client.post, "/__admin/clock/advance", json={"seconds": 0})
+            assert receiver.arrived.wait(RACE_WITHIN_SECONDS), a.output()
+            assert b.client.post("/__admin/clock/advance", json={"seconds": 0}).status_code == 200
+            assert len(receiver.received) == 1  # B left A's claim alone
+            receiver.released.set()
+            assert sending.result(timeout=RACE_WITHIN_SECONDS).status_code == 200
+        delivered = b.client.get("/__admin/webhooks/deliveries", params={"status": "delivered"}).json()
+        assert (delivered["total"], len(receiver.received)) == (1, 1)
+
+
+def restart(cluster: pgcluster.ThrowawayCluster, *instances: Instance) -> None:
+    cluster.stop()
+    cluster.start()
+    assert wait_for(lambda: all(_healthy(instance) for instance in instances), RACE_WITHIN_SECONDS)
+
+
+def test_a_delivery_sent_by_both_across_a_postgresql_restart_is_settled_once_and_never_a_500(
+    own_cluster: pgcluster.ThrowawayCluster, tmp_path: Path
+) -> None:
+    """A's claim ends with the session the restart ended, so B may send what A is still sending
+    (at least once): whichever settles second finds the attempt recorded, and answers 200."""
+    with serving(own_cluster.create_database(), tmp_path) as (a, b), listening() as receiver:
+        assert a.client.post("/__admin/webhooks", json={"provider": "zinc", "url": receiver.url}).status_code == 201
+        assert b.client.post("/returns", json=zinc_return_body(b.client), headers=ZINC).status_code == 201
+        receiver.hang = threading.Event()
+        receiver.hang.set()  # A's attempt waits in the receiver until released
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            sending = pool.submit(a.client.post, "/__admin/clock/advance", json={"seconds": 0})
+            assert receiver.arrived.wait(RACE_WITHIN_SECONDS), a.output()
+            restart(own_cluster, a, b)
+            receiver.hang.clear()  # B's attempt is answered at once
+            assert b.client.post("/__admin/clock/advance", json={"seconds": 0}).status_code == 200
+            receiver.released.set()
+            assert sending.result(timeout=RACE_WITHIN_SECONDS).status_code == 200
+        deliveries = b.client.get("/__admin/webhooks/deliveries").json()["deliveries"]
+        assert [(delivery["status"], len(delivery["attempts"])) for delivery in deliveries] == [("delivered", 1)]
+        assert len(receiver.received) == 2

@@ -158,10 +158,12 @@ SETTLE = """
 WITH attempt AS (
     INSERT INTO attempts (delivery, number, at, wall, kind, status, error, duration_ms, headers)
     VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+    ON CONFLICT (delivery, number) DO NOTHING
+    RETURNING delivery
 )
 UPDATE outbox SET due = %s, status = %s, attempts = attempts + 1, tries = tries + %s,
     conformance = coalesce(%s, conformance), claimed_by = NULL, claimed_until = NULL
-WHERE id = %s
+WHERE id = %s AND EXISTS (SELECT FROM attempt)
 """
 # The entries beyond `limit` are those whose id (from one sequence) is `limit` or more below the new one's.
 JOURNAL_ADD = """

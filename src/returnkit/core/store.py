@@ -166,7 +166,9 @@ class Store(Protocol):
         """Record `attempt` and what follows: the next `due` time (None: no more) and the `status`.
 
         A `scheduled` attempt counts towards the retry policy (`Delivery.tries`); every kind
-        counts in `Delivery.attempts`. `conformance`, when given, is kept.
+        counts in `Delivery.attempts`. `conformance`, when given, is kept. An attempt of that number
+        already recorded (two instances sent it, e.g. across a database restart that ended a claim)
+        changes nothing: the first to settle it wins.
         """
         ...
 
@@ -632,9 +634,9 @@ class SQLiteStore:
         conformance: str | None = None,
     ) -> None:
         with self.transaction():
-            self._rows(
+            recorded = self._changed(
                 "INSERT INTO attempts (delivery, number, at, wall, kind, status, error, duration_ms, headers)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (delivery, number) DO NOTHING",
                 (
                     delivery_id,
                     attempt.number,
@@ -647,6 +649,8 @@ class SQLiteStore:
                     dumps(dict(attempt.headers)),
                 ),
             )
+            if not recorded:  # another instance sent it too and settled this attempt first
+                return
             self._rows(
                 "UPDATE outbox SET due=?, status=?, attempts=attempts+1, tries=tries+?,"
                 " conformance=coalesce(?, conformance), claimed_by=NULL, claimed_until=NULL WHERE id=?",
