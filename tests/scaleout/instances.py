@@ -11,7 +11,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +26,17 @@ POLL_SECONDS = 0.02
 LISTENING = re.compile(r"http://127\.0\.0\.1:([1-9][0-9]*)")
 ZINC = {"Authorization": "Bearer zn_test_acme_5d2f8a91c4e7"}
 AY = {"X-API-Key": "ay_sandbox_nordlicht_7f3a9c21"}
+
+
+def wait_for(condition: Callable[[], bool], within: float) -> bool:
+    """Polls `condition` until it holds or `within` wall seconds passed: for the other side of a real
+    race (an arrival, a process coming back), never for time-based behaviour (that is the virtual clock)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(POLL_SECONDS)
+    return condition()
 
 
 @dataclass

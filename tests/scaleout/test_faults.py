@@ -3,7 +3,9 @@
 An instance killed with kill -9 under load loses nothing it acknowledged and leaves nothing
 half-written; what it had claimed to send, the survivor sends at once. PostgreSQL restarted under
 load: the instances answer each provider's own 503 meanwhile, never a 500 or a hung request, and
-recover by themselves with everything acknowledged before the outage kept.
+recover by themselves with everything acknowledged before the outage kept; a live instance's claims
+are its own again once it is back, and a delivery two instances both sent across the restart is
+settled once.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import pytest
 
 from tests import pgcluster
 from tests.conftest import postgres_missing
-from tests.scaleout.instances import AY, ZINC, Instance, serving, zinc_return_body, zinc_return_of
+from tests.scaleout.instances import AY, ZINC, Instance, serving, wait_for, zinc_return_body, zinc_return_of
 from tests.webhooks.receiver import listening
 
 pytestmark = pytest.mark.postgres
@@ -32,15 +34,6 @@ pytestmark = pytest.mark.postgres
 TAKEN_OVER_WITHIN_SECONDS = 5.0
 RACE_WITHIN_SECONDS = 10.0
 AY_BATCH_SECONDS = 10  # 2 s pending + 8 s processing (mocks/aboutyou.yaml)
-
-
-def wait_for(condition: Callable[[], bool], within: float) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
 
 
 @pytest.fixture

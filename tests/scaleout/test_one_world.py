@@ -7,8 +7,6 @@ would: what one accepted, the other serves; one clock, one budget, one outbox, o
 from __future__ import annotations
 
 import itertools
-import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -19,7 +17,7 @@ import pytest
 from returnkit.core.store import SCHEMA_VERSION
 from returnkit.providers.kibo_commerce.behaviour import state_machine
 from tests import pgcluster
-from tests.scaleout.instances import AY, ZINC, Instance, serving, zinc_return_body, zinc_return_of
+from tests.scaleout.instances import AY, ZINC, Instance, serving, wait_for, zinc_return_body, zinc_return_of
 from tests.webhooks.receiver import Receiver, listening
 
 pytestmark = pytest.mark.postgres
@@ -239,16 +237,6 @@ def test_both_wall_clock_senders_running_deliver_each_webhook_exactly_once(
 def _settled(client: httpx.Client) -> bool:
     deliveries: list[dict[str, Any]] = client.get("/__admin/webhooks/deliveries").json()["deliveries"]
     return bool(deliveries) and all(delivery["status"] != "pending" for delivery in deliveries)
-
-
-def wait_for(condition: Callable[[], bool], within: float) -> bool:
-    """Polls `condition` until it holds or `within` wall seconds passed (for real concurrency, not time)."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return bool(condition())
 
 
 def test_two_instances_started_at_once_on_an_empty_database_seed_it_once(
