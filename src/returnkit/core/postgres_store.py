@@ -10,6 +10,9 @@ Semantics are SQLiteStore's, statement for statement. What PostgreSQL adds:
   (jsonb would read them as numerics and write them back its own way).
 - The schema is versioned in `returnkit_schema`; opening migrates an older one step by step under
   an advisory lock (two instances starting at once both succeed) and refuses a newer one.
+- A delivery claim also ends with its claimant's process: each claimant holds a session advisory
+  lock on a connection of its own for the store's life, and a claim whose claimant's lock no session
+  holds (a killed instance's connection ends with it) is free at once, not only when `until` passes.
 - A database that does not answer raises `StoreUnavailable`: within `timeout` seconds the first
   time, at once after that (a connection is tried, not waited for), and the store works again as
   soon as the database is back, while the pool drops its broken connections and reconnects.
@@ -47,6 +50,11 @@ TRANSACTION_LOCK = 0x7265_746B_0001  # "retk" 1: every transaction on one databa
 # One round trip (two statements, no parameters: the simple query protocol) to start a transaction.
 BEGIN_ONE_AT_A_TIME = f"BEGIN; SELECT pg_advisory_xact_lock({TRANSACTION_LOCK})"
 SCHEMA_LOCK = 0x7265_746B_0002  # creating or migrating the tables
+# A claimant's session lock: (CLAIMANT_LOCKS, hashtext(claimant)); pg_locks shows the two keys as
+# classid and objid (objsubid 2). Two claimants whose names share a hash only keep each other's
+# claims until their `until`.
+CLAIMANT_LOCKS = 0x7265_746B  # "retk"
+HOLD_CLAIMANT = "SELECT pg_try_advisory_lock(%s, hashtext(%s))"
 VERSION_TABLE = "returnkit_schema"
 IDLE_BEFORE_CHECK = 1.0  # seconds idle after which a pooled connection is checked before use
 READY_NOW = 0.01  # seconds: how long a call waits for the pool once the database was found down
@@ -131,7 +139,12 @@ WITH claimed AS (
     UPDATE outbox SET claimed_by = %s, claimed_until = %s
     WHERE id IN (
         SELECT id FROM outbox
-        WHERE due IS NOT NULL AND due <= %s AND (claimed_until IS NULL OR claimed_until < %s)
+        WHERE due IS NOT NULL AND due <= %s AND (claimed_until IS NULL OR claimed_until < %s OR NOT EXISTS (
+            SELECT FROM pg_locks
+            WHERE locktype = 'advisory' AND granted AND objsubid = 2
+                AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                AND classid = %s::integer::oid AND objid = hashtext(outbox.claimed_by)::oid
+        ))
         ORDER BY due, id LIMIT %s
         FOR UPDATE SKIP LOCKED
     )
@@ -145,10 +158,12 @@ SETTLE = """
 WITH attempt AS (
     INSERT INTO attempts (delivery, number, at, wall, kind, status, error, duration_ms, headers)
     VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+    ON CONFLICT (delivery, number) DO NOTHING
+    RETURNING delivery
 )
 UPDATE outbox SET due = %s, status = %s, attempts = attempts + 1, tries = tries + %s,
     conformance = coalesce(%s, conformance), claimed_by = NULL, claimed_until = NULL
-WHERE id = %s
+WHERE id = %s AND EXISTS (SELECT FROM attempt)
 """
 # The entries beyond `limit` are those whose id (from one sequence) is `limit` or more below the new one's.
 JOURNAL_ADD = """
@@ -173,6 +188,8 @@ class PostgresStore:
         self._bound = threading.local()  # .connection: this thread's open transaction's
         self._down = False  # the last call found the database unavailable
         self._returned: WeakKeyDictionary[Connection, float] = WeakKeyDictionary()  # when each went back to the pool
+        self._claimants: dict[str, Connection] = {}  # claimant -> the session that holds its advisory lock
+        self._claimants_lock = threading.Lock()
         self._migrate()  # on a connection of its own: a refusal or failure names its reason
         self._pool: ConnectionPool[Connection] = ConnectionPool(
             url,
@@ -201,6 +218,10 @@ class PostgresStore:
         return SCHEMA_VERSION
 
     def close(self) -> None:
+        with self._claimants_lock:
+            for conn in self._claimants.values():
+                conn.close()
+            self._claimants.clear()
         self._pool.close()
 
     def ping(self) -> None:
@@ -454,8 +475,27 @@ class PostgresStore:
         return [_delivery(row) for row in rows]
 
     def claim_deliveries(self, now: float, limit: int, claimant: str, until: float) -> list[Delivery]:
-        rows = self._all(CLAIM_DELIVERIES, (claimant, until, now, time.time(), limit))
+        self._hold_claimant(claimant)
+        rows = self._all(CLAIM_DELIVERIES, (claimant, until, now, time.time(), CLAIMANT_LOCKS, limit))
         return [_delivery(row) for row in rows]
+
+    def _hold_claimant(self, claimant: str) -> None:
+        """Hold `claimant`'s session lock (again, after the database restarted) on a connection of its own."""
+        with self._claimants_lock, self._unavailable_as_store_error():
+            held = self._claimants.get(claimant)
+            if held is not None:
+                try:
+                    held.execute("SELECT 1")  # the lock lives as long as this session does
+                    return
+                except psycopg.OperationalError:
+                    held.close()
+                    del self._claimants[claimant]
+            conn = psycopg.connect(self.url, **self._connect_options())
+            row = conn.execute(HOLD_CLAIMANT, (CLAIMANT_LOCKS, claimant)).fetchone()
+            if row and row[0]:
+                self._claimants[claimant] = conn
+            else:  # another session has a claimant of this hash: its claims end at their `until`
+                conn.close()
 
     def delivery(self, delivery_id: int) -> Delivery | None:
         row = self._one(SELECT_DELIVERIES + " WHERE id=%s", (delivery_id,))

@@ -166,7 +166,9 @@ class Store(Protocol):
         """Record `attempt` and what follows: the next `due` time (None: no more) and the `status`.
 
         A `scheduled` attempt counts towards the retry policy (`Delivery.tries`); every kind
-        counts in `Delivery.attempts`. `conformance`, when given, is kept.
+        counts in `Delivery.attempts`. `conformance`, when given, is kept. An attempt of that number
+        already recorded (two instances sent it, e.g. across a database restart that ended a claim)
+        changes nothing: the first to settle it wins.
         """
         ...
 
@@ -185,9 +187,10 @@ class Store(Protocol):
     def claim_deliveries(self, now: float, limit: int, claimant: str, until: float) -> list[Delivery]:
         """Like `due_deliveries`, but only those no other claimant holds, and held by `claimant` until
         wall time `until` (Unix seconds): two instances' dispatchers never send one delivery at once,
-        and a claimant that dies lets go when `until` passes (PostgreSQL: `FOR UPDATE SKIP LOCKED`), or,
-        where the backend can tell, as soon as its process has ended (SQLite: a lock file per claimant),
-        so a restart after a kill sends at once what was in flight. `settle` and `reschedule` release it."""
+        and a claimant that dies lets go when `until` passes or, where the backend can tell, as soon as
+        its process has ended (SQLite: a lock file per claimant; PostgreSQL: a session advisory lock per
+        claimant), so a survivor or a restart after a kill sends at once what was in flight. `settle` and
+        `reschedule` release it."""
         ...
 
     # What used to live in one process's memory (issue 15) --------------------------------------
@@ -631,9 +634,9 @@ class SQLiteStore:
         conformance: str | None = None,
     ) -> None:
         with self.transaction():
-            self._rows(
+            recorded = self._changed(
                 "INSERT INTO attempts (delivery, number, at, wall, kind, status, error, duration_ms, headers)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (delivery, number) DO NOTHING",
                 (
                     delivery_id,
                     attempt.number,
@@ -646,6 +649,8 @@ class SQLiteStore:
                     dumps(dict(attempt.headers)),
                 ),
             )
+            if not recorded:  # another instance sent it too and settled this attempt first
+                return
             self._rows(
                 "UPDATE outbox SET due=?, status=?, attempts=attempts+1, tries=tries+?,"
                 " conformance=coalesce(?, conformance), claimed_by=NULL, claimed_until=NULL WHERE id=?",
