@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 import math
 import threading
 import time
@@ -62,6 +63,7 @@ from returnkit.providers.wire import sentence
 if TYPE_CHECKING:
     from returnkit.server.state import ServerState
 
+logger = logging.getLogger("returnkit.webhooks")
 BATCH = 16  # deliveries claimed from the outbox per query
 # A claim lasts until every claimed delivery could have been sent (a duplicate fault: twice) to a
 # receiver that never answers, plus this margin: no other instance sends it meanwhile, and one that
@@ -132,7 +134,8 @@ class Dispatcher:
     async def run(self) -> None:
         """The wall-clock loop: catch up and send what is due, then wait until the next due time (at most 1 s).
 
-        A database that stops answering ends no pass for good: it is said once, and tried again each second."""
+        A database that stops answering ends no pass for good: it is said once, and tried again each second;
+        any other failure of a pass is logged and the loop goes on."""
         async with self._client() as client:
             while True:
                 wait = WALL_POLL_SECONDS
@@ -142,6 +145,8 @@ class Dispatcher:
                     self.server.outage.ended()
                 except StoreUnavailable as down:
                     self.server.outage.began(down)
+                except Exception:  # one bad pass must not end the sending of every later one
+                    logger.exception("returnkit's webhook sender failed a pass; it tries again")
                 await asyncio.sleep(wait)
 
     async def _wall_pass(self, client: httpx.AsyncClient) -> float:
