@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 from returnkit.server.app import ServerOptions, create_app
 from returnkit.validation import Catalog
+from tests import pgcluster
 from tests.http import CheckedClient, TestClient, serving
 
 # "ci" is derandomized (the same examples every run) and sized to keep CI short;
@@ -77,3 +78,58 @@ def admin(http: TestClient) -> CheckedClient:
 def world_of(http: TestClient, provider: str) -> dict[str, Any]:
     body: dict[str, Any] = http.get("/__admin/world").json()["providers"][provider]
     return body
+
+
+# A real PostgreSQL (issue 15) -----------------------------------------------------------------
+# RETURNKIT_TEST_POSTGRES_URL names a server, or a throw-away cluster starts once per session. With
+# neither, postgres-marked tests skip, saying how to enable them; with RETURNKIT_REQUIRE_POSTGRES=1
+# (CI) they fail instead, and a session in which one was skipped all the same ends non-zero.
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[pgcluster.Postgres]:
+    try:
+        server = pgcluster.provide()
+    except pgcluster.PostgresUnavailable as exc:
+        postgres_missing(str(exc))
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster: pgcluster.Postgres) -> str:
+    """A fresh, empty database for one test."""
+    return postgres_cluster.create_database()
+
+
+def postgres_missing(reason: str) -> NoReturn:
+    if pgcluster.required():
+        pytest.fail(f"{reason} ({pgcluster.REQUIRE_VARIABLE}=1 requires them)", pytrace=False)
+    pytest.skip(reason)
+
+
+class PostgresSkips:
+    """Counts the postgres tests skipped, so that a session that requires PostgreSQL fails when one was."""
+
+    def __init__(self) -> None:
+        self.skipped: list[str] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.skipped and "postgres" in report.keywords:
+            self.skipped.append(report.nodeid)
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if pgcluster.required() and self.skipped and exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if pgcluster.required() and self.skipped:
+            terminalreporter.write_line(
+                f"{pgcluster.REQUIRE_VARIABLE}=1, yet {len(self.skipped)} postgres test(s) were skipped"
+                f" (first: {self.skipped[0]}): this session fails",
+                red=True,
+            )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(PostgresSkips(), "returnkit-postgres-skips")

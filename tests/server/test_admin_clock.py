@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +88,9 @@ def test_a_database_holding_a_clock_beyond_the_limit_resumes_at_the_limit(tmp_pa
     written_by_an_older_returnkit = SQLiteStore(path)
     written_by_an_older_returnkit.set_meta(CLOCK, 798 * TEN_YEARS)
     written_by_an_older_returnkit.close()
+    with contextlib.closing(sqlite3.connect(path)) as older:  # before schema 3 the clock was only that meta value
+        older.execute("DROP TABLE clock")
+        older.execute("PRAGMA user_version=0")
     app = create_app(ServerOptions(db=path, clock_mode="frozen"))
     assert server_state(app).notices == [
         f"the stored clock was outside the supported range (up to {LATEST}); it resumes at {LATEST}"
@@ -94,3 +99,15 @@ def test_a_database_holding_a_clock_beyond_the_limit_resumes_at_the_limit(tmp_pa
         assert client.get("/__admin/clock").json()["now"] == LATEST
         assert client.get("/returns", headers=ZINC).status_code == 200
     assert server_state(create_app(ServerOptions(db=path, clock_mode="frozen"))).notices == []  # clamped for good
+
+
+def test_a_world_that_exists_keeps_its_clocks_mode_and_says_so_when_another_was_asked_for(tmp_path: Path) -> None:
+    path = str(tmp_path / "world.sqlite")
+    create_app(ServerOptions(db=path, clock_mode="frozen"))
+    asked_for_wall = create_app(ServerOptions(db=path, clock_mode="wall"))
+    assert server_state(asked_for_wall).notices == [
+        "the world's clock is frozen (the database's, shared by every instance on it); --clock wall is ignored"
+    ]
+    with serving(asked_for_wall) as client:
+        assert client.get("/__admin/clock").json()["mode"] == "frozen"
+    assert server_state(create_app(ServerOptions(db=path))).notices == []  # no --clock given: nothing to say

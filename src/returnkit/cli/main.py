@@ -2,7 +2,7 @@
 
 `returnkit serve` runs every provider on one port with embedded defaults (no config file):
 
-    returnkit serve [--host 127.0.0.1] [--port 8000] [--seed 0] [--db PATH] [--clock wall|frozen] [--tls DIR]
+    returnkit serve [--host 127.0.0.1] [--port 8000] [--seed 0] [--db LOCATION] [--clock wall|frozen] [--tls DIR]
                     [--admin-token TOKEN] [--check-responses] [--log-level LEVEL]
                     [--webhook-allow HOST...] [--webhook-date wall|virtual]
     returnkit webhooks trigger PROVIDER EVENT --to URL [--secret S]   (see cli/webhooks.py)
@@ -10,19 +10,29 @@
 The admin API (`/__admin/*`) is open on a loopback host (127.0.0.0/8, ::1, localhost); on any
 other host it needs `Authorization: Bearer TOKEN`, with a new token printed at start unless one
 is given (`--admin-token` or $RETURNKIT_ADMIN_TOKEN). A token given is required on loopback too.
-A start-up problem (a --db that is a directory, unwritable or not returnkit's SQLite, a --tls
-directory that cannot be written, a bad --port) is one line on stderr and exit status 2.
+`--db` (or $RETURNKIT_DB) names the store: a SQLite file, `:memory:` (the default) or a PostgreSQL
+URL, on which several instances serve one world. Each start writes one line on stderr once it
+listens (`cli/announce.py`): the URL (with --port 0, the port it got), the store's backend and
+location (a password masked) and the instance's name. A start-up problem
+(a --db that is a directory, unwritable, not returnkit's SQLite or a PostgreSQL that does not
+answer, a --tls directory that cannot be written, a bad --port) is one line on stderr and exit
+status 2, with no password in it.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from returnkit.server.app import ServerOptions
 
 EXIT_USAGE = 2
+DB_ENV = "RETURNKIT_DB"
 MAX_PORT = 65535
 
 
@@ -35,9 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--seed", type=int, default=0, help="fixes every generated id, order and decision (default 0)")
     serve.add_argument(
         "--db",
-        default=":memory:",
-        metavar="PATH",
-        help="SQLite file: the world survives a restart (default: in memory)",
+        default=None,
+        metavar="LOCATION",
+        help="where the world is kept: a SQLite file (it survives a restart), :memory: (the default), or a"
+        " PostgreSQL URL, postgresql://user@host:port/dbname (several instances on one database serve one world);"
+        f" or set ${DB_ENV}, which keeps a password out of the process list (--db wins)",
     )
     serve.add_argument(
         "--clock",
@@ -124,6 +136,7 @@ class UsageError(Exception):
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from returnkit.cli.announce import AnnouncedServer
     from returnkit.server.protocol import bounded_protocol
 
     try:
@@ -132,9 +145,7 @@ def serve(args: argparse.Namespace) -> int:
     except UsageError as refused:
         print(f"returnkit serve: error: {refused}", file=sys.stderr, flush=True)
         return EXIT_USAGE
-    scheme = "https" if tls else "http"
-    print(f"returnkit serving every provider on {scheme}://{args.host}:{args.port} (admin: /__admin/world)", flush=True)
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=args.host,
         port=args.port,
@@ -143,7 +154,32 @@ def serve(args: argparse.Namespace) -> int:
         http=bounded_protocol(args.client_timeout),
         **tls,  # type: ignore[arg-type]
     )
+    scheme = "https" if tls else "http"
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    server = AnnouncedServer(config, lambda port: start_up_line(app, f"{scheme}://{host}:{port}"))
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn raises Ctrl+C again once it has shut down
+        server.run()
     return 0
+
+
+def db_location(args: argparse.Namespace) -> tuple[str, str]:
+    """Where the world is kept and who said so: --db, else $RETURNKIT_DB, else in memory."""
+    if args.db is not None:
+        return args.db, "--db"
+    from_env = os.environ.get(DB_ENV)
+    if from_env:
+        return from_env, f"${DB_ENV}"
+    return ":memory:", "--db"
+
+
+def start_up_line(app: Any, url: str) -> str:
+    """One line per start: where it listens, the store (password masked) and this instance's name."""
+    from returnkit.core.store import masked
+    from returnkit.server.app import server_state
+
+    state = server_state(app)
+    store = state.store
+    return f"returnkit: serving on {url} · store {store.backend} ({masked(store.name)}) · instance {state.instance}"
 
 
 def _app(args: argparse.Namespace) -> Any:
@@ -153,14 +189,15 @@ def _app(args: argparse.Namespace) -> Any:
     # Connexion imports Starlette's test client at import time; that warning is not for users.
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
 
-    from returnkit.core.store import StoreError
+    from returnkit.core.store import masked
     from returnkit.server.admin import ADMIN_ENV, admin_access
-    from returnkit.server.app import ServerOptions, create_app, server_state
+    from returnkit.server.app import ServerOptions, server_state
 
+    db, named_by = db_location(args)
     access = admin_access(args.host, args.admin_token or os.environ.get(ADMIN_ENV) or None)
     options = ServerOptions(
         seed=args.seed,
-        db=args.db,
+        db=db,
         clock_mode=args.clock,
         check_responses=args.check_responses,
         admin_token=access.token,
@@ -168,21 +205,44 @@ def _app(args: argparse.Namespace) -> Any:
         webhook_date=args.webhook_date,
         public_url=f"{'https' if args.tls else 'http'}://{args.host}:{args.port}" if args.port else None,
     )
-    try:
-        app = create_app(options)
-    except StoreError as refused:
-        raise UsageError(f"--db {refused}") from None
+    app = _open(options, named_by)
     state = server_state(app)
     if state.seed != args.seed:
-        print(f"{args.db} holds a world made with --seed {state.seed}; --seed {args.seed} is ignored", flush=True)
+        print(f"{masked(db)} holds a world made with --seed {state.seed}; --seed {args.seed} is ignored", flush=True)
     for notice in state.notices:
-        print(f"{args.db}: {notice}", flush=True)
+        print(f"{masked(db)}: {notice}", flush=True)
     print(access.banner, flush=True)
     # Everything built so far (specs, validators, routes, the seeded world's code paths) lives as
     # long as the process: keep it out of the collector's full passes, whose pauses set the p99.
     gc.collect()
     gc.freeze()
     return app
+
+
+def _open(options: ServerOptions, named_by: str) -> Any:
+    """The app over the store `options.db` names; a store that cannot be used is the user's to fix."""
+    from returnkit.core.store import StoreError
+    from returnkit.server.app import create_app
+
+    try:
+        return create_app(options)
+    except StoreError as refused:
+        raise UsageError(f"{named_by} {store_refusal(str(refused), options.db)}") from None
+
+
+def store_refusal(message: str, location: str) -> str:
+    """The store's refusal as one paragraph that begins with `location`, its password masked wherever it appears."""
+    from urllib.parse import unquote, urlsplit
+
+    from returnkit.core.store import is_database_url, masked
+
+    message = " ".join(message.replace(location, masked(location)).split())
+    if not message.startswith(masked(location)):
+        message = f"{masked(location)}: {message}"
+    password = urlsplit(location).password if is_database_url(location) else None
+    for spelling in {password, unquote(password or "")} - {None, ""}:
+        message = message.replace(str(spelling), "***")
+    return message
 
 
 def _tls(args: argparse.Namespace) -> dict[str, str]:

@@ -18,11 +18,12 @@ delivery's id (`fire_for_delivery`).
 
 from __future__ import annotations
 
-import itertools
 import random
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from returnkit.core.store import Store
 from returnkit.core.world import derive_int
 
 FaultKind = Literal[
@@ -75,26 +76,31 @@ class Fault:
 
 
 class FaultBook:
-    def __init__(self, seed: int) -> None:
+    """The faults switched on, kept by the store: instances on one database share them and their counts."""
+
+    def __init__(self, store: Store, seed: int) -> None:
+        self.store = store
         self.seed = seed
-        self._faults: list[Fault] = []
-        self._ids = itertools.count(1)
 
     def add(self, provider: str, kind: FaultKind, **options: Any) -> Fault:
-        fault = Fault(id=next(self._ids), provider=provider, kind=kind, **options)
-        self._faults.append(fault)
+        fault = Fault(id=0, provider=provider, kind=kind, **options)
+        fault.id = self.store.add_fault(fault.as_json())
         return fault
 
-    def __iter__(self) -> Any:
-        return iter(self._faults)
+    def __iter__(self) -> Iterator[Fault]:
+        return iter(self.switched_on())
+
+    def switched_on(self) -> list[Fault]:
+        return [Fault(**document) for document in self.store.faults()]
 
     def clear(self) -> None:
-        self._faults.clear()
-        self._ids = itertools.count(1)
+        self.store.clear_faults()
 
-    def fire(self, provider: str, operation_names: tuple[str, ...], journal_id: int) -> Fault | None:
+    def fire(
+        self, provider: str, operation_names: tuple[str, ...], journal_id: int, faults: Iterable[Fault] | None = None
+    ) -> Fault | None:
         """The first fault that matches and fires for this request (counting it), or None."""
-        for fault in self._faults:
+        for fault in self.switched_on() if faults is None else faults:
             if fault.provider != provider or (fault.operation and fault.operation not in operation_names):
                 continue
             if fault.for_webhooks or fault.kind in WEBHOOK_ONLY:
@@ -108,20 +114,26 @@ class FaultBook:
         names = (WEBHOOK_PREFIX + event, EVERY_WEBHOOK)
         return [
             fault
-            for fault in self._faults
+            for fault in self.switched_on()
             if fault.provider == provider
             and fault.operation in names
             and self._fires(fault, ("webhook-fault", fault.id, delivery_id))
         ]
 
+    def count(self, fault: Fault) -> None:
+        """Count one firing of a fault that is not limited by `times` (a stale read)."""
+        self.store.fire_fault(fault.id, None)
+        fault.fired += 1
+
     def _fires(self, fault: Fault, draw_key: tuple[object, ...]) -> bool:
-        """Whether `fault` fires now (counting it): within its `times`, and drawn within its `probability`."""
-        if fault.times is not None and fault.fired >= fault.times:
-            return False
+        """Whether `fault` fires now (counting it): drawn within its `probability`, and within its
+        `times` across every instance (one atomic update)."""
         if fault.probability < 1.0:
             draw = random.Random(derive_int(self.seed, *draw_key)).random()  # noqa: S311
             if draw >= fault.probability:
                 return False
+        if not self.store.fire_fault(fault.id, fault.times):
+            return False
         fault.fired += 1
         return True
 

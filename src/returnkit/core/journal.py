@@ -8,14 +8,13 @@ outbound entry has `direction` and `webhook` in its JSON, so inbound entries rea
 
 from __future__ import annotations
 
-import itertools
-from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from returnkit.core.jsonbytes import dumps, loads
 from returnkit.core.redact import redact
+from returnkit.core.store import JOURNAL_SEQUENCE, JournalRow, Store
 
 # The journal is bounded by entries, so its memory is bounded only if each entry is too: a larger
 # response body (a world of 100 000 orders) is kept as its size. Requests are bounded alike, before.
@@ -111,19 +110,19 @@ class Stored(NamedTuple):
 
 
 class Journal:
-    """At most `limit` entries; the oldest is dropped first, and no response body over `BODY_LIMIT` is kept.
+    """At most `limit` entries, kept by the store; the oldest is dropped first, and no response body
+    over `BODY_LIMIT` is kept.
 
     Entries are kept serialised: ten thousand entries of nested dicts made every full garbage
     collection walk a few hundred thousand objects, a pause of 100 ms and more under load.
     """
 
-    def __init__(self, limit: int = 10_000) -> None:
+    def __init__(self, store: Store, limit: int = 10_000) -> None:
+        self.store = store
         self.limit = limit
-        self._entries: deque[Stored] = deque(maxlen=limit)
-        self._ids = itertools.count(1)
 
     def next_id(self) -> int:
-        return next(self._ids)
+        return self.store.next_number(JOURNAL_SEQUENCE)
 
     def record(self, entry: JournalEntry) -> None:
         """Keep `entry` with its credentials masked (`redact`): the journal is served to anyone with admin access."""
@@ -139,13 +138,14 @@ class Journal:
         if len(blob) > BODY_LIMIT and (size := len(dumps(_printable(kept.response_body)))) > BODY_LIMIT:
             kept = replace(kept, response_body=f"<{size} bytes, not kept: over {BODY_LIMIT}>")
             blob = dumps(kept.as_json())
-        self._entries.append(Stored(entry.provider, entry.path, entry.status, entry.method, blob, entry.direction))
+        row = JournalRow(entry.id, entry.provider, entry.path, entry.status, entry.method, entry.direction, blob)
+        self.store.journal_add(row, self.limit)
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return self.store.journal_count()
 
     def __iter__(self) -> Iterator[Stored]:
-        return iter(self._entries)
+        return iter(self.find())
 
     def find(
         self,
@@ -156,19 +156,14 @@ class Journal:
         method: str | None = None,
         direction: str | None = None,
     ) -> list[Stored]:
-        return [
-            entry
-            for entry in self._entries
-            if (provider is None or entry.provider == provider)
-            and (path is None or entry.path == path)
-            and (status is None or entry.status == status)
-            and (method is None or entry.method == method.upper())
-            and (direction is None or entry.direction == direction)
-        ]
-
-    def clear(self) -> None:
-        self._entries.clear()
-        self._ids = itertools.count(1)
+        rows = self.store.journal_find(
+            provider=provider,
+            path=path,
+            status=status,
+            method=method.upper() if method is not None else None,
+            direction=direction,
+        )
+        return [Stored(row.provider, row.path, row.status, row.method, row.blob, row.direction) for row in rows]
 
 
 def _bounded_headers(headers: dict[str, str]) -> dict[str, str]:

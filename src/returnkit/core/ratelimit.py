@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 # The header names a provider's spec may rename (`x-returnkit-rate-limit.headers`), with their defaults.
 DEFAULT_HEADER_NAMES: Mapping[str, str] = {"limit": "X-RateLimit-Limit", "remaining": "X-RateLimit-Remaining"}
@@ -39,26 +40,28 @@ class Allowance:
         return headers
 
 
+class RequestCounter(Protocol):
+    """What the limiter needs of the store (`Store.count_request`)."""
+
+    def count_request(self, key: str, window: int) -> int: ...
+
+
 class FixedWindowLimiter:
     """Counts requests per (key, endpoint) in windows aligned to multiples of the window length.
 
-    Rejected requests count too (one third-party client observed that on ABOUT YOU); that keeps
-    a client that ignores 429 from ever getting through faster.
+    The counts are the store's, so instances on one database share each budget. Rejected requests
+    count too (one third-party client observed that on ABOUT YOU); that keeps a client that
+    ignores 429 from ever getting through faster.
     """
 
-    def __init__(self) -> None:
-        self._counts: dict[tuple[str, str], tuple[int, int]] = {}
+    def __init__(self, counter: RequestCounter) -> None:
+        self._counter = counter
 
     def take(self, key: str, endpoint: str, budget: Budget, now: float) -> Allowance:
         window = int(now // budget.window_seconds)
-        started, used = self._counts.get((key, endpoint), (window, 0))
-        used = used + 1 if started == window else 1
-        self._counts[(key, endpoint)] = (window, used)
+        used = self._counter.count_request(f"{key}|{endpoint}|{budget.window_seconds:g}", window)
         remaining = max(budget.limit - used, 0)
         ends = (window + 1) * budget.window_seconds
         allowed = used <= budget.limit
         retry_after = 0 if allowed else max(math.ceil(ends - now), 1)
         return Allowance(allowed, budget.limit, remaining, retry_after, math.ceil(ends), budget)
-
-    def clear(self) -> None:
-        self._counts.clear()

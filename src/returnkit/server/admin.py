@@ -27,6 +27,7 @@ from returnkit.core import labels, outbox
 from returnkit.core.clock import ClockLimitError, iso
 from returnkit.core.faults import EVERY_WEBHOOK, WEBHOOK_PREFIX, webhook_refusal
 from returnkit.core.jsonbytes import loads
+from returnkit.core.store import Store, StoreUnavailable
 from returnkit.providers.kit import (
     Handler,
     Handshake,
@@ -68,6 +69,9 @@ class AdminErrors(MessageErrors):
 
 
 ADMIN_ENV = "RETURNKIT_ADMIN_TOKEN"  # the environment variable that gives the admin token
+HEALTH_PATH = "/__admin/health"
+# Label URLs are signed; health reveals nothing and is polled by load balancers and CI scripts.
+WITHOUT_TOKEN = frozenset({"get_label", "get_health"})
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,7 @@ class AdminApi:
             "remove_webhook": self.remove_webhook,
             "list_deliveries": self.list_deliveries,
             "redeliver": self.redeliver,
+            "get_health": self.get_health,
         }
 
     def authenticate(self, request: Request, world: World) -> Principal | str:
@@ -158,7 +163,7 @@ class AdminApi:
             origin = request.headers["origin"]
             return f"the admin API takes no changes from a web page of another origin ({origin})"
         token = self.server.admin_token
-        if token is None or request.operation_id == "get_label":
+        if token is None or request.operation_id in WITHOUT_TOKEN:
             return Principal("admin", "")
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
@@ -235,7 +240,6 @@ class AdminApi:
             self.server.clock.advance(seconds)
         except ClockLimitError as limit:
             return self.errors.bad_parameter(ParameterError("seconds", str(limit)))
-        self.server.save_clock()
         self.server.catch_up_all()  # what fell due happens now, in order, not when it is next read
         return WireResponse(200, self.clock())
 
@@ -426,6 +430,20 @@ class AdminApi:
     def reset(self, request: Request, world: World) -> WireResponse:
         self.server.reset()
         return WireResponse(200, self.clock())
+
+    def get_health(self, request: Request, world: World) -> WireResponse:
+        """Whether the database answers (load balancers and CI wait on it; a down one: `asgi.unavailable`)."""
+        store = self.server.store
+        try:
+            store.ping()
+        except StoreUnavailable as down:
+            return WireResponse(503, health_unavailable(store, down), {"Retry-After": "1"})
+        document = {"status": "ok", "store": store.backend, "schema_version": store.schema_version}
+        return WireResponse(200, {**document, "clock": iso(self.server.clock.now())})
+
+
+def health_unavailable(store: Store, down: StoreUnavailable) -> dict[str, Any]:
+    return {"status": "unavailable", "store": store.backend, "error": str(down)}
 
 
 def _attempt_json(attempt: outbox.Attempt) -> dict[str, Any]:

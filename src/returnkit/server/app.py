@@ -81,4 +81,3 @@ async def _lifespan(_app: Any, server: ServerState) -> AsyncIterator[None]:
             with contextlib.suppress(asyncio.CancelledError):
                 await sender
         server.dispatcher.close()
-        server.save_clock()

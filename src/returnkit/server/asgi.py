@@ -15,8 +15,10 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from returnkit.core.jsonbytes import dumps
+from returnkit.core.store import StoreUnavailable
 from returnkit.providers.kit import Request
 from returnkit.providers.wire import WireResponse
+from returnkit.server.admin import HEALTH_PATH, health_unavailable
 from returnkit.server.continued import Continued
 from returnkit.server.methods import AllowedMethods
 from returnkit.server.pipeline import (
@@ -32,6 +34,7 @@ from returnkit.server.protocol import HEADER_BYTES, TARGET_LENGTH
 from returnkit.server.state import Api, ServerState
 
 EXCHANGE = "returnkit.exchange"
+UNAVAILABLE_REASON = "the service is temporarily unavailable (its database does not answer); try again shortly"
 ROUTING_CONTEXT = "connexion_routing"
 
 
@@ -56,6 +59,19 @@ class Frontier(ServerMiddleware):
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        watched = _WatchedSend(send)
+        try:
+            with self.server.clock.one_reading():  # the stored clock, read once for the whole request
+                await self._serve(scope, receive, watched)
+        except StoreUnavailable as down:
+            self.server.outage.began(down)
+            if watched.started:
+                raise  # the answer is on its way: nothing else can be sent
+            await send_answer(send, unavailable(self.server, scope["path"], down))
+            return
+        self.server.outage.ended()
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         exchange = _exchange(scope, self.server)
         await _read_body(receive, exchange, self.server.body_limit)
         refusal = run(BEFORE_ROUTING, exchange, self.server)
@@ -80,6 +96,8 @@ class Frontier(ServerMiddleware):
             await self.app(scope, _no_more_body, watched_send)
         except HTTPException as exc:  # Connexion's router: a known path with another method
             await respond(send, exchange, self.server, self._not_allowed(exchange, exc))
+        except StoreUnavailable:
+            raise  # the API's 503, answered by __call__
         except Exception as exc:
             if started:
                 raise  # the answer is on its way (or dropped on purpose): nothing else can be sent
@@ -122,14 +140,43 @@ async def respond(send: Send, exchange: Exchange, server: ServerState, answer: W
     if exchange.fault is not None and exchange.fault.kind == "drop":
         await send({"type": "http.response.start", "status": final.status, "headers": []})
         raise ConnectionDropped(f"fault {exchange.fault.id}: connection dropped on purpose")
-    body = final.body if isinstance(final.body, bytes) else dumps(final.body)
+    await send_answer(send, final)
+
+
+async def send_answer(send: Send, answer: WireResponse) -> None:
+    body = answer.body if isinstance(answer.body, bytes) else dumps(answer.body)
     headers = [
-        (b"content-type", final.media_type.encode()),
+        (b"content-type", answer.media_type.encode()),
         (b"content-length", str(len(body)).encode()),
-        *((name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in final.headers.items()),
+        *((name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in answer.headers.items()),
     ]
-    await send({"type": "http.response.start", "status": final.status, "headers": headers})
+    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+def unavailable(server: ServerState, path: str, down: StoreUnavailable) -> WireResponse:
+    """The database is gone: the API's own 503 (health: its `unavailable` document), `Retry-After: 1`.
+    Nothing is journaled (the journal is in the database too)."""
+    api = server.api_for_path(path)
+    if path == HEALTH_PATH:
+        answer = WireResponse(503, health_unavailable(server.store, down))
+    elif api is None:
+        answer = WireResponse(503, {"message": UNAVAILABLE_REASON})
+    else:
+        answer = api.kit.errors.server_error(503, UNAVAILABLE_REASON)
+    return WireResponse(answer.status, answer.body, {**answer.headers, "Retry-After": "1"}, answer.media_type)
+
+
+class _WatchedSend:
+    """`send`, remembering whether an answer has begun."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        self.started = True
+        await self._send(message)
 
 
 def _failed(api: Api | None) -> WireResponse:

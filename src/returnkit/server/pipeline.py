@@ -19,6 +19,7 @@ from returnkit.core.clock import iso
 from returnkit.core.faults import BUSINESS, Fault, latency
 from returnkit.core.journal import JournalEntry
 from returnkit.core.ratelimit import DEFAULT_HEADER_NAMES, Budget
+from returnkit.core.store import StoreUnavailable
 from returnkit.providers.kit import Handler, ParameterError, Refusal, Request
 from returnkit.providers.wire import WireResponse
 from returnkit.server import headers as declared_headers
@@ -150,9 +151,10 @@ def inject_fault(exchange: Exchange, server: ServerState) -> WireResponse | None
     api, request = _routed(exchange)
     assert exchange.operation is not None
     errors = api.kit.errors
-    if request.method == "GET" and _stale(server, api.name, exchange):
+    faults = server.faults.switched_on()  # one read; none switched on is the common case
+    if faults and request.method == "GET" and _stale(server, api.name, exchange, faults):
         return errors.not_found(f"{request.path} (eventual consistency: a write happened moments ago)")
-    fault = server.faults.fire(api.name, exchange.operation.names, request.journal_id)
+    fault = server.faults.fire(api.name, exchange.operation.names, request.journal_id, faults) if faults else None
     if fault is None or fault.kind == "stale-read":
         return None
     exchange.fault = fault
@@ -175,16 +177,23 @@ def _let_through(fault: Fault, request: Request, server: ServerState) -> None:
         request.business_fault = fault.as_json()
 
 
-def _stale(server: ServerState, provider: str, exchange: Exchange) -> bool:
+def _stale(server: ServerState, provider: str, exchange: Exchange, faults: list[Fault]) -> bool:
     """A stale-read fault is on and the provider accepted a write less than its `seconds` ago."""
     assert exchange.operation is not None
-    written = server.last_write.get(provider)
+    names = exchange.operation.names
+    stale = [
+        fault
+        for fault in faults
+        if fault.kind == "stale-read"
+        and fault.provider == provider
+        and (not fault.operation or fault.operation in names)
+    ]
+    written = server.last_write(provider) if stale else None
     if written is None:
         return False
-    for fault in server.faults:
-        matches = fault.provider == provider and (not fault.operation or fault.operation in exchange.operation.names)
-        if fault.kind == "stale-read" and matches and server.clock.timestamp() - written < fault.seconds:
-            fault.fired += 1
+    for fault in stale:
+        if server.clock.timestamp() - written < fault.seconds:
+            server.faults.count(fault)
             exchange.fault = fault
             exchange.note = f"fault {fault.id}: stale-read"
             return True
@@ -271,10 +280,8 @@ def handle(exchange: Exchange, server: ServerState) -> WireResponse | None:
             answer = _run_handler(exchange, server, handler)
             if answer.status >= 400:
                 raise _Refused(answer)  # a refusal changes nothing, not even an id sequence
-            if server.clock.mode == "wall":
-                server.save_clock()  # a restart with --db resumes no earlier than what was stored
             if request.method != "GET":
-                server.last_write[api.name] = server.clock.timestamp()
+                server.note_write(api.name)
             return answer
     except _Refused as refused:
         return refused.answer
@@ -287,14 +294,14 @@ def handle(exchange: Exchange, server: ServerState) -> WireResponse | None:
 def _run_handler(exchange: Exchange, server: ServerState, handler: Handler) -> WireResponse:
     """The handler's answer; a handler that reset the world begins the new one (journal id 0)."""
     assert exchange.api is not None
-    generation = server.generation
+    resets = server.resets_here
     world = exchange.api.world
     world.cause = exchange.request  # what an event emitted in this transaction may say caused it
     try:
         answer = handler(exchange.request, world)
     finally:
         world.cause = None
-    if server.generation != generation:  # a handler runs to its end without yielding: this one reset it
+    if server.resets_here != resets:  # a handler runs to its end without yielding: this one reset it
         exchange.generation = server.generation
         exchange.request.journal_id = 0  # the reset comes first, before the ids it restarted
     return answer
@@ -365,11 +372,16 @@ def check_conformance(exchange: Exchange, server: ServerState, answer: WireRespo
 
 
 def journal(exchange: Exchange, server: ServerState, answer: WireResponse) -> WireResponse:
-    """Every exchange of the current world, in the journal; the answer goes out even if this fails."""
-    if exchange.generation != server.generation:
-        return answer  # begun before a reset, which emptied the journal: it belongs to the old world
+    """Every exchange of the current world, in the journal; the answer goes out even if this fails.
+
+    Also when the database went away after the handler committed: the client gets the answer to
+    what was done (a 503 would invite a retry of a write that stands), the journal misses one entry."""
     try:
+        if exchange.generation != server.generation:
+            return answer  # begun before a reset (on any instance), which emptied the journal: the old world's
         server.journal.record(_entry(exchange, server, answer))
+    except StoreUnavailable as down:
+        server.outage.began(down)
     except Exception as exc:
         logger.exception("returnkit could not journal exchange %s: %r", exchange.request.journal_id, exc)
     return answer

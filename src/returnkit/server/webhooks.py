@@ -9,6 +9,10 @@ When it runs:
 - **Wall clock:** a background task (`Dispatcher.run`, started in the app's lifespan) sends within
   a second of the due time.
 
+Several instances on one store send each delivery once: a sender takes due deliveries by claiming
+them for its instance (`Store.claim_deliveries`); the faults a delayed delivery keeps for its later
+attempt and the verified mocks subscriptions are in the store's meta, for whichever instance sends.
+
 Never on a provider's request path, and never with a store transaction open across an `await`
 (`SQLiteStore`'s lock is per thread, so other coroutines would silently join it). One lane per
 target URL keeps its first attempts in change order, whichever subscriptions lead there; lanes run
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 import math
 import threading
 import time
@@ -51,13 +56,21 @@ from returnkit.core.outbox import (
     subscriptions,
     target_refusal,
 )
+from returnkit.core.store import StoreUnavailable
 from returnkit.providers.kit import Handshake
 from returnkit.providers.wire import sentence
 
 if TYPE_CHECKING:
     from returnkit.server.state import ServerState
 
-BATCH = 256  # deliveries taken from the outbox per query
+logger = logging.getLogger("returnkit.webhooks")
+BATCH = 16  # deliveries claimed from the outbox per query
+# A claim lasts until every claimed delivery could have been sent (a duplicate fault: twice) to a
+# receiver that never answers, plus this margin: no other instance sends it meanwhile, and one that
+# died lets go of it then.
+CLAIM_MARGIN_SECONDS = 60.0
+DELAY_KEPT = "webhook.delay_kept."  # + delivery id: the faults fired with a delayed first attempt
+VERIFIED = "webhook.verified."  # + subscription id: a mocks subscription's URL passed verification
 WALL_POLL_SECONDS = 1.0  # the wall-clock loop looks at the outbox at least this often
 MIN_WAIT_SECONDS = 0.01  # between two passes, so a due time in the past does not spin the loop
 ANSWER_KEPT = 4096  # bytes of a receiver's answer kept in the journal
@@ -85,8 +98,6 @@ class Dispatcher:
         self._policies: dict[str, RetryPolicy] = {}
         self._lock: asyncio.Lock | None = None
         self._receiver_loop: _ReceiverLoop | None = None
-        self._verified_ids: set[str] = set()  # mocks subscriptions whose URL passed the verification request
-        self._delay_kept: dict[int, list[Fault]] = {}  # delayed delivery id -> the other faults fired with it
 
     # When -----------------------------------------------------------------------------------
 
@@ -119,18 +130,33 @@ class Dispatcher:
     def _step_to(self, moment: float) -> None:
         clock = self.server.clock
         clock.advance(max(moment - clock.timestamp(), 0.0))
-        self.server.save_clock()
 
     async def run(self) -> None:
-        """The wall-clock loop: catch up and send what is due, then wait until the next due time (at most 1 s)."""
+        """The wall-clock loop: catch up and send what is due, then wait until the next due time (at most 1 s).
+
+        A database that stops answering ends no pass for good: it is said once, and tried again each second;
+        any other failure of a pass is logged and the loop goes on."""
         async with self._client() as client:
             while True:
-                async with self.lock():
-                    subscribed = self.subscribed()
-                    if subscribed:  # what fell due emits on time, with no request to catch it up
-                        self.server.catch_up_all()
-                    await self._send_due(client, self.server.clock.timestamp())
-                await asyncio.sleep(self._until_next_due(subscribed))
+                wait = WALL_POLL_SECONDS
+                try:
+                    with self.server.clock.one_reading():
+                        wait = await self._wall_pass(client)
+                    self.server.outage.ended()
+                except StoreUnavailable as down:
+                    self.server.outage.began(down)
+                except Exception:  # one bad pass must not end the sending of every later one
+                    logger.exception("returnkit's webhook sender failed a pass; it tries again")
+                await asyncio.sleep(wait)
+
+    async def _wall_pass(self, client: httpx.AsyncClient) -> float:
+        """One pass of the wall-clock loop; how long until the next."""
+        async with self.lock():
+            subscribed = self.subscribed()
+            if subscribed:  # what fell due emits on time, with no request to catch it up
+                self.server.catch_up_all()
+            await self._send_due(client, self.server.clock.timestamp())
+        return self._until_next_due(subscribed)
 
     def _until_next_due(self, subscribed: bool) -> float:
         """Until the next transition (which may emit) or delivery falls due; at most a second.
@@ -158,13 +184,18 @@ class Dispatcher:
     async def _send_due(self, client: httpx.AsyncClient, now: float) -> int:
         """Every delivery due by `now`: one lane per target URL, its deliveries in (due, id) order."""
         sent = 0
-        while batch := self.server.store.due_deliveries(now, BATCH):
+        while batch := self.server.store.claim_deliveries(now, BATCH, self.server.instance, self._claimed_until()):
             lanes: dict[str, list[Delivery]] = {}
             for delivery in batch:
                 lanes.setdefault(self._lane(delivery), []).append(delivery)
             await asyncio.gather(*(self._send_lane(client, lane) for lane in lanes.values()))
             sent += len(batch)
         return sent
+
+    def _claimed_until(self) -> float:
+        """Wall time (Unix seconds) until which a claim of `BATCH` deliveries holds."""
+        slowest = max((self.policy(name).timeout for name in self.server.kits), default=NO_POLICY.timeout)
+        return time.time() + 2 * BATCH * slowest + CLAIM_MARGIN_SECONDS
 
     def _lane(self, delivery: Delivery) -> str:
         """The URL a delivery goes to: several subscriptions to one receiver (ABOUT YOU's, one per event
@@ -190,9 +221,11 @@ class Dispatcher:
 
     def _faults(self, delivery: Delivery) -> list[Fault]:
         """The faults for this attempt: those kept when it was delayed, else those that fire now."""
-        kept = self._delay_kept.pop(delivery.id, None)
+        store = self.server.store
+        kept = store.get_meta(DELAY_KEPT + str(delivery.id))
         if kept is not None:
-            return kept
+            store.set_meta(DELAY_KEPT + str(delivery.id), None)
+            return [Fault(**document) for document in kept]
         return self.server.faults.fire_for_delivery(delivery.provider, delivery.event, delivery.id)
 
     def _delayed(self, delivery: Delivery, faults: Sequence[Fault]) -> bool:
@@ -204,8 +237,10 @@ class Dispatcher:
         if not delays or delivery.attempts > 0 or delivery.due is None:
             return False
         later = delivery.due + sum(delivery_delay(fault, self.server.seed, delivery.id) for fault in delays)
-        self._delay_kept[delivery.id] = [fault for fault in faults if fault.kind != "delay"]
-        self.server.store.reschedule(delivery.id, later)
+        kept = [fault.as_json() for fault in faults if fault.kind != "delay"]
+        with self.server.store.transaction():  # kept where any instance that sends it later finds them
+            self.server.store.set_meta(DELAY_KEPT + str(delivery.id), kept)
+            self.server.store.reschedule(delivery.id, later)
         return True
 
     async def redeliver(self, delivery: Delivery) -> Delivery:
@@ -253,7 +288,8 @@ class Dispatcher:
         """A subscription from `mocks/server.yaml` of a provider that verifies URLs (Rye) passes the
         verification request before its first delivery; until it does, its deliveries wait."""
         webhooks = self.server.kits[subscription.provider].webhooks
-        if subscription.source != "mocks" or subscription.id in self._verified_ids or webhooks is None:
+        store = self.server.store
+        if subscription.source != "mocks" or webhooks is None or store.get_meta(VERIFIED + subscription.id):
             return True
         handshake = webhooks.handshake(self.server.worlds[subscription.provider], subscription)
         if handshake is None:
@@ -261,17 +297,12 @@ class Dispatcher:
         sent = await self._post(client, subscription, handshake.body, handshake.headers, self.policy(delivery.provider))
         why = sent.error if sent.status is None else handshake.refusal(sent.status, sent.answer)
         if why is None:
-            self._verified_ids.add(subscription.id)
+            store.set_meta(VERIFIED + subscription.id, True)
             return True
         attempt = self._attempt(delivery, "handshake", replace(sent, error=why), handshake.headers)
         later = attempt.at + HANDSHAKE_RETRY_SECONDS
         self.server.store.settle(delivery.id, attempt, due=later, status="pending")
         return False
-
-    def forget(self) -> None:
-        """A reset: subscription and delivery ids start again, so none is verified or delayed any more."""
-        self._verified_ids.clear()
-        self._delay_kept.clear()
 
     def _held_back(self, delivery: Delivery, faults: Sequence[Fault]) -> bool:
         """A `drop` fault settles the delivery unsent, with an attempt that says so."""

@@ -25,6 +25,7 @@ import socket
 import threading
 import time
 from collections.abc import Collection, Iterator, Sequence
+from http import HTTPStatus
 from typing import Any
 
 import httpx
@@ -78,6 +79,18 @@ class ReturnkitServer:
             if time.monotonic() > deadline or not self._thread.is_alive():
                 raise RuntimeError("returnkit did not start listening")
             time.sleep(0.01)
+        self._wait_until_healthy(deadline)
+
+    def _wait_until_healthy(self, deadline: float) -> None:
+        """Ready when `GET /__admin/health` says its database answers (what load balancers and CI wait on)."""
+        with httpx.Client(base_url=self.base_url, trust_env=False) as client:
+            while True:
+                health = client.get("/__admin/health")
+                if health.status_code == HTTPStatus.OK:
+                    return
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"returnkit's database does not answer: {health.text}")
+                time.sleep(0.05)
 
     def stop(self) -> None:
         self._server.should_exit = True

@@ -1,0 +1,412 @@
+"""The store protocol's contract, held by every backend alike (SQLite in memory, a SQLite file, PostgreSQL)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from returnkit.core.jsonbytes import dumps
+from returnkit.core.outbox import Attempt, Delivery
+from returnkit.core.store import JOURNAL_SEQUENCE, SCHEMA_VERSION, ClockState, JournalRow, Store, open_store
+from returnkit.validation.jsonparse import parse_json
+from tests.store.conftest import close
+
+T0 = 1_772_442_000.0
+FAR = time.time() + 3600  # a claim that holds for the whole test
+PAST = time.time() - 1  # a claim whose holder has died
+
+
+def delivery(
+    event: str = "return.created", due: float | None = T0, subscription: str = "wh_1", provider: str = "zinc"
+) -> Delivery:
+    return Delivery(0, provider, event, "e-1", subscription, "acme", "r1", b'{"a":1}', T0, due)
+
+
+def attempt(number: int = 1, kind: str = "scheduled", status: int | None = 500) -> Attempt:
+    return Attempt(number, T0, "2026-12-02T06:00:00Z", kind, status, None, 12.5, {"X-Sig": "ab" * 32})  # type: ignore[arg-type]
+
+
+def journal_row(store: Store, path: str = "/returns", status: int = 201, provider: str | None = "zinc") -> JournalRow:
+    number = store.next_number(JOURNAL_SEQUENCE)
+    return JournalRow(number, provider, path, status, "POST", "inbound", b'{"n":%d}' % number)
+
+
+# Records -----------------------------------------------------------------------------------------
+
+
+def test_documents_come_back_exactly_big_integers_included(store: Store) -> None:
+    literal = b'{"id":123456789012345678901234567890,"neg":-98765432109876543210987654321,"f":1.5,"s":"\\u00e9"}'
+    store.put("zinc", "order", "o1", parse_json(literal))
+    kept = store.get("zinc", "order", "o1")
+    assert dumps(kept) == literal.replace(b"\\u00e9", "é".encode())
+    assert kept is not None
+    assert kept["id"] == 123456789012345678901234567890
+
+
+def test_a_missing_record_is_none(store: Store) -> None:
+    assert store.get("zinc", "order", "nope") is None
+
+
+def test_query_keeps_insertion_order_and_an_update_keeps_its_place(store: Store) -> None:
+    for key in ("b", "a", "c"):
+        store.put("zinc", "return", key, {"key": key})
+    store.put("zinc", "return", "b", {"key": "b", "status": "approved"})
+    assert store.query("zinc", "return") == [{"key": "b", "status": "approved"}, {"key": "a"}, {"key": "c"}]
+
+
+def test_query_and_count_filter_by_owner_and_ref(store: Store) -> None:
+    store.put("zinc", "return", "r1", {"n": 1}, owner="acme", ref="o1")
+    store.put("zinc", "return", "r2", {"n": 2}, owner="other", ref="o1")
+    store.put("zinc", "return", "r3", {"n": 3}, owner="acme", ref="o2")
+    store.put("rye", "return", "r4", {"n": 4}, owner="acme", ref="o1")
+    assert store.query("zinc", "return", owner="acme") == [{"n": 1}, {"n": 3}]
+    assert store.query("zinc", "return", ref="o1") == [{"n": 1}, {"n": 2}]
+    assert store.query("zinc", "return", owner="acme", ref="o2") == [{"n": 3}]
+    assert (store.count("zinc", "return"), store.count("zinc", "return", owner="acme")) == (3, 2)
+    assert store.count("zinc", "order") == 0
+
+
+def test_an_update_moves_a_record_to_its_new_owner(store: Store) -> None:
+    store.put("zinc", "return", "r1", {"n": 1}, owner="acme")
+    store.put("zinc", "return", "r1", {"n": 1}, owner="other")
+    assert store.query("zinc", "return", owner="acme") == []
+    assert store.count("zinc", "return", owner="other") == 1
+
+
+def test_delete_removes_one_record(store: Store) -> None:
+    store.put("zinc", "return", "r1", {"n": 1})
+    store.put("zinc", "return", "r2", {"n": 2})
+    store.delete("zinc", "return", "r1")
+    store.delete("zinc", "return", "never-there")
+    assert store.query("zinc", "return") == [{"n": 2}]
+
+
+# Meta and sequences ------------------------------------------------------------------------------
+
+
+def test_meta_keeps_any_json_value_and_overwrites(store: Store) -> None:
+    assert store.get_meta("seed") is None
+    store.set_meta("seed", 7)
+    store.set_meta("world", {"providers": ["zinc"], "big": 2**70})
+    store.set_meta("seed", 8)
+    assert store.get_meta("seed") == 8
+    assert store.get_meta("world") == {"providers": ["zinc"], "big": 2**70}
+
+
+def test_sequences_count_from_one_per_name(store: Store) -> None:
+    assert [store.next_number("a") for _ in range(3)] == [1, 2, 3]
+    assert store.next_number("b") == 1
+    assert store.next_number("a") == 4
+
+
+def test_clear_empties_the_world_and_numbers_start_again(store: Store) -> None:
+    store.put("zinc", "return", "r1", {"n": 1})
+    store.set_meta("seed", 7)
+    store.next_number("a")
+    store.schedule("zinc", "return", "r1", "resolve", T0)
+    store.settle(store.enqueue(delivery()), attempt(), due=None, status="delivered")
+    store.clear()
+    assert store.query("zinc", "return") == []
+    assert store.get_meta("seed") is None
+    assert store.next_number("a") == 1
+    assert store.next_due() is None
+    assert store.deliveries() == []
+    assert store.attempts(1) == []
+    assert store.enqueue(delivery()) == 1
+
+
+# Scheduled transitions ---------------------------------------------------------------------------
+
+
+def test_due_transitions_come_earliest_first_then_in_scheduling_order(store: Store) -> None:
+    store.schedule("zinc", "return", "late", "resolve", T0 + 60)
+    store.schedule("zinc", "return", "a", "resolve", T0)
+    store.schedule("zinc", "return", "b", "resolve", T0)
+    store.schedule("rye", "return", "c", "advance", T0)
+    assert [s.key for s in store.due("zinc", T0 + 60, 10)] == ["a", "b", "late"]
+    assert [s.key for s in store.due("zinc", T0 + 59, 10)] == ["a", "b"]
+    assert [s.key for s in store.due("zinc", T0, 1)] == ["a"]
+    first = store.due("rye", T0, 10)[0]
+    assert (first.provider, first.kind, first.key, first.transition, first.due) == ("rye", "return", "c", "advance", T0)
+
+
+def test_rescheduling_moves_the_one_due_time_and_unschedule_removes_it(store: Store) -> None:
+    store.schedule("zinc", "return", "r1", "resolve", T0)
+    store.schedule("zinc", "return", "r1", "resolve", T0 + 30)
+    store.schedule("zinc", "return", "r1", "expire", T0 + 10)
+    assert [(s.transition, s.due) for s in store.due("zinc", T0 + 60, 10)] == [
+        ("expire", T0 + 10),
+        ("resolve", T0 + 30),
+    ]
+    store.unschedule("zinc", "return", "r1", "expire")
+    assert [s.transition for s in store.due("zinc", T0 + 60, 10)] == ["resolve"]
+
+
+def test_next_due_is_the_earliest_transition_or_pending_delivery(store: Store) -> None:
+    assert store.next_due() is None
+    store.schedule("zinc", "return", "r1", "resolve", T0 + 30)
+    assert store.next_due() == T0 + 30
+    store.enqueue(delivery(due=T0 + 10))
+    assert store.next_due() == T0 + 10
+    store.enqueue(delivery(due=None))  # settled for good: waits for nothing
+    assert store.next_due() == T0 + 10
+
+
+# Outbox ------------------------------------------------------------------------------------------
+
+
+def test_enqueue_numbers_deliveries_and_keeps_every_field(store: Store) -> None:
+    assert (store.enqueue(delivery()), store.enqueue(delivery("return.approved"))) == (1, 2)
+    assert store.delivery(1) == Delivery(1, "zinc", "return.created", "e-1", "wh_1", "acme", "r1", b'{"a":1}', T0, T0)
+    assert store.delivery(99) is None
+
+
+def test_due_deliveries_come_in_due_then_id_order(store: Store) -> None:
+    late = store.enqueue(delivery(due=T0 + 60))
+    early_a = store.enqueue(delivery(due=T0))
+    early_b = store.enqueue(delivery(due=T0))
+    assert [d.id for d in store.due_deliveries(T0 + 60, 10)] == [early_a, early_b, late]
+    assert [d.id for d in store.due_deliveries(T0 + 59, 10)] == [early_a, early_b]
+    assert [d.id for d in store.due_deliveries(T0 + 60, 1)] == [early_a]
+
+
+def test_settle_records_attempts_and_what_follows(store: Store) -> None:
+    delivery_id = store.enqueue(delivery())
+    store.settle(delivery_id, attempt(1), due=T0 + 60, status="pending", conformance="$.a: not a string")
+    store.settle(delivery_id, attempt(2, kind="duplicate", status=200), due=T0 + 60, status="pending")
+    pending = store.delivery(delivery_id)
+    assert pending is not None
+    assert (pending.attempts, pending.tries, pending.due, pending.status) == (2, 1, T0 + 60, "pending")
+    assert pending.conformance == "$.a: not a string"  # kept when a later settle gives none
+    store.settle(delivery_id, attempt(3, status=200), due=None, status="delivered")
+    done = store.delivery(delivery_id)
+    assert done is not None
+    assert (done.attempts, done.tries, done.due, done.status) == (3, 2, None, "delivered")
+    assert store.due_deliveries(T0 + 10_000, 10) == []
+    kept = store.attempts(delivery_id)
+    assert [(a.number, a.kind, a.status, a.duration_ms) for a in kept] == [
+        (1, "scheduled", 500, 12.5),
+        (2, "duplicate", 200, 12.5),
+        (3, "scheduled", 200, 12.5),
+    ]
+    assert kept[0].headers == {"X-Sig": "ab" * 32}
+    assert store.attempts(99) == []
+
+
+def test_deliveries_filter_by_every_field_given_oldest_first(store: Store) -> None:
+    store.enqueue(delivery("return.created", subscription="wh_1"))
+    store.enqueue(delivery("return.approved", subscription="wh_2"))
+    store.enqueue(delivery("return.created", subscription="wh_2", provider="rye"))
+    store.settle(1, attempt(status=200), due=None, status="delivered")
+    assert [d.id for d in store.deliveries()] == [1, 2, 3]
+    assert [d.id for d in store.deliveries(event="return.created")] == [1, 3]
+    assert [d.id for d in store.deliveries(subscription="wh_2", provider="rye")] == [3]
+    assert [d.id for d in store.deliveries(status="pending")] == [2, 3]
+    assert store.deliveries(provider="kibo-oms") == []
+
+
+def test_reschedule_moves_only_a_pending_delivery(store: Store) -> None:
+    pending, delivered = store.enqueue(delivery()), store.enqueue(delivery())
+    store.settle(delivered, attempt(status=200), due=None, status="delivered")
+    store.reschedule(pending, T0 + 5)
+    store.reschedule(delivered, T0 + 5)
+    moved, kept = store.delivery(pending), store.delivery(delivered)
+    assert moved is not None
+    assert (moved.due, moved.attempts) == (T0 + 5, 0)
+    assert kept is not None
+    assert (kept.due, kept.status) == (None, "delivered")
+
+
+def test_cancel_deliveries_cancels_a_subscriptions_pending_ones_and_counts_them(store: Store) -> None:
+    store.enqueue(delivery(subscription="wh_1"))
+    store.enqueue(delivery(subscription="wh_1"))
+    store.enqueue(delivery(subscription="wh_2"))
+    store.settle(1, attempt(status=200), due=None, status="delivered")
+    assert store.cancel_deliveries("wh_1") == 1
+    assert store.cancel_deliveries("wh_1") == 0
+    assert [(d.id, d.status, d.due) for d in store.deliveries()] == [
+        (1, "delivered", None),
+        (2, "cancelled", None),
+        (3, "pending", T0),
+    ]
+
+
+# Delivery claims ---------------------------------------------------------------------------------
+
+
+def test_a_claim_takes_due_deliveries_in_order_and_no_other_claimant_gets_them(store: Store) -> None:
+    late = store.enqueue(delivery(due=T0 + 5))
+    early = store.enqueue(delivery(due=T0))
+    store.enqueue(delivery(due=T0 + 100))
+    assert [d.id for d in store.claim_deliveries(T0 + 10, 10, "instance-a", FAR)] == [early, late]
+    assert store.claim_deliveries(T0 + 10, 10, "instance-b", FAR) == []
+    assert [d.id for d in store.due_deliveries(T0 + 10, 10)] == [early, late]  # claims hide nothing from a read
+
+
+def test_a_claim_takes_at_most_limit(store: Store) -> None:
+    for _ in range(3):
+        store.enqueue(delivery())
+    assert [d.id for d in store.claim_deliveries(T0, 2, "instance-a", FAR)] == [1, 2]
+    assert [d.id for d in store.claim_deliveries(T0, 2, "instance-b", FAR)] == [3]
+
+
+def test_a_lapsed_claim_lets_another_claimant_take_the_delivery(store: Store) -> None:
+    delivery_id = store.enqueue(delivery())
+    assert [d.id for d in store.claim_deliveries(T0, 10, "dead-instance", PAST)] == [delivery_id]
+    assert [d.id for d in store.claim_deliveries(T0, 10, "instance-b", FAR)] == [delivery_id]
+
+
+def test_settle_and_reschedule_release_the_claim(store: Store) -> None:
+    retried, delayed = store.enqueue(delivery()), store.enqueue(delivery())
+    store.claim_deliveries(T0, 10, "instance-a", FAR)
+    store.settle(retried, attempt(), due=T0 + 60, status="pending")
+    store.reschedule(delayed, T0 + 30)
+    assert [d.id for d in store.claim_deliveries(T0 + 60, 10, "instance-b", FAR)] == [delayed, retried]
+
+
+# Clock, rate windows -----------------------------------------------------------------------------
+
+
+def test_the_clock_is_kept_until_cleared(store: Store) -> None:
+    assert store.get_clock() is None
+    store.set_clock(ClockState("frozen", 0.0, T0))
+    store.set_clock(ClockState("wall", 86_400.5, T0 + 3))
+    assert store.get_clock() == ClockState("wall", 86_400.5, T0 + 3)
+    store.clear()
+    assert store.get_clock() is None
+
+
+def test_count_request_counts_within_a_window_and_starts_again_in_the_next(store: Store) -> None:
+    assert [store.count_request("aboutyou:acme", 100) for _ in range(3)] == [1, 2, 3]
+    assert store.count_request("aboutyou:other", 100) == 1
+    assert [store.count_request("aboutyou:acme", 101) for _ in range(2)] == [1, 2]
+    store.clear()
+    assert store.count_request("aboutyou:acme", 101) == 1
+
+
+# Journal -----------------------------------------------------------------------------------------
+
+
+def test_the_journal_keeps_the_newest_entries_up_to_its_limit(store: Store) -> None:
+    for _ in range(5):
+        store.journal_add(journal_row(store), limit=3)
+    kept = store.journal_find()
+    assert [row.id for row in kept] == [3, 4, 5]
+    assert kept[0] == JournalRow(3, "zinc", "/returns", 201, "POST", "inbound", b'{"n":3}')
+    assert store.journal_count() == 3
+
+
+def test_journal_find_filters_by_every_field_given(store: Store) -> None:
+    store.journal_add(journal_row(store, "/returns", 201), limit=100)
+    store.journal_add(journal_row(store, "/returns", 400), limit=100)
+    store.journal_add(journal_row(store, "/__admin/reset", 200, provider=None), limit=100)
+    outbound = JournalRow(store.next_number(JOURNAL_SEQUENCE), "zinc", "https://hook", 200, "POST", "outbound", b"{}")
+    store.journal_add(outbound, limit=100)
+    assert [row.id for row in store.journal_find(path="/returns")] == [1, 2]
+    assert [row.id for row in store.journal_find(path="/returns", status=400)] == [2]
+    assert [row.id for row in store.journal_find(provider="zinc", direction="outbound")] == [4]
+    assert [row.id for row in store.journal_find(method="GET")] == []
+    store.clear()
+    assert (store.journal_find(), store.journal_count()) == ([], 0)
+
+
+# Faults ------------------------------------------------------------------------------------------
+
+
+def test_faults_are_numbered_and_listed_with_their_firings(store: Store) -> None:
+    first = store.add_fault({"id": 99, "provider": "zinc", "kind": "error", "status": 503, "times": None})
+    second = store.add_fault({"provider": "rye", "kind": "latency", "seconds": 1.5})
+    assert (first, second) == (1, 2)
+    assert store.faults() == [
+        {"id": 1, "provider": "zinc", "kind": "error", "status": 503, "times": None, "fired": 0},
+        {"id": 2, "provider": "rye", "kind": "latency", "seconds": 1.5, "fired": 0},
+    ]
+
+
+def test_a_fault_fires_at_most_its_times(store: Store) -> None:
+    limited, unlimited = store.add_fault({"kind": "error"}), store.add_fault({"kind": "error"})
+    assert [store.fire_fault(limited, 2) for _ in range(3)] == [True, True, False]
+    assert all(store.fire_fault(unlimited, None) for _ in range(3))
+    assert [fault["fired"] for fault in store.faults()] == [2, 3]
+    assert store.fire_fault(99, None) is False
+
+
+def test_clearing_faults_numbers_them_from_one_again(store: Store) -> None:
+    store.add_fault({"kind": "error"})
+    store.clear_faults()
+    assert store.faults() == []
+    assert store.add_fault({"kind": "error"}) == 1
+    store.clear()
+    assert store.faults() == []
+
+
+# The database itself -----------------------------------------------------------------------------
+
+
+def test_a_store_names_its_backend_and_schema_version_and_answers_a_ping(store: Store, location: str) -> None:
+    expected = "postgresql" if location.startswith("postgresql://") else "sqlite"
+    assert (store.backend, store.schema_version) == (expected, SCHEMA_VERSION)
+    store.ping()  # returns: the database answers
+
+
+def test_a_reopened_store_finds_its_world(location: str) -> None:
+    if location == ":memory:":
+        pytest.skip("an in-memory world ends with its store")
+    first = open_store(location)
+    first.put("zinc", "return", "r1", {"big": 2**80})
+    first.set_clock(ClockState("frozen", 5.0, T0))
+    close(first)
+    again = open_store(location)
+    try:
+        assert again.get("zinc", "return", "r1") == {"big": 2**80}
+        assert again.get_clock() == ClockState("frozen", 5.0, T0)
+        assert again.schema_version == SCHEMA_VERSION
+    finally:
+        close(again)
+
+
+# Transactions ------------------------------------------------------------------------------------
+
+
+class Boom(Exception):
+    pass
+
+
+def write_everything_then_fail(store: Store) -> None:
+    with store.transaction():
+        store.put("zinc", "return", "r1", {"status": "closed"})
+        store.put("zinc", "return", "r2", {"status": "open"})
+        store.next_number("a")
+        store.enqueue(delivery())
+        store.count_request("k", 1)
+        store.set_clock(ClockState("frozen", 1.0, T0))
+        raise Boom
+
+
+def write_in_nested_transactions(store: Store, *, fail: bool) -> None:
+    with store.transaction():
+        with store.transaction():
+            store.put("zinc", "return", "inner", {})
+        store.put("zinc", "return", "outer", {})
+        if fail:
+            raise Boom
+
+
+def test_a_failed_transaction_leaves_nothing_behind(store: Store) -> None:
+    store.put("zinc", "return", "r1", {"status": "open"})
+    with pytest.raises(Boom):
+        write_everything_then_fail(store)
+    assert store.query("zinc", "return") == [{"status": "open"}]
+    assert store.next_number("a") == 1
+    assert store.deliveries() == []
+    assert store.count_request("k", 1) == 1
+    assert store.get_clock() is None
+
+
+def test_a_nested_transaction_joins_the_outer_one(store: Store) -> None:
+    with pytest.raises(Boom):
+        write_in_nested_transactions(store, fail=True)
+    assert store.query("zinc", "return") == []
+    write_in_nested_transactions(store, fail=False)
+    assert store.count("zinc", "return") == 2
