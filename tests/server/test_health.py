@@ -22,7 +22,7 @@ ZINC = {"Authorization": "Bearer zn_test_acme_5d2f8a91c4e7"}
 
 
 def test_health_names_the_store_its_schema_and_the_virtual_time() -> None:
-    with serving(create_app(ServerOptions(seed=3))) as client:
+    with serving(create_app(ServerOptions(seed=3, clock_mode="frozen"))) as client:
         client.post("/__admin/clock/advance", json={"seconds": 60})
         health = client.get("/__admin/health")
         assert (health.status_code, health.json()) == (
