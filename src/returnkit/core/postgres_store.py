@@ -1,11 +1,15 @@
 """The store on PostgreSQL (psycopg 3 and a connection pool): several instances, one world.
 
-Semantics are SQLiteStore's, statement for statement. What PostgreSQL adds:
+Semantics are SQLiteStore's. Every call whose SQL both dialects share comes from `SqlStore` (in
+`core/store.py`), its `?` placeholders turned into `%s` once, when this module is imported; here are
+the three primitives it runs them with and what PostgreSQL does its own way:
 
 - `transaction()` takes a transaction-level advisory lock first, so transactions on one database
   run one at a time whichever instance runs them; the connection stays with the calling thread
   until the outermost one ends, and nested calls join it. Other calls run in autocommit on any
   pooled connection, one statement each (two-step writes are one statement with a CTE).
+- Settling a delivery and adding a journal entry are one statement each (a CTE); a claim is one
+  `UPDATE ... FOR UPDATE SKIP LOCKED`; clearing truncates.
 - Documents are BYTEA holding `jsonbytes.dumps`'s bytes: integers beyond 64 bits come back exactly
   (jsonb would read them as numerics and write them back its own way).
 - The schema is versioned in `returnkit_schema`; opening migrates an older one step by step under

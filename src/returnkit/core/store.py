@@ -437,7 +437,8 @@ class Statements:
     )
 
     def in_placeholder(self, placeholder: str) -> Statements:
-        """These statements with `placeholder` (`%s`) where they have `?` (no statement has a literal `?`)."""
+        """These statements with `placeholder` (`%s`) where they have `?`, `self.placeholder` included
+        (no statement has a literal `?`)."""
         texts = {field.name: getattr(self, field.name).replace("?", placeholder) for field in fields(self)}
         return Statements(**texts)
 
@@ -686,6 +687,7 @@ CLAIMABLE = (
 BUSY_TIMEOUT_MS = 5000  # another process's write transaction is waited for this long, then StoreUnavailable
 # SQLite's words for a database that cannot be used right now (locked by another process too long, gone).
 UNAVAILABLE = ("database is locked", "database is busy", "disk I/O error", "unable to open", "readonly database")
+# The shared statements with SQLite's own clock and rate window tables.
 SQLITE_STATEMENTS = Statements(
     set_clock="INSERT INTO clock (id, mode, elapsed, anchor) VALUES (1, ?, ?, ?)"
     " ON CONFLICT (id) DO UPDATE SET mode=excluded.mode, elapsed=excluded.elapsed, anchor=excluded.anchor",
