@@ -1,11 +1,15 @@
 """The store on PostgreSQL (psycopg 3 and a connection pool): several instances, one world.
 
-Semantics are SQLiteStore's, statement for statement. What PostgreSQL adds:
+Semantics are SQLiteStore's. Every call whose SQL both dialects share comes from `SqlStore` (in
+`core/store.py`), its `?` placeholders turned into `%s` once, when this module is imported; here are
+the three primitives it runs them with and what PostgreSQL does its own way:
 
 - `transaction()` takes a transaction-level advisory lock first, so transactions on one database
   run one at a time whichever instance runs them; the connection stays with the calling thread
   until the outermost one ends, and nested calls join it. Other calls run in autocommit on any
   pooled connection, one statement each (two-step writes are one statement with a CTE).
+- Settling a delivery and adding a journal entry are one statement each (a CTE); a claim is one
+  `UPDATE ... FOR UPDATE SKIP LOCKED`; clearing truncates.
 - Documents are BYTEA holding `jsonbytes.dumps`'s bytes: integers beyond 64 bits come back exactly
   (jsonb would read them as numerics and write them back its own way).
 - The schema is versioned in `returnkit_schema`; opening migrates an older one step by step under
@@ -30,16 +34,16 @@ from weakref import WeakKeyDictionary
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from returnkit.core.jsonbytes import dumps, loads
 from returnkit.core.outbox import Attempt, Delivery, DeliveryStatus
 from returnkit.core.store import (
     SCHEMA_VERSION,
-    ClockState,
-    Document,
     JournalRow,
-    Scheduled,
+    SqlStore,
+    Statements,
     StoreError,
     StoreUnavailable,
+    attempt_columns,
+    delivery_from,
     masked,
 )
 
@@ -130,10 +134,16 @@ OWN_TABLES = frozenset(
 )
 WORLD_TABLES = "records, meta, sequences, schedule, outbox, attempts, clock, rate_windows, journal, faults"
 
-SELECT_DELIVERIES = (
-    "SELECT id, provider, event, event_id, subscription, owner, resource, body, occurred, due, status, attempts,"
-    " tries, conformance FROM outbox"
-)
+# The shared statements in PostgreSQL's placeholders, with its own clock and rate window tables.
+POSTGRES_STATEMENTS = Statements(
+    set_clock="INSERT INTO clock (mode, elapsed, anchor) VALUES (?, ?, ?) ON CONFLICT (one)"
+    " DO UPDATE SET mode=excluded.mode, elapsed=excluded.elapsed, anchor=excluded.anchor",
+    count_request="INSERT INTO rate_windows (key, window_number, count) VALUES (?, ?, 1)"
+    " ON CONFLICT (key) DO UPDATE SET count = CASE WHEN rate_windows.window_number = excluded.window_number"
+    " THEN rate_windows.count + 1 ELSE 1 END,"
+    " window_number = excluded.window_number RETURNING count",
+    journal_order=" ORDER BY id",
+).in_placeholder("%s")
 CLAIM_DELIVERIES = """
 WITH claimed AS (
     UPDATE outbox SET claimed_by = %s, claimed_until = %s
@@ -153,7 +163,6 @@ WITH claimed AS (
 )
 SELECT * FROM claimed ORDER BY due, id
 """
-SELECT_JOURNAL = "SELECT id, provider, path, status, method, direction, blob FROM journal"
 SETTLE = """
 WITH attempt AS (
     INSERT INTO attempts (delivery, number, at, wall, kind, status, error, duration_ms, headers)
@@ -172,14 +181,13 @@ WITH added AS (
 )
 DELETE FROM journal WHERE id <= %s
 """
-JOURNAL_FILTERS = ("provider", "path", "status", "method", "direction")
-DELIVERY_FILTERS = ("provider", "event", "status", "subscription")
 
 
-class PostgresStore:
+class PostgresStore(SqlStore):
     """The world in one PostgreSQL database, shared by every returnkit instance that names it."""
 
     backend = "postgresql"
+    _sql = POSTGRES_STATEMENTS
 
     def __init__(self, url: str, *, timeout: float = 2.0, pool_size: int = 10) -> None:
         self.url = url
@@ -369,115 +377,12 @@ class PostgresStore:
             self._bound.connection = None
             conn.execute("COMMIT", prepare=False)
 
-    # Records, meta, sequences -------------------------------------------------------------------
-
-    def get(self, provider: str, kind: str, key: str) -> Document | None:
-        row = self._one("SELECT data FROM records WHERE provider=%s AND kind=%s AND key=%s", (provider, kind, key))
-        return _document(row[0]) if row else None
-
-    def put(self, provider: str, kind: str, key: str, document: Document, *, owner: str = "", ref: str = "") -> None:
-        self._run(
-            "INSERT INTO records (provider, kind, key, owner, ref, data) VALUES (%s, %s, %s, %s, %s, %s)"
-            " ON CONFLICT (provider, kind, key)"
-            " DO UPDATE SET data=excluded.data, owner=excluded.owner, ref=excluded.ref",
-            (provider, kind, key, owner, ref, dumps(document)),
-        )
-
-    def query(self, provider: str, kind: str, *, owner: str | None = None, ref: str | None = None) -> list[Document]:
-        sql = "SELECT data FROM records WHERE provider=%s AND kind=%s"
-        params: list[str] = [provider, kind]
-        if owner is not None:
-            sql += " AND owner=%s"
-            params.append(owner)
-        if ref is not None:
-            sql += " AND ref=%s"
-            params.append(ref)
-        return [_document(row[0]) for row in self._all(sql + " ORDER BY seq", params)]
-
-    def delete(self, provider: str, kind: str, key: str) -> None:
-        self._run("DELETE FROM records WHERE provider=%s AND kind=%s AND key=%s", (provider, kind, key))
-
-    def count(self, provider: str, kind: str, *, owner: str | None = None) -> int:
-        if owner is None:
-            row = self._one("SELECT count(*) FROM records WHERE provider=%s AND kind=%s", (provider, kind))
-        else:
-            row = self._one(
-                "SELECT count(*) FROM records WHERE provider=%s AND kind=%s AND owner=%s", (provider, kind, owner)
-            )
-        return int(row[0]) if row else 0
-
-    def get_meta(self, name: str) -> Any:
-        row = self._one("SELECT value FROM meta WHERE name=%s", (name,))
-        return loads(bytes(row[0])) if row else None
-
-    def set_meta(self, name: str, value: Any) -> None:
-        self._run(
-            "INSERT INTO meta (name, value) VALUES (%s, %s) ON CONFLICT (name) DO UPDATE SET value=excluded.value",
-            (name, dumps(value)),
-        )
-
-    def next_number(self, name: str) -> int:
-        row = self._one(
-            "INSERT INTO sequences (name, value) VALUES (%s, 1)"
-            " ON CONFLICT (name) DO UPDATE SET value = sequences.value + 1 RETURNING value",
-            (name,),
-        )
-        assert row is not None  # RETURNING of an upsert always gives its row
-        return int(row[0])
-
-    # Scheduled transitions ----------------------------------------------------------------------
-
-    def schedule(self, provider: str, kind: str, key: str, transition: str, due: float) -> None:
-        self._run(
-            "INSERT INTO schedule (provider, kind, key, transition, due) VALUES (%s, %s, %s, %s, %s)"
-            " ON CONFLICT (provider, kind, key, transition) DO UPDATE SET due=excluded.due",
-            (provider, kind, key, transition, due),
-        )
-
-    def unschedule(self, provider: str, kind: str, key: str, transition: str) -> None:
-        self._run(
-            "DELETE FROM schedule WHERE provider=%s AND kind=%s AND key=%s AND transition=%s",
-            (provider, kind, key, transition),
-        )
-
-    def due(self, provider: str, now: float, limit: int) -> list[Scheduled]:
-        rows = self._all(
-            "SELECT kind, key, transition, due FROM schedule WHERE provider=%s AND due<=%s ORDER BY due, seq LIMIT %s",
-            (provider, now, limit),
-        )
-        return [Scheduled(provider, kind, key, transition, due) for kind, key, transition, due in rows]
-
-    # Outbox -------------------------------------------------------------------------------------
-
-    def enqueue(self, delivery: Delivery) -> int:
-        row = self._one(
-            "INSERT INTO outbox (provider, event, event_id, subscription, owner, resource, body, occurred, due)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
-            (
-                delivery.provider,
-                delivery.event,
-                delivery.event_id,
-                delivery.subscription,
-                delivery.owner,
-                delivery.resource,
-                delivery.body,
-                delivery.occurred,
-                delivery.due,
-            ),
-        )
-        assert row is not None  # RETURNING of an insert always gives its row
-        return int(row[0])
-
-    def due_deliveries(self, now: float, limit: int) -> list[Delivery]:
-        rows = self._all(
-            SELECT_DELIVERIES + " WHERE due IS NOT NULL AND due<=%s ORDER BY due, id LIMIT %s", (now, limit)
-        )
-        return [_delivery(row) for row in rows]
+    # What PostgreSQL does its own way -----------------------------------------------------------
 
     def claim_deliveries(self, now: float, limit: int, claimant: str, until: float) -> list[Delivery]:
         self._hold_claimant(claimant)
         rows = self._all(CLAIM_DELIVERIES, (claimant, until, now, time.time(), CLAIMANT_LOCKS, limit))
-        return [_delivery(row) for row in rows]
+        return [delivery_from(row) for row in rows]
 
     def _hold_claimant(self, claimant: str) -> None:
         """Hold `claimant`'s session lock (again, after the database restarted) on a connection of its own."""
@@ -497,34 +402,6 @@ class PostgresStore:
             else:  # another session has a claimant of this hash: its claims end at their `until`
                 conn.close()
 
-    def delivery(self, delivery_id: int) -> Delivery | None:
-        row = self._one(SELECT_DELIVERIES + " WHERE id=%s", (delivery_id,))
-        return _delivery(row) if row else None
-
-    def deliveries(
-        self,
-        *,
-        provider: str | None = None,
-        event: str | None = None,
-        status: str | None = None,
-        subscription: str | None = None,
-    ) -> list[Delivery]:
-        where, params = _filters(
-            DELIVERY_FILTERS, {"provider": provider, "event": event, "status": status, "subscription": subscription}
-        )
-        return [_delivery(row) for row in self._all(SELECT_DELIVERIES + where + " ORDER BY id", params)]
-
-    def attempts(self, delivery_id: int) -> list[Attempt]:
-        rows = self._all(
-            "SELECT number, at, wall, kind, status, error, duration_ms, headers FROM attempts"
-            " WHERE delivery=%s ORDER BY number",
-            (delivery_id,),
-        )
-        return [
-            Attempt(number, at, wall, kind, status, error, duration_ms, loads(bytes(headers)))
-            for number, at, wall, kind, status, error, duration_ms, headers in rows
-        ]
-
     def settle(
         self,
         delivery_id: int,
@@ -534,115 +411,14 @@ class PostgresStore:
         status: DeliveryStatus,
         conformance: str | None = None,
     ) -> None:
-        self._run(
-            SETTLE,
-            (
-                delivery_id,
-                attempt.number,
-                attempt.at,
-                attempt.wall,
-                attempt.kind,
-                attempt.status,
-                attempt.error,
-                attempt.duration_ms,
-                dumps(dict(attempt.headers)),
-                due,
-                status,
-                int(attempt.kind == "scheduled"),
-                conformance,
-                delivery_id,
-            ),
-        )
-
-    def reschedule(self, delivery_id: int, due: float) -> None:
-        self._run(
-            "UPDATE outbox SET due=%s, claimed_by=NULL, claimed_until=NULL WHERE id=%s AND status='pending'",
-            (due, delivery_id),
-        )
-
-    def cancel_deliveries(self, subscription: str) -> int:
-        return self._run(
-            "UPDATE outbox SET status='cancelled', due=NULL WHERE subscription=%s AND status='pending'",
-            (subscription,),
-        )
-
-    def next_due(self) -> float | None:
-        row = self._one(
-            "SELECT min(due) FROM (SELECT min(due) AS due FROM schedule"
-            " UNION ALL SELECT min(due) FROM outbox WHERE due IS NOT NULL) AS waiting"
-        )
-        return None if row is None or row[0] is None else float(row[0])
-
-    # Clock, rate windows, journal, faults -------------------------------------------------------
-
-    def get_clock(self) -> ClockState | None:
-        row = self._one("SELECT mode, elapsed, anchor FROM clock")
-        return ClockState(row[0], row[1], row[2]) if row else None
-
-    def set_clock(self, state: ClockState) -> None:
-        self._run(
-            "INSERT INTO clock (mode, elapsed, anchor) VALUES (%s, %s, %s) ON CONFLICT (one)"
-            " DO UPDATE SET mode=excluded.mode, elapsed=excluded.elapsed, anchor=excluded.anchor",
-            (state.mode, state.elapsed, state.anchor),
-        )
-
-    def count_request(self, key: str, window: int) -> int:
-        row = self._one(
-            "INSERT INTO rate_windows (key, window_number, count) VALUES (%s, %s, 1) ON CONFLICT (key) DO UPDATE SET"
-            " count = CASE WHEN rate_windows.window_number = excluded.window_number"
-            " THEN rate_windows.count + 1 ELSE 1 END,"
-            " window_number = excluded.window_number RETURNING count",
-            (key, window),
-        )
-        assert row is not None  # RETURNING of an upsert always gives its row
-        return int(row[0])
+        scheduled = int(attempt.kind == "scheduled")
+        self._run(SETTLE, (delivery_id, *attempt_columns(attempt), due, status, scheduled, conformance, delivery_id))
 
     def journal_add(self, row: JournalRow, limit: int) -> None:
         self._run(
             JOURNAL_ADD,
             (row.id, row.provider, row.path, row.status, row.method, row.direction, row.blob, row.id - limit),
         )
-
-    def journal_find(
-        self,
-        *,
-        provider: str | None = None,
-        path: str | None = None,
-        status: int | None = None,
-        method: str | None = None,
-        direction: str | None = None,
-    ) -> list[JournalRow]:
-        where, params = _filters(
-            JOURNAL_FILTERS,
-            {"provider": provider, "path": path, "status": status, "method": method, "direction": direction},
-        )
-        rows = self._all(SELECT_JOURNAL + where + " ORDER BY id", params)
-        return [
-            JournalRow(id_, provider_, path_, status_, method_, direction_, bytes(blob))
-            for id_, provider_, path_, status_, method_, direction_, blob in rows
-        ]
-
-    def journal_count(self) -> int:
-        row = self._one("SELECT count(*) FROM journal")
-        return int(row[0]) if row else 0
-
-    def add_fault(self, document: Document) -> int:
-        kept = {name: value for name, value in document.items() if name not in {"id", "fired"}}
-        row = self._one("INSERT INTO faults (document) VALUES (%s) RETURNING id", (dumps(kept),))
-        assert row is not None  # RETURNING of an insert always gives its row
-        return int(row[0])
-
-    def faults(self) -> list[Document]:
-        rows = self._all("SELECT id, document, fired FROM faults ORDER BY id")
-        return [{**_document(document), "id": int(id_), "fired": fired} for id_, document, fired in rows]
-
-    def fire_fault(self, fault_id: int, times: int | None) -> bool:
-        row = self._one(
-            "UPDATE faults SET fired = fired + 1 WHERE id = %s AND (%s::integer IS NULL OR fired < %s::integer)"
-            " RETURNING id",
-            (fault_id, times, times),
-        )
-        return row is not None
 
     def clear_faults(self) -> None:
         self._run("TRUNCATE faults RESTART IDENTITY")
@@ -652,41 +428,7 @@ class PostgresStore:
             self._run(f"TRUNCATE {WORLD_TABLES} RESTART IDENTITY")
 
 
-def _filters(columns: tuple[str, ...], given: dict[str, Any]) -> tuple[str, list[Any]]:
-    """A WHERE clause for the filters given (column names from the fixed `columns`, values as parameters)."""
-    used = [column for column in columns if given.get(column) is not None]
-    if not used:
-        return "", []
-    return " WHERE " + " AND ".join(f"{column}=%s" for column in used), [given[column] for column in used]
-
-
 def _reason(error: psycopg.Error) -> str:
     """The first line of libpq's message (the rest repeats it per address tried)."""
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
-
-
-def _document(data: bytes) -> Document:
-    document: Document = loads(bytes(data))
-    return document
-
-
-def _delivery(row: tuple[Any, ...]) -> Delivery:
-    id_, provider, event, event_id, subscription, owner, resource, body, occurred, due, status, *counts = row
-    attempts, tries, conformance = counts
-    return Delivery(
-        id=int(id_),
-        provider=provider,
-        event=event,
-        event_id=event_id,
-        subscription=subscription,
-        owner=owner,
-        resource=resource,
-        body=bytes(body),
-        occurred=occurred,
-        due=due,
-        status=status,
-        attempts=attempts,
-        tries=tries,
-        conformance=conformance,
-    )

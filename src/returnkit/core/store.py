@@ -5,6 +5,12 @@ owner (the merchant or tenant it belongs to) and an optional `ref` (the key of t
 hangs off, such as a return's order). Reads come back in insertion order. Beside the records: the
 scheduled transitions (`schedule`) and the webhooks waiting to go out (`outbox`, with the
 `attempts` made at each; the types are `core/outbox.py`'s).
+
+Here: the `Store` protocol and its types; `SqlStore`, every call whose SQL both dialects share,
+written once (`Statements`, with `?` placeholders that a dialect's class replaces once, when it is
+defined) over three primitives a dialect implements; and `SQLiteStore`, that dialect for SQLite:
+its schema and migration, transactions (`BEGIN IMMEDIATE`), claims whose claimant's process ended
+(`ClaimantLocks`) and what it writes in two statements. `core/postgres_store.py` is the other.
 """
 
 from __future__ import annotations
@@ -13,11 +19,13 @@ import os
 import sqlite3
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from functools import cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from returnkit.core.jsonbytes import dumps, loads
@@ -321,18 +329,6 @@ ADDED_COLUMNS = (
     ("outbox", "claimed_by", "TEXT"),
     ("outbox", "claimed_until", "REAL"),
 )
-SELECT_DELIVERIES = (
-    "SELECT id, provider, event, event_id, subscription, owner, resource, body, occurred, due, status, attempts,"
-    " tries, conformance FROM outbox"
-)
-# Due deliveries no one else holds: unclaimed, this claimant's, expired, or held by a claimant that is gone.
-CLAIMABLE = (
-    SELECT_DELIVERIES + " WHERE due IS NOT NULL AND due<=? AND (claimed_by IS NULL OR claimed_by=?"  # noqa: S608 - constant text, values as parameters
-    " OR claimed_until<? OR claimed_by IN (SELECT value FROM json_each(?))) ORDER BY due, id LIMIT ?"
-)
-BUSY_TIMEOUT_MS = 5000  # another process's write transaction is waited for this long, then StoreUnavailable
-# SQLite's words for a database that cannot be used right now (locked by another process too long, gone).
-UNAVAILABLE = ("database is locked", "database is busy", "disk I/O error", "unable to open", "readonly database")
 
 
 class StoreError(ReturnkitError):
@@ -372,7 +368,341 @@ def open_store(location: str) -> Store:
     return SQLiteStore(location)
 
 
-class SQLiteStore:
+# The SQL both dialects share ---------------------------------------------------------------------
+
+DELIVERY_COLUMNS = (
+    "id, provider, event, event_id, subscription, owner, resource, body, occurred, due, status, attempts, tries,"
+    " conformance"
+)
+SELECT_DELIVERIES = f"SELECT {DELIVERY_COLUMNS} FROM outbox"  # noqa: S608 - constant text
+
+
+@dataclass(frozen=True, slots=True)
+class Statements:
+    """The SQL of every call both dialects answer alike, written once with `?` placeholders.
+
+    The first fields are spelled differently by each dialect (its tables differ there); each store
+    class keeps its own copy, its placeholders put in once when the class is defined (`in_placeholder`),
+    so no call rewrites a statement."""
+
+    set_clock: str
+    count_request: str
+    journal_order: str  # the column that keeps journal entries in the order added
+    placeholder: str = "?"
+    get: str = "SELECT data FROM records WHERE provider=? AND kind=? AND key=?"
+    put: str = (
+        "INSERT INTO records (provider, kind, key, owner, ref, data) VALUES (?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (provider, kind, key) DO UPDATE SET data=excluded.data, owner=excluded.owner, ref=excluded.ref"
+    )
+    select_records: str = "SELECT data FROM records"
+    delete: str = "DELETE FROM records WHERE provider=? AND kind=? AND key=?"
+    count: str = "SELECT count(*) FROM records WHERE provider=? AND kind=?"
+    count_owned: str = "SELECT count(*) FROM records WHERE provider=? AND kind=? AND owner=?"
+    get_meta: str = "SELECT value FROM meta WHERE name=?"
+    set_meta: str = "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value=excluded.value"
+    next_number: str = (
+        "INSERT INTO sequences (name, value) VALUES (?, 1)"
+        " ON CONFLICT (name) DO UPDATE SET value = sequences.value + 1 RETURNING value"
+    )
+    schedule: str = (
+        "INSERT INTO schedule (provider, kind, key, transition, due) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (provider, kind, key, transition) DO UPDATE SET due=excluded.due"
+    )
+    unschedule: str = "DELETE FROM schedule WHERE provider=? AND kind=? AND key=? AND transition=?"
+    due: str = "SELECT kind, key, transition, due FROM schedule WHERE provider=? AND due<=? ORDER BY due, seq LIMIT ?"
+    enqueue: str = (
+        "INSERT INTO outbox (provider, event, event_id, subscription, owner, resource, body, occurred, due)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+    )
+    select_deliveries: str = SELECT_DELIVERIES
+    due_deliveries: str = SELECT_DELIVERIES + " WHERE due IS NOT NULL AND due<=? ORDER BY due, id LIMIT ?"
+    delivery: str = SELECT_DELIVERIES + " WHERE id=?"
+    attempts: str = (
+        "SELECT number, at, wall, kind, status, error, duration_ms, headers FROM attempts"
+        " WHERE delivery=? ORDER BY number"
+    )
+    reschedule: str = "UPDATE outbox SET due=?, claimed_by=NULL, claimed_until=NULL WHERE id=? AND status='pending'"
+    cancel_deliveries: str = "UPDATE outbox SET status='cancelled', due=NULL WHERE subscription=? AND status='pending'"
+    next_due: str = (
+        "SELECT min(due) FROM (SELECT min(due) AS due FROM schedule"
+        " UNION ALL SELECT min(due) FROM outbox WHERE due IS NOT NULL) AS waiting"
+    )
+    get_clock: str = "SELECT mode, elapsed, anchor FROM clock"  # its one row
+    select_journal: str = "SELECT id, provider, path, status, method, direction, blob FROM journal"
+    journal_count: str = "SELECT count(*) FROM journal"
+    add_fault: str = "INSERT INTO faults (document) VALUES (?) RETURNING id"
+    faults: str = "SELECT id, document, fired FROM faults ORDER BY id"
+    fire_fault: str = (
+        "UPDATE faults SET fired = fired + 1 WHERE id=? AND (CAST(? AS INTEGER) IS NULL OR fired < CAST(? AS INTEGER))"
+    )
+
+    def in_placeholder(self, placeholder: str) -> Statements:
+        """These statements with `placeholder` (`%s`) where they have `?`, `self.placeholder` included
+        (no statement has a literal `?`)."""
+        texts = {field.name: getattr(self, field.name).replace("?", placeholder) for field in fields(self)}
+        return Statements(**texts)
+
+
+RECORD_FILTERS = ("provider", "kind", "owner", "ref")
+DELIVERY_FILTERS = ("provider", "event", "status", "subscription")
+JOURNAL_FILTERS = ("provider", "path", "status", "method", "direction")
+
+
+class SqlStore(ABC):
+    """Every `Store` call whose SQL both dialects share, written once over three primitives.
+
+    A subclass names its dialect's `Statements` (`_sql`) and runs them: `_one` (the first row or
+    None), `_all` (every row), `_run` (how many rows changed), each atomic on its own or part of the
+    calling thread's open transaction, with its database's errors raised as `StoreError` /
+    `StoreUnavailable`. What the dialects do differently (transactions and locking, schema, claims,
+    settling, the journal's trimming, clearing) stays with the subclass."""
+
+    _sql: ClassVar[Statements]
+
+    @abstractmethod
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None: ...
+
+    @abstractmethod
+    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+    @abstractmethod
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> int: ...
+
+    def _value(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """The first column of the one row `sql` always gives (an aggregate, RETURNING of an insert or upsert)."""
+        row = self._one(sql, params)
+        assert row is not None, "this statement always gives a row"
+        return row[0]
+
+    def _where(self, filters: tuple[str, ...], given: dict[str, Any]) -> tuple[str, list[Any]]:
+        """` WHERE a=? AND b=?` for the `filters` given a value (column names from the fixed `filters`)."""
+        used = tuple(column for column in filters if given.get(column) is not None)
+        return where_clause(used, self._sql.placeholder), [given[column] for column in used]
+
+    # Records, meta, sequences -------------------------------------------------------------------
+
+    def get(self, provider: str, kind: str, key: str) -> Document | None:
+        row = self._one(self._sql.get, (provider, kind, key))
+        return document_from(row[0]) if row else None
+
+    def put(self, provider: str, kind: str, key: str, document: Document, *, owner: str = "", ref: str = "") -> None:
+        self._run(self._sql.put, (provider, kind, key, owner, ref, dumps(document)))
+
+    def query(self, provider: str, kind: str, *, owner: str | None = None, ref: str | None = None) -> list[Document]:
+        where, params = self._where(RECORD_FILTERS, {"provider": provider, "kind": kind, "owner": owner, "ref": ref})
+        rows = self._all(self._sql.select_records + where + " ORDER BY seq", params)
+        return [document_from(data) for (data,) in rows]
+
+    def delete(self, provider: str, kind: str, key: str) -> None:
+        self._run(self._sql.delete, (provider, kind, key))
+
+    def count(self, provider: str, kind: str, *, owner: str | None = None) -> int:
+        if owner is None:
+            return int(self._value(self._sql.count, (provider, kind)))
+        return int(self._value(self._sql.count_owned, (provider, kind, owner)))
+
+    def get_meta(self, name: str) -> Any:
+        row = self._one(self._sql.get_meta, (name,))
+        return loads(bytes(row[0])) if row else None
+
+    def set_meta(self, name: str, value: Any) -> None:
+        self._run(self._sql.set_meta, (name, dumps(value)))
+
+    def next_number(self, name: str) -> int:
+        return int(self._value(self._sql.next_number, (name,)))
+
+    # Scheduled transitions ----------------------------------------------------------------------
+
+    def schedule(self, provider: str, kind: str, key: str, transition: str, due: float) -> None:
+        self._run(self._sql.schedule, (provider, kind, key, transition, due))
+
+    def unschedule(self, provider: str, kind: str, key: str, transition: str) -> None:
+        self._run(self._sql.unschedule, (provider, kind, key, transition))
+
+    def due(self, provider: str, now: float, limit: int) -> list[Scheduled]:
+        rows = self._all(self._sql.due, (provider, now, limit))
+        return [Scheduled(provider, kind, key, transition, due) for kind, key, transition, due in rows]
+
+    # Outbox -------------------------------------------------------------------------------------
+
+    def enqueue(self, delivery: Delivery) -> int:
+        return int(self._value(self._sql.enqueue, delivery_columns(delivery)))
+
+    def due_deliveries(self, now: float, limit: int) -> list[Delivery]:
+        return [delivery_from(row) for row in self._all(self._sql.due_deliveries, (now, limit))]
+
+    def delivery(self, delivery_id: int) -> Delivery | None:
+        row = self._one(self._sql.delivery, (delivery_id,))
+        return delivery_from(row) if row else None
+
+    def deliveries(
+        self,
+        *,
+        provider: str | None = None,
+        event: str | None = None,
+        status: str | None = None,
+        subscription: str | None = None,
+    ) -> list[Delivery]:
+        given = {"provider": provider, "event": event, "status": status, "subscription": subscription}
+        where, params = self._where(DELIVERY_FILTERS, given)
+        return [delivery_from(row) for row in self._all(self._sql.select_deliveries + where + " ORDER BY id", params)]
+
+    def attempts(self, delivery_id: int) -> list[Attempt]:
+        return [attempt_from(row) for row in self._all(self._sql.attempts, (delivery_id,))]
+
+    def reschedule(self, delivery_id: int, due: float) -> None:
+        self._run(self._sql.reschedule, (due, delivery_id))
+
+    def cancel_deliveries(self, subscription: str) -> int:
+        return self._run(self._sql.cancel_deliveries, (subscription,))
+
+    def next_due(self) -> float | None:
+        earliest = self._value(self._sql.next_due)
+        return None if earliest is None else float(earliest)
+
+    # Clock, rate windows, journal, faults -------------------------------------------------------
+
+    def get_clock(self) -> ClockState | None:
+        row = self._one(self._sql.get_clock)
+        return ClockState(row[0], row[1], row[2]) if row else None
+
+    def set_clock(self, state: ClockState) -> None:
+        self._run(self._sql.set_clock, (state.mode, state.elapsed, state.anchor))
+
+    def count_request(self, key: str, window: int) -> int:
+        return int(self._value(self._sql.count_request, (key, window)))
+
+    def journal_find(
+        self,
+        *,
+        provider: str | None = None,
+        path: str | None = None,
+        status: int | None = None,
+        method: str | None = None,
+        direction: str | None = None,
+    ) -> list[JournalRow]:
+        given = {"provider": provider, "path": path, "status": status, "method": method, "direction": direction}
+        where, params = self._where(JOURNAL_FILTERS, given)
+        rows = self._all(self._sql.select_journal + where + self._sql.journal_order, params)
+        return [journal_row_from(row) for row in rows]
+
+    def journal_count(self) -> int:
+        return int(self._value(self._sql.journal_count))
+
+    def add_fault(self, document: Document) -> int:
+        kept = {name: value for name, value in document.items() if name not in {"id", "fired"}}
+        return int(self._value(self._sql.add_fault, (dumps(kept),)))
+
+    def faults(self) -> list[Document]:
+        rows = self._all(self._sql.faults)
+        return [{**document_from(document), "id": int(id_), "fired": fired} for id_, document, fired in rows]
+
+    def fire_fault(self, fault_id: int, times: int | None) -> bool:
+        return self._run(self._sql.fire_fault, (fault_id, times, times)) == 1
+
+
+@cache
+def where_clause(columns: tuple[str, ...], placeholder: str) -> str:
+    """` WHERE a=? AND b=?` (in `placeholder`'s style) for `columns`, "" for none; made once per combination."""
+    if not columns:
+        return ""
+    return " WHERE " + " AND ".join(f"{column}={placeholder}" for column in columns)
+
+
+# Rows as the store's types: a dialect's BLOB / BYTEA may come back as another bytes-like type.
+
+
+def document_from(data: bytes) -> Document:
+    document: Document = loads(bytes(data))
+    return document
+
+
+def delivery_from(row: tuple[Any, ...]) -> Delivery:
+    id_, provider, event, event_id, subscription, owner, resource, body, occurred, due, status, *counts = row
+    attempts, tries, conformance = counts
+    return Delivery(
+        id=int(id_),
+        provider=provider,
+        event=event,
+        event_id=event_id,
+        subscription=subscription,
+        owner=owner,
+        resource=resource,
+        body=bytes(body),
+        occurred=occurred,
+        due=due,
+        status=status,
+        attempts=attempts,
+        tries=tries,
+        conformance=conformance,
+    )
+
+
+def delivery_columns(delivery: Delivery) -> tuple[Any, ...]:
+    """What `enqueue` writes of a delivery, in its statement's order."""
+    return (
+        delivery.provider,
+        delivery.event,
+        delivery.event_id,
+        delivery.subscription,
+        delivery.owner,
+        delivery.resource,
+        delivery.body,
+        delivery.occurred,
+        delivery.due,
+    )
+
+
+def attempt_columns(attempt: Attempt) -> tuple[Any, ...]:
+    """What settling records of an attempt, in its statement's order (after the delivery's id)."""
+    return (
+        attempt.number,
+        attempt.at,
+        attempt.wall,
+        attempt.kind,
+        attempt.status,
+        attempt.error,
+        attempt.duration_ms,
+        dumps(dict(attempt.headers)),
+    )
+
+
+def attempt_from(row: tuple[Any, ...]) -> Attempt:
+    number, at, wall, kind, status, error, duration_ms, headers = row
+    return Attempt(number, at, wall, kind, status, error, duration_ms, loads(bytes(headers)))
+
+
+def journal_row_from(row: tuple[Any, ...]) -> JournalRow:
+    id_, provider, path, status, method, direction, blob = row
+    return JournalRow(id_, provider, path, status, method, direction, bytes(blob))
+
+
+# SQLite ------------------------------------------------------------------------------------------
+
+# Due deliveries no one else holds: unclaimed, this claimant's, expired, or held by a claimant that is gone.
+CLAIMABLE = (
+    SELECT_DELIVERIES + " WHERE due IS NOT NULL AND due<=? AND (claimed_by IS NULL OR claimed_by=?"  # noqa: S608 - constant text, values as parameters
+    " OR claimed_until<? OR claimed_by IN (SELECT value FROM json_each(?))) ORDER BY due, id LIMIT ?"
+)
+BUSY_TIMEOUT_MS = 5000  # another process's write transaction is waited for this long, then StoreUnavailable
+# SQLite's words for a database that cannot be used right now (locked by another process too long, gone).
+UNAVAILABLE = ("database is locked", "database is busy", "disk I/O error", "unable to open", "readonly database")
+# The shared statements with SQLite's own clock and rate window tables.
+SQLITE_STATEMENTS = Statements(
+    set_clock="INSERT INTO clock (id, mode, elapsed, anchor) VALUES (1, ?, ?, ?)"
+    " ON CONFLICT (id) DO UPDATE SET mode=excluded.mode, elapsed=excluded.elapsed, anchor=excluded.anchor",
+    count_request="INSERT INTO rate_windows (key, number, count) VALUES (?, ?, 1) ON CONFLICT (key) DO UPDATE"
+    " SET count = CASE WHEN number = excluded.number THEN count + 1 ELSE 1 END, number = excluded.number"
+    " RETURNING count",
+    journal_order=" ORDER BY seq",
+)
+RECORD_ATTEMPT = (
+    "INSERT INTO attempts (delivery, number, at, wall, kind, status, error, duration_ms, headers)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (delivery, number) DO NOTHING"
+)
+
+
+class SQLiteStore(SqlStore):
     """In memory by default; a file path makes the world survive a restart.
 
     One connection per store, used by one thread at a time (`_lock`, also held for a whole
@@ -382,6 +712,7 @@ class SQLiteStore:
 
     backend = "sqlite"
     schema_version = SCHEMA_VERSION
+    _sql = SQLITE_STATEMENTS
 
     def __init__(self, path: str = ":memory:") -> None:
         self.path = path
@@ -443,23 +774,23 @@ class SQLiteStore:
             raise
         self._db.execute("COMMIT")
 
-    def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
+    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run one statement (atomic on its own, or part of this thread's open transaction); its rows."""
         with self._lock:
             try:
-                return self._db.execute(sql, args).fetchall()
+                return self._db.execute(sql, params).fetchall()
             except sqlite3.OperationalError as exc:
                 self._raise_unavailable(exc)
                 raise
 
-    def _one(self, sql: str, args: Sequence[Any] = ()) -> Any:
-        rows = self._rows(sql, args)
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        rows = self._all(sql, params)  # every row read: a statement left half-read would hold its locks
         return rows[0] if rows else None
 
-    def _changed(self, sql: str, args: Sequence[Any] = ()) -> int:
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> int:
         with self._lock:
             try:
-                return int(self._db.execute(sql, args).rowcount)
+                return int(self._db.execute(sql, params).rowcount)
             except sqlite3.OperationalError as exc:
                 self._raise_unavailable(exc)
                 raise
@@ -473,105 +804,7 @@ class SQLiteStore:
         """The database answers when a write transaction can begin: reads alone go on while another
         process holds the write lock for good."""
         with self.transaction():
-            self._rows("SELECT count(*) FROM meta")
-
-    def get(self, provider: str, kind: str, key: str) -> Document | None:
-        row = self._one("SELECT data FROM records WHERE provider=? AND kind=? AND key=?", (provider, kind, key))
-        return loads(row[0]) if row else None
-
-    def put(self, provider: str, kind: str, key: str, document: Document, *, owner: str = "", ref: str = "") -> None:
-        self._rows(
-            "INSERT INTO records (provider, kind, key, owner, ref, data) VALUES (?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (provider, kind, key)"
-            " DO UPDATE SET data=excluded.data, owner=excluded.owner, ref=excluded.ref",
-            (provider, kind, key, owner, ref, dumps(document)),
-        )
-
-    def query(self, provider: str, kind: str, *, owner: str | None = None, ref: str | None = None) -> list[Document]:
-        sql = "SELECT data FROM records WHERE provider=? AND kind=?"
-        args: list[str] = [provider, kind]
-        if owner is not None:
-            sql += " AND owner=?"
-            args.append(owner)
-        if ref is not None:
-            sql += " AND ref=?"
-            args.append(ref)
-        return [loads(row[0]) for row in self._rows(sql + " ORDER BY seq", args)]
-
-    def delete(self, provider: str, kind: str, key: str) -> None:
-        self._rows("DELETE FROM records WHERE provider=? AND kind=? AND key=?", (provider, kind, key))
-
-    def count(self, provider: str, kind: str, *, owner: str | None = None) -> int:
-        if owner is None:
-            row = self._one("SELECT count(*) FROM records WHERE provider=? AND kind=?", (provider, kind))
-        else:
-            row = self._one(
-                "SELECT count(*) FROM records WHERE provider=? AND kind=? AND owner=?", (provider, kind, owner)
-            )
-        return int(row[0])
-
-    def get_meta(self, name: str) -> Any:
-        row = self._one("SELECT value FROM meta WHERE name=?", (name,))
-        return loads(row[0]) if row else None
-
-    def set_meta(self, name: str, value: Any) -> None:
-        self._rows(
-            "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value=excluded.value",
-            (name, dumps(value)),
-        )
-
-    def next_number(self, name: str) -> int:
-        row = self._one(
-            "INSERT INTO sequences (name, value) VALUES (?, 1)"
-            " ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
-            (name,),
-        )
-        return int(row[0])
-
-    def schedule(self, provider: str, kind: str, key: str, transition: str, due: float) -> None:
-        self._rows(
-            "INSERT INTO schedule (provider, kind, key, transition, due) VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT (provider, kind, key, transition) DO UPDATE SET due=excluded.due",
-            (provider, kind, key, transition, due),
-        )
-
-    def unschedule(self, provider: str, kind: str, key: str, transition: str) -> None:
-        self._rows(
-            "DELETE FROM schedule WHERE provider=? AND kind=? AND key=? AND transition=?",
-            (provider, kind, key, transition),
-        )
-
-    def due(self, provider: str, now: float, limit: int) -> list[Scheduled]:
-        rows = self._rows(
-            "SELECT kind, key, transition, due FROM schedule WHERE provider=? AND due<=? ORDER BY due, seq LIMIT ?",
-            (provider, now, limit),
-        )
-        return [Scheduled(provider, kind, key, transition, due) for kind, key, transition, due in rows]
-
-    def enqueue(self, delivery: Delivery) -> int:
-        row = self._one(
-            "INSERT INTO outbox (provider, event, event_id, subscription, owner, resource, body, occurred, due)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            (
-                delivery.provider,
-                delivery.event,
-                delivery.event_id,
-                delivery.subscription,
-                delivery.owner,
-                delivery.resource,
-                delivery.body,
-                delivery.occurred,
-                delivery.due,
-            ),
-        )
-        return int(row[0])
-
-    def due_deliveries(self, now: float, limit: int) -> list[Delivery]:
-        rows = self._rows(
-            SELECT_DELIVERIES + " WHERE due IS NOT NULL AND due<=? ORDER BY due, id LIMIT ?",
-            (now, limit),
-        )
-        return [_delivery(row) for row in rows]
+            self._all("SELECT count(*) FROM meta")
 
     def claim_deliveries(self, now: float, limit: int, claimant: str, until: float) -> list[Delivery]:
         """A claim also ends when its claimant's process does (`ClaimantLocks`): a restart after a kill
@@ -579,50 +812,18 @@ class SQLiteStore:
         self._claimants.hold(claimant)
         with self.transaction():
             wall = time.time()
-            holders = self._rows(
+            holders = self._all(
                 "SELECT DISTINCT claimed_by FROM outbox WHERE due IS NOT NULL AND due<=?"
                 " AND claimed_by IS NOT NULL AND claimed_by<>? AND claimed_until>=?",
                 (now, claimant, wall),
             )
             gone = [holder for (holder,) in holders if not self._claimants.alive(holder)]
-            rows = self._rows(CLAIMABLE, (now, claimant, wall, dumps(gone), limit))
-            claimed = [_delivery(row) for row in rows]
-            self._rows(
+            claimed = [delivery_from(row) for row in self._all(CLAIMABLE, (now, claimant, wall, dumps(gone), limit))]
+            self._run(
                 "UPDATE outbox SET claimed_by=?, claimed_until=? WHERE id IN (SELECT value FROM json_each(?))",
                 (claimant, until, dumps([delivery.id for delivery in claimed])),
             )
         return claimed
-
-    def delivery(self, delivery_id: int) -> Delivery | None:
-        row = self._one(SELECT_DELIVERIES + " WHERE id=?", (delivery_id,))
-        return _delivery(row) if row else None
-
-    def deliveries(
-        self,
-        *,
-        provider: str | None = None,
-        event: str | None = None,
-        status: str | None = None,
-        subscription: str | None = None,
-    ) -> list[Delivery]:
-        filters = {"provider": provider, "event": event, "status": status, "subscription": subscription}
-        given = {column: value for column, value in filters.items() if value is not None}
-        sql = SELECT_DELIVERIES + " WHERE 1=1"
-        for column in given:  # column names from the fixed list above, values as parameters
-            sql += f" AND {column}=?"
-        rows = self._rows(sql + " ORDER BY id", tuple(given.values()))
-        return [_delivery(row) for row in rows]
-
-    def attempts(self, delivery_id: int) -> list[Attempt]:
-        rows = self._rows(
-            "SELECT number, at, wall, kind, status, error, duration_ms, headers FROM attempts"
-            " WHERE delivery=? ORDER BY number",
-            (delivery_id,),
-        )
-        return [
-            Attempt(number, at, wall, kind, status, error, duration_ms, loads(headers))
-            for number, at, wall, kind, status, error, duration_ms, headers in rows
-        ]
 
     def settle(
         self,
@@ -634,124 +835,28 @@ class SQLiteStore:
         conformance: str | None = None,
     ) -> None:
         with self.transaction():
-            recorded = self._changed(
-                "INSERT INTO attempts (delivery, number, at, wall, kind, status, error, duration_ms, headers)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (delivery, number) DO NOTHING",
-                (
-                    delivery_id,
-                    attempt.number,
-                    attempt.at,
-                    attempt.wall,
-                    attempt.kind,
-                    attempt.status,
-                    attempt.error,
-                    attempt.duration_ms,
-                    dumps(dict(attempt.headers)),
-                ),
-            )
-            if not recorded:  # another instance sent it too and settled this attempt first
-                return
-            self._rows(
+            if not self._run(RECORD_ATTEMPT, (delivery_id, *attempt_columns(attempt))):
+                return  # another instance sent it too and settled this attempt first
+            self._run(
                 "UPDATE outbox SET due=?, status=?, attempts=attempts+1, tries=tries+?,"
                 " conformance=coalesce(?, conformance), claimed_by=NULL, claimed_until=NULL WHERE id=?",
                 (due, status, int(attempt.kind == "scheduled"), conformance, delivery_id),
             )
 
-    def reschedule(self, delivery_id: int, due: float) -> None:
-        self._rows(
-            "UPDATE outbox SET due=?, claimed_by=NULL, claimed_until=NULL WHERE id=? AND status='pending'",
-            (due, delivery_id),
-        )
-
-    def cancel_deliveries(self, subscription: str) -> int:
-        return self._changed(
-            "UPDATE outbox SET status='cancelled', due=NULL WHERE subscription=? AND status='pending'", (subscription,)
-        )
-
-    def next_due(self) -> float | None:
-        row = self._one(
-            "SELECT min(due) FROM (SELECT min(due) AS due FROM schedule"
-            " UNION ALL SELECT min(due) FROM outbox WHERE due IS NOT NULL)"
-        )
-        return None if row[0] is None else float(row[0])
-
-    def get_clock(self) -> ClockState | None:
-        row = self._one("SELECT mode, elapsed, anchor FROM clock WHERE id=1")
-        return ClockState(row[0], row[1], row[2]) if row else None
-
-    def set_clock(self, state: ClockState) -> None:
-        self._rows(
-            "INSERT INTO clock (id, mode, elapsed, anchor) VALUES (1, ?, ?, ?)"
-            " ON CONFLICT (id) DO UPDATE SET mode=excluded.mode, elapsed=excluded.elapsed, anchor=excluded.anchor",
-            (state.mode, state.elapsed, state.anchor),
-        )
-
-    def count_request(self, key: str, window: int) -> int:
-        row = self._one(
-            "INSERT INTO rate_windows (key, number, count) VALUES (?, ?, 1) ON CONFLICT (key) DO UPDATE"
-            " SET count = CASE WHEN number = excluded.number THEN count + 1 ELSE 1 END, number = excluded.number"
-            " RETURNING count",
-            (key, window),
-        )
-        return int(row[0])
-
     def journal_add(self, row: JournalRow, limit: int) -> None:
         with self.transaction():
-            kept = self._one(
+            kept = self._value(
                 "INSERT INTO journal (id, provider, path, status, method, direction, blob)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq",
                 (row.id, row.provider, row.path, row.status, row.method, row.direction, row.blob),
             )
             # seq counts every entry since the last clear: those `limit` or more behind are the oldest
-            self._rows("DELETE FROM journal WHERE seq <= ?", (int(kept[0]) - limit,))
-
-    def journal_find(
-        self,
-        *,
-        provider: str | None = None,
-        path: str | None = None,
-        status: int | None = None,
-        method: str | None = None,
-        direction: str | None = None,
-    ) -> list[JournalRow]:
-        filters = {"provider": provider, "path": path, "status": status, "method": method, "direction": direction}
-        given = {column: value for column, value in filters.items() if value is not None}
-        sql = "SELECT id, provider, path, status, method, direction, blob FROM journal WHERE 1=1"
-        for column in given:  # column names from the fixed list above, values as parameters
-            sql += f" AND {column}=?"
-        rows = self._rows(sql + " ORDER BY seq", tuple(given.values()))
-        return [
-            JournalRow(id_, provider_, path_, status_, method_, direction_, bytes(blob))
-            for id_, provider_, path_, status_, method_, direction_, blob in rows
-        ]
-
-    def journal_count(self) -> int:
-        return int(self._one("SELECT count(*) FROM journal")[0])
-
-    def add_fault(self, document: Document) -> int:
-        kept = {name: value for name, value in document.items() if name not in ("id", "fired")}
-        row = self._one(
-            "INSERT INTO faults (document, times) VALUES (?, ?) RETURNING id", (dumps(kept), document.get("times"))
-        )
-        return int(row[0])
-
-    def faults(self) -> list[Document]:
-        rows = self._rows("SELECT id, document, fired FROM faults ORDER BY id")
-        return [{**loads(document), "id": id_, "fired": fired} for id_, document, fired in rows]
-
-    def fire_fault(self, fault_id: int, times: int | None) -> bool:
-        return (
-            self._changed(
-                "UPDATE faults SET fired = fired + 1 WHERE id=? AND (? IS NULL OR fired < ?)",
-                (fault_id, times, times),
-            )
-            == 1
-        )
+            self._run("DELETE FROM journal WHERE seq <= ?", (int(kept) - limit,))
 
     def clear_faults(self) -> None:
         with self.transaction():
-            self._rows("DELETE FROM faults")
-            self._rows("DELETE FROM sqlite_sequence WHERE name='faults'")
+            self._run("DELETE FROM faults")
+            self._run("DELETE FROM sqlite_sequence WHERE name='faults'")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -759,7 +864,7 @@ class SQLiteStore:
         with self._lock:
             outer = self._depth == 0
             if outer:
-                self._rows("BEGIN IMMEDIATE")  # the write lock now: a read-check-write is never interleaved
+                self._run("BEGIN IMMEDIATE")  # the write lock now: a read-check-write is never interleaved
             self._depth += 1
             try:
                 yield
@@ -774,7 +879,7 @@ class SQLiteStore:
 
     def _commit(self) -> None:
         try:
-            self._rows("COMMIT")
+            self._run("COMMIT")
         except StoreUnavailable:
             self._rollback()
             raise
@@ -786,11 +891,11 @@ class SQLiteStore:
     def clear(self) -> None:
         with self.transaction():
             for table in ("records", "meta", "sequences", "schedule", "outbox", "attempts", "clock", "rate_windows"):
-                self._rows(f"DELETE FROM {table}")  # noqa: S608 - table names from the fixed list above
-            self._rows("DELETE FROM journal")
-            self._rows("DELETE FROM faults")
+                self._run(f"DELETE FROM {table}")  # noqa: S608 - table names from the fixed list above
+            self._run("DELETE FROM journal")
+            self._run("DELETE FROM faults")
             # delivery, journal and fault ids start at 1 again
-            self._rows("DELETE FROM sqlite_sequence WHERE name IN ('outbox', 'journal', 'faults')")
+            self._run("DELETE FROM sqlite_sequence WHERE name IN ('outbox', 'journal', 'faults')")
 
     def close(self) -> None:
         self._claimants.release()
@@ -844,38 +949,3 @@ class ClaimantLocks:
             self._file(claimant).unlink(missing_ok=True)
             os.close(descriptor)
         self._held.clear()
-
-
-def _delivery(row: tuple[Any, ...]) -> Delivery:
-    (
-        id_,
-        provider,
-        event,
-        event_id,
-        subscription,
-        owner,
-        resource,
-        body,
-        occurred,
-        due,
-        status,
-        attempts,
-        tries,
-        conformance,
-    ) = row
-    return Delivery(
-        id=id_,
-        provider=provider,
-        event=event,
-        event_id=event_id,
-        subscription=subscription,
-        owner=owner,
-        resource=resource,
-        body=bytes(body),
-        occurred=occurred,
-        due=due,
-        status=status,
-        attempts=attempts,
-        tries=tries,
-        conformance=conformance,
-    )
