@@ -115,6 +115,7 @@ def is_loopback(host: str) -> bool:
 ORDERS_PER_CHUNK = 100
 YIELD_SECONDS = 0.001
 SUBSCRIPTION_OPTIONS = ("application", "no_callback", "date", "headers")  # provider-specific fields of a subscription
+MAX_ID = 9_007_199_254_740_991  # the largest id a JSON number holds exactly
 ATTEMPTS_SHOWN = 20  # the newest attempts a delivery lists unless `attempts=all` is asked for
 
 
@@ -264,8 +265,11 @@ class AdminApi:
             method=request.param("method"),
             direction=_direction(choice_param(request, "direction", DIRECTIONS)),
         )
-        newest = found[-limit:] if limit else found
-        return WireResponse(200, {"total": len(found), "requests": [entry.as_json() for entry in newest]})
+        newest = [entry.as_json() for entry in (found[-limit:] if limit else found)]
+        after = int_param(request, "after", None, 0, MAX_ID)
+        if after is not None:  # what a poller has not seen yet
+            newest = [entry for entry in newest if entry["id"] > after]
+        return WireResponse(200, {"total": len(found), "requests": newest})
 
     def get_label(self, request: Request, world: World) -> WireResponse:
         why = labels.refusal(
