@@ -433,8 +433,27 @@ def _journal_body(request: Request) -> Any:
 def _verdict_json(verdict: Verdict | None) -> dict[str, Any] | None:
     if verdict is None:
         return None
-    errors = [{"json_path": e.json_path, "message": e.message, "keyword": e.keyword} for e in verdict.errors]
+    errors = [
+        {
+            "json_path": e.json_path,
+            "message": e.message,
+            "keyword": e.keyword,
+            "found": _shown(e.value),
+            "expected": e.expected if e.expected is not None else _shown(e.rule),
+        }
+        for e in verdict.errors
+    ]
     return {"valid": verdict.valid, "errors": errors}
+
+
+def _shown(value: Any) -> Any:
+    """A value as an error shows it: scalars as they are, an object or array by its kind only
+    (the body holds it, and a missing property's `value` is the whole object)."""
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list | tuple):
+        return "an array" if len(value) > 8 else list(value)  # an enum's values read well; a long list does not
+    return value
 
 
 # The path ------------------------------------------------------------------------------------
