@@ -1,0 +1,73 @@
+"""The journal page in Chromium: live without reload, filters, one exchange's detail."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+
+from tests.browser.conftest import screenshot
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+pytestmark = pytest.mark.browser
+ACME = {"Authorization": "Bearer zn_test_acme_5d2f8a91c4e7"}
+UI = "/__admin/ui/"
+
+
+def journal_row(page: Page, text: str) -> str:
+    from playwright.sync_api import expect
+
+    row = page.locator("table.journal tbody tr", has_text=text).first
+    expect(row).to_be_visible()
+    return row.get_attribute("data-id") or ""
+
+
+def test_a_request_made_with_httpx_appears_in_the_journal_without_reload(page: Page, base_url: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(base_url + UI)
+    expect(page.get_by_role("heading", name="Journal")).to_be_visible()
+    page.evaluate("window.sameDocument = true")  # gone if the page reloaded
+    assert httpx.get(f"{base_url}/zinc/orders", headers=ACME).status_code == 200
+    journal_row(page, "/zinc/orders")
+    assert page.evaluate("window.sameDocument") is True
+    expect(page.get_by_label("Admin token")).to_have_count(0)  # loopback without --admin-token: nothing asked
+    assert page.evaluate("sessionStorage.length") == 0
+    screenshot(page, "journal")
+
+
+def test_a_refused_requests_detail_shows_the_json_path_rule_found_and_expected(page: Page, base_url: str) -> None:
+    from playwright.sync_api import expect
+
+    refused = httpx.post(f"{base_url}/zinc/returns", json={"order_id": 5, "reason": "damaged", "items": []}, headers=ACME)
+    assert refused.status_code == 422
+    page.goto(base_url + UI)
+    journal_row(page, "/zinc/returns")
+    page.locator("table.journal tbody tr", has_text="/zinc/returns").get_by_role("link").click()
+    error = page.locator("tr", has=page.locator("code.json-path", has_text="$.order_id"))
+    expect(error).to_contain_text("type")  # the rule
+    expect(error).to_contain_text("5")  # found
+    expect(error).to_contain_text("string")  # expected
+    expect(page.get_by_role("heading", name="Verdict: invalid")).to_be_visible()
+    expect(page.locator("pre.curl")).to_contain_text("curl -X POST")
+    expect(page.locator("pre.curl")).to_contain_text('"order_id":5')
+    screenshot(page, "exchange")
+
+
+def test_the_outcome_filter_keeps_refused_requests_and_hides_accepted_ones(page: Page, base_url: str) -> None:
+    from playwright.sync_api import expect
+
+    assert httpx.get(f"{base_url}/zinc/orders", headers=ACME).status_code == 200
+    assert httpx.get(f"{base_url}/zinc/orders").status_code == 401
+    page.goto(base_url + UI)
+    rows = page.locator("table.journal tbody tr")
+    expect(rows).to_have_count(2)
+    page.get_by_label("Outcome").select_option("refused")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("401")
+    page.get_by_label("Outcome").select_option("")
+    page.get_by_label("Method").select_option("POST")
+    expect(rows).to_have_count(0)
