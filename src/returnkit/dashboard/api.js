@@ -32,13 +32,16 @@ function askForToken(reason) {
       h("label", { for: "admin-token" }, "Token (kept for this browser tab only)"),
       input,
       h("button", { type: "submit" }, "Use this token"));
+    const view = document.getElementById("view");
+    const shown = [...view.childNodes];  // the page that asked: it goes on drawing once the token is in
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       sessionStorage.setItem(TOKEN_KEY, input.value.trim());
+      replace(view, shown);
       asking = null;
       resolve();
     });
-    replace(document.getElementById("view"), form);
+    replace(view, form);
     input.focus();
   });
   return asking;
