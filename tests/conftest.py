@@ -139,7 +139,7 @@ REQUIRE_BROWSER = "RETURNKIT_REQUIRE_BROWSER"
 
 
 class RequiredSkips:
-    """Counts the skipped tests of one marker, so that a session that requires them (`variable`=1) fails when one was."""
+    """Counts the skipped tests of one marker: a session that requires them (`variable`=1) fails when one was."""
 
     def __init__(self, marker: str, variable: str) -> None:
         self.marker = marker

@@ -42,7 +42,8 @@ def test_a_request_made_with_httpx_appears_in_the_journal_without_reload(page: P
 def test_a_refused_requests_detail_shows_the_json_path_rule_found_and_expected(page: Page, base_url: str) -> None:
     from playwright.sync_api import expect
 
-    refused = httpx.post(f"{base_url}/zinc/returns", json={"order_id": 5, "reason": "damaged", "items": []}, headers=ACME)
+    body = {"order_id": 5, "reason": "damaged", "items": []}
+    refused = httpx.post(f"{base_url}/zinc/returns", json=body, headers=ACME)
     assert refused.status_code == 422
     page.goto(base_url + UI)
     journal_row(page, "/zinc/returns")

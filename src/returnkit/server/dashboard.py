@@ -61,7 +61,8 @@ class Dashboard:
     async def serve(self, scope: Scope, send: Send) -> None:
         path = scope["path"]
         if scope["method"] not in ("GET", "HEAD"):
-            await _send(send, 405, b'{"message":"the dashboard\'s files are only read (GET)"}', _json(), {"Allow": "GET"})
+            message = dumps({"message": "the dashboard's files are only read (GET)"})
+            await _send(send, 405, message, _json(), {"Allow": "GET"})
         elif path == UI_PREFIX:
             await _send(send, 308, b"", "text/plain", {"Location": UI_PREFIX + "/"})
         else:
