@@ -98,3 +98,11 @@ def test_a_verdict_error_says_what_was_found_and_expected(client: TestClient) ->
         "expected": "string",
         "message": "",
     }
+
+
+def test_a_credential_at_fault_is_masked_in_what_was_found(client: TestClient) -> None:
+    secret = "kibo_secret_northwind_3c9e71"  # noqa: S105 -- the seeded test secret
+    client.post("/api/platform/applications/authtickets/oauth", json={"applicationId": "x", "sharedSecret": secret})
+    (entry,) = client.get("/__admin/requests?provider=kibo-commerce").json()["requests"]
+    found = {error["json_path"]: error["found"] for error in entry["verdict"]["errors"]}
+    assert found == {"$.applicationId": "x", "$.sharedSecret": "kibo_secret_northwind_…"}

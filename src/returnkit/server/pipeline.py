@@ -19,6 +19,7 @@ from returnkit.core.clock import iso
 from returnkit.core.faults import BUSINESS, Fault, latency
 from returnkit.core.journal import JournalEntry
 from returnkit.core.ratelimit import DEFAULT_HEADER_NAMES, Budget
+from returnkit.core.redact import SECRET_FIELDS, masked
 from returnkit.core.store import StoreUnavailable
 from returnkit.providers.kit import Handler, ParameterError, Refusal, Request
 from returnkit.providers.wire import WireResponse
@@ -26,7 +27,7 @@ from returnkit.server import headers as declared_headers
 from returnkit.server.protocol import TARGET_LIMIT
 from returnkit.server.state import Api, ServerState
 from returnkit.spec import Operation
-from returnkit.validation import Verdict
+from returnkit.validation import PayloadError, Verdict
 from returnkit.validation.jsonschema_engine import body_left_out
 
 logger = logging.getLogger("returnkit.server")
@@ -438,12 +439,20 @@ def _verdict_json(verdict: Verdict | None) -> dict[str, Any] | None:
             "json_path": e.json_path,
             "message": e.message,
             "keyword": e.keyword,
-            "found": _shown(e.value),
+            "found": _found(e),
             "expected": e.expected if e.expected is not None else _shown(e.rule),
         }
         for e in verdict.errors
     ]
     return {"valid": verdict.valid, "errors": errors}
+
+
+def _found(error: PayloadError) -> Any:
+    """The value at fault, masked where it is a credential (`sharedSecret` where Kibo wants `client_secret`)."""
+    key = error.path[-1] if error.path else None
+    if isinstance(key, str) and key.lower() in SECRET_FIELDS and isinstance(error.value, str):
+        return masked(error.value)
+    return _shown(error.value)
 
 
 def _shown(value: Any) -> Any:
