@@ -4,6 +4,7 @@ import { h, replace } from "./dom.js";
 import { renderExchange, renderJournal } from "./journal.js";
 import { renderWorld } from "./world.js";
 import { renderWebhooks } from "./webhooks.js";
+import { renderRecord, renderState } from "./state.js";
 
 const view = document.getElementById("view");
 let generation = 0;
@@ -12,6 +13,8 @@ const pages = [
   [/^#\/exchange\/(\d+)$/, "journal", (page, id) => renderExchange(page, Number(id))],
   [/^#\/world$/, "world", (page) => renderWorld(page)],
   [/^#\/webhooks$/, "webhooks", (page) => renderWebhooks(page)],
+  [/^#\/state(?:\/([a-z-]+)\/([a-z]+))?$/, "state", (page, provider, kind) => renderState(page, provider, kind)],
+  [/^#\/record\/([a-z-]+)\/([a-z]+)\/(.+)$/, "state", (page, provider, kind, key) => renderRecord(page, provider, kind, key)],
   [/^(#\/journal)?$|^#?\/?$/, "journal", (page) => renderJournal(page)],
 ];
 

@@ -30,6 +30,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 FAULT_SCHEMA = "fault-request.json"  # the faults API's request schema, from which the page builds its form
+MACHINES = "state-machines.json"  # each provider's `x-returnkit-state-machine`s, drawn on a record's page
 ACCESS = "access.json"  # whether the admin API needs a token: the page asks for it before its first call
 
 
@@ -56,6 +57,7 @@ class Dashboard:
         self.generated = {
             FAULT_SCHEMA: dumps(schema),
             ACCESS: dumps({"token_required": server.admin_token is not None}),
+            MACHINES: dumps({name: _machines(server, name) for name in server.kits}),
         }
 
     async def serve(self, scope: Scope, send: Send) -> None:
@@ -79,6 +81,17 @@ class Dashboard:
             return
         content_type = CONTENT_TYPES[name[name.rindex(".") :]]
         await _send(send, 200, body, content_type, SECURITY_HEADERS, head=head)
+
+
+def _machines(server: ServerState, provider: str) -> list[dict[str, Any]]:
+    """The state machines a provider's spec restates as data (Kibo Commerce's returns), with the operation."""
+    document = server.catalog.spec(provider).document
+    return [
+        {"operation": operation.get("operationId"), **operation["x-returnkit-state-machine"]}
+        for item in document.get("paths", {}).values()
+        for operation in item.values()
+        if isinstance(operation, dict) and "x-returnkit-state-machine" in operation
+    ]
 
 
 def _json() -> str:
