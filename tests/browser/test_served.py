@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from returnkit.server.app import ServerOptions, create_app
-from tests.http import TestClient, serving
+from tests.http import CheckedClient, TestClient, serving
 
 ACME = {"Authorization": "Bearer zn_test_acme_5d2f8a91c4e7"}
 DASHBOARD = {"X-Returnkit-Dashboard": "1"}
@@ -106,3 +106,41 @@ def test_a_credential_at_fault_is_masked_in_what_was_found(client: TestClient) -
     (entry,) = client.get("/__admin/requests?provider=kibo-commerce").json()["requests"]
     found = {error["json_path"]: error["found"] for error in entry["verdict"]["errors"]}
     assert found == {"$.applicationId": "x", "$.sharedSecret": "kibo_secret_northwind_…"}
+
+
+def file_zinc_returns(client: TestClient, count: int) -> list[str]:
+    orders = client.get("/zinc/orders", params={"status_filter": "order_placed"}, headers=ACME).json()["orders"]
+    filed = []
+    for order in orders[:count]:
+        body = {"order_id": order["id"], "items": [{"order_item_id": order["items"][0]["id"], "quantity": 1}]}
+        answer = client.post("/zinc/returns", json={**body, "reason": "damaged"}, headers=ACME)
+        assert answer.status_code == 201, answer.text
+        filed.append(answer.json()["id"])
+    return filed
+
+
+def test_records_count_by_state_search_and_follow_the_clock(client: TestClient) -> None:
+    admin = CheckedClient(client, "admin")
+    first, second = file_zinc_returns(client, 2)
+    listed = admin.get("/__admin/records?provider=zinc").json()
+    assert (listed["total"], listed["states"]) == (2, {"open": 2})
+    assert [record["id"] for record in listed["records"]] == [first, second]
+    assert [
+        record["id"] for record in admin.get(f"/__admin/records?provider=zinc&q={second.upper()}").json()["records"]
+    ] == [second]
+    assert admin.get("/__admin/records?provider=zinc&state=approved").json()["total"] == 0
+    assert client.post("/__admin/clock/advance", json={"seconds": 120}).status_code == 200
+    resolved = admin.get("/__admin/records?provider=zinc").json()["states"]
+    assert "open" not in resolved
+    assert sum(resolved.values()) == 2
+
+
+@pytest.mark.parametrize(
+    "query", ["provider=zinc&kind=token", "provider=nobody", "kind=return", "provider=zinc&limit=0"]
+)
+def test_records_refuse_credentials_and_unknown_providers_with_the_parameter_at_fault(
+    client: TestClient, query: str
+) -> None:
+    refused = CheckedClient(client, "admin").get(f"/__admin/records?{query}")
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["path"] in ("kind", "provider", "limit")
