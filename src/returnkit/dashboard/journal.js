@@ -106,7 +106,7 @@ export async function renderJournal(page) {
   let busy = false;  // one poll at a time: two with the same `after` would list an entry twice
   const timer = setInterval(() => {
     if (!page.alive()) clearInterval(timer);
-    else if (!busy) {
+    else if (!busy && !document.hidden) {  // a tab in the background costs the server nothing
       busy = true;
       poll().catch(() => {}).finally(() => { busy = false; });
     }
