@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 ACME = {"Authorization": "Bearer zn_test_acme_5d2f8a91c4e7"}
 
 
-@pytest.mark.parametrize("route", ["journal", "world", "webhooks"])
+@pytest.mark.parametrize("route", ["journal", "state", "world", "webhooks"])
 def test_a_narrow_window_needs_no_horizontal_scrolling(page: Page, base_url: str, route: str) -> None:
     from playwright.sync_api import expect
 
