@@ -134,6 +134,16 @@ def page(chromium: Browser, problems: PageProblems) -> Iterator[Page]:
     assert problems.seen == []
 
 
+def assert_fits_narrow(page: Page) -> None:
+    """At 420 px the page needs no horizontal scrolling and no control lies off-screen."""
+    page.set_viewport_size(NARROW)
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0
+    for control in page.locator("main button, main a, main input, main select, main summary").all():
+        box = control.bounding_box()
+        assert box is None or box["x"] + box["width"] <= NARROW["width"], control.evaluate("e => e.outerHTML")
+
+
 def screenshot(page: Page, name: str) -> None:
     """docs/screenshots/NAME.png: the whole page as the test left it."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import assert_fits_narrow, screenshot
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -56,6 +56,7 @@ def test_a_refused_requests_detail_shows_the_json_path_rule_found_and_expected(p
     expect(page.locator("pre.curl")).to_contain_text("curl -X POST")
     expect(page.locator("pre.curl")).to_contain_text('"order_id":5')
     screenshot(page, "exchange")
+    assert_fits_narrow(page)
 
 
 def test_the_outcome_filter_keeps_refused_requests_and_hides_accepted_ones(page: Page, base_url: str) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import assert_fits_narrow, screenshot
 from tests.browser.test_world import advance_by_button, file_zinc_return
 
 if TYPE_CHECKING:
@@ -64,6 +64,7 @@ def test_a_kibo_returns_page_draws_its_state_machine_with_the_actions_available_
     expect(actions.locator("code")).to_have_text(created["availableActions"])  # what the provider offers now
     assert "Authorize" in created["availableActions"]
     screenshot(page, "kibo-return")
+    assert_fits_narrow(page)
 
 
 def test_search_finds_one_record_among_many(page: Page, base_url: str) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import WIDE, assert_fits_narrow, screenshot
 from tests.browser.test_world import RESOLUTION_SECONDS, file_zinc_return
 from tests.webhooks.receiver import Receiver, listening
 
@@ -47,6 +47,8 @@ def test_a_subscription_made_on_the_page_shows_its_deliveries_signed_and_redeliv
     expect(created.get_by_role("table")).to_contain_text("X-Webhook-Signature")
     expect(created.get_by_role("table")).to_contain_text("200")
     screenshot(page, "webhooks")
+    assert_fits_narrow(page)  # with a delivery's attempts open
+    page.set_viewport_size(WIDE)
 
     created.get_by_role("button", name="Redeliver").click()
     expect(page.get_by_role("status").filter(has_text="after 2 attempt(s)")).to_be_visible()
