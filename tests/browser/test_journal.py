@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import httpx
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.browser
 ACME = {"Authorization": "Bearer zn_test_acme_5d2f8a91c4e7"}
 UI = "/__admin/ui/"
+DASHBOARD = {"X-Returnkit-Dashboard": "1"}
 
 
 def journal_row(page: Page, text: str) -> str:
@@ -73,3 +75,27 @@ def test_the_outcome_filter_keeps_refused_requests_and_hides_accepted_ones(page:
     page.get_by_label("Outcome").select_option("")
     page.get_by_label("Method").select_option("POST")
     expect(rows).to_have_count(0)
+
+
+def zinc_orders(base_url: str) -> int:
+    listed = httpx.get(f"{base_url}/__admin/records?provider=zinc&kind=order&limit=1", headers=DASHBOARD)
+    total: int = listed.json()["total"]
+    return total
+
+
+def test_an_exchange_journaled_after_a_newer_one_still_appears(page: Page, base_url: str) -> None:
+    """A large add of orders gets its id when it begins and is journaled when it ends, after the
+    requests served between its chunks: the page, past their ids already, must list it all the same."""
+    seeded = zinc_orders(base_url)
+    page.goto(base_url + UI)
+    page.get_by_label("show admin API calls").check()
+    with ThreadPoolExecutor(1) as pool:
+        orders = {"provider": "zinc", "count": 10_000}
+        adding = pool.submit(httpx.post, f"{base_url}/__admin/world/orders", json=orders, timeout=120)
+        while zinc_orders(base_url) == seeded and not adding.done():
+            pass  # until its first chunk is in: the add has its id
+        assert httpx.get(f"{base_url}/zinc/orders", headers=ACME).status_code == 200
+        journal_row(page, "/zinc/orders")  # a poll saw this newer exchange
+        assert not adding.done(), "the add finished before the page saw a newer exchange: nothing was tested"
+        assert adding.result().status_code == 201
+    journal_row(page, "/__admin/world/orders")

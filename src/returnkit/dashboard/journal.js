@@ -4,6 +4,7 @@ import { copyButton, h, keyValues, pretty, replace, table } from "./dom.js";
 
 const SHOWN = 200;  // the newest entries listed: the page stays light with 10 000 in the journal
 const POLL_MS = 1000;
+const LATE = 50;  // how far below the newest id a poll looks again
 const PROVIDERS = ["aboutyou", "zinc", "rye", "kibo-commerce", "kibo-oms", "admin"];
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 const OUTCOMES = {
@@ -81,8 +82,8 @@ export async function renderJournal(page) {
   const body = h("tbody");
   const count = h("p", { role: "status", class: "count" });
   let newest = null;
-  let rows = [];
-  const form = filterForm(() => { newest = null; rows = []; poll(); });
+  let listed = new Map();  // id -> entry, the rows shown
+  const form = filterForm(() => { newest = null; listed = new Map(); poll(); });
   const list = h("table", { class: "journal" },
     h("caption", {}, "Exchanges, newest first"),
     h("thead", {}, h("tr", {}, ["#", "Virtual time", "Provider", "Method", "Path", "Status", "Outcome"].map(
@@ -91,14 +92,20 @@ export async function renderJournal(page) {
   replace(page.view, h("h1", {}, "Journal"), form, count, list);
 
   async function poll() {
-    const asked = newest;
-    const answer = await get(query(form, asked));
-    if (!page.alive() || asked !== newest) return;  // filters changed meanwhile: that poll answers
+    const [asked, mine] = [newest, listed];
+    // An entry gets its id when its request begins and is journaled when it ends (on any instance):
+    // asking again from a few ids below the newest shows one that finished late.
+    const answer = await get(query(form, asked === null ? null : Math.max(0, asked - LATE)));
+    if (!page.alive() || mine !== listed) return;  // the filters changed meanwhile: their own poll draws
     for (const entry of answer.requests) seen.set(entry.id, entry);
-    const fresh = answer.requests.filter((entry) => wanted(form, entry)).reverse();
-    if (answer.requests.length) newest = Math.max(newest ?? 0, ...answer.requests.map((entry) => entry.id));
-    rows = [...fresh.map(row), ...rows].slice(0, SHOWN);
-    if (asked === null || fresh.length) replace(body, rows);
+    const fresh = answer.requests.filter((entry) => !listed.has(entry.id) && wanted(form, entry));
+    for (const entry of answer.requests) newest = Math.max(newest ?? 0, entry.id);
+    for (const entry of fresh) listed.set(entry.id, entry);
+    if (asked === null || fresh.length) {
+      const shown = [...listed.values()].sort((one, other) => other.id - one.id);
+      for (const dropped of shown.splice(SHOWN)) listed.delete(dropped.id);
+      replace(body, shown.map(row));
+    }
     count.textContent = `${answer.total} in the journal match the server-side filters; the newest ${SHOWN} are listed and new ones appear as they come.`;
   }
 
