@@ -99,3 +99,17 @@ def test_an_exchange_journaled_after_a_newer_one_still_appears(page: Page, base_
         assert not adding.done(), "the add finished before the page saw a newer exchange: nothing was tested"
         assert adding.result().status_code == 201
     journal_row(page, "/__admin/world/orders")
+
+
+def test_copy_as_curl_puts_a_command_that_replays_the_request_on_the_clipboard(page: Page, base_url: str) -> None:
+    from playwright.sync_api import expect
+
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
+    assert httpx.get(f"{base_url}/zinc/orders?limit=2", headers=ACME).status_code == 200
+    page.goto(base_url + UI)
+    page.locator("table.journal tbody tr", has_text="/zinc/orders").get_by_role("link").click()
+    page.get_by_role("button", name="Copy as curl").click()
+    expect(page.get_by_role("status").filter(has_text="Copied.")).to_be_visible()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith(f"curl -X GET '{base_url}/zinc/orders?limit=2'")
+    assert "-H 'authorization: Bearer zn_test_acme_…'" in copied  # as journaled: credentials masked
