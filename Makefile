@@ -26,7 +26,7 @@ serve: install
 	$(BIN)/returnkit serve
 
 screenshots: install  # the dashboard's browser tests, which write docs/screenshots/*.png
-	RETURNKIT_REQUIRE_BROWSER=1 $(BIN)/python -m pytest tests/browser -q
+	RETURNKIT_REQUIRE_BROWSER=1 RETURNKIT_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser -q
 
 fuzz: install  # schemathesis's CLI against returnkit serve, every spec, all checks and phases: over 50 000 cases
 	@# two halves on two cores: Kibo Commerce's 26 operations take as long as every other target together

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
+SCREENSHOTS_VARIABLE = "RETURNKIT_SCREENSHOTS"
 CHROMIUM = os.environ.get("RETURNKIT_CHROMIUM", "/usr/bin/chromium")
 WIDE: ViewportSize = {"width": 1280, "height": 900}
 NARROW: ViewportSize = {"width": 420, "height": 900}
@@ -145,6 +146,9 @@ def assert_fits_narrow(page: Page) -> None:
 
 
 def screenshot(page: Page, name: str) -> None:
-    """docs/screenshots/NAME.png: the whole page as the test left it."""
+    """docs/screenshots/NAME.png: the whole page as the test left it, when RETURNKIT_SCREENSHOTS=1
+    (`make screenshots`): every run differs (ids, timings), and `make test` leaves the tree clean."""
+    if os.environ.get(SCREENSHOTS_VARIABLE) != "1":
+        return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
