@@ -76,7 +76,7 @@ def test_search_finds_one_record_among_many(page: Page, base_url: str) -> None:
     page.get_by_label("Search").fill(first["order_id"])
     page.get_by_role("button", name="Search").click()
     expect(page.locator("main table tbody tr")).to_have_count(1)
+    screenshot(page, "state")
     page.get_by_label("Search").fill("no-such-thing")
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_text("No record matches.")).to_be_visible()
-    screenshot(page, "state")
