@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test lint typecheck check serve fuzz bench bench-serve clean
+.PHONY: install test lint typecheck check serve screenshots fuzz bench bench-serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ test: lint typecheck
 
 serve: install
 	$(BIN)/returnkit serve
+
+screenshots: install  # the dashboard's browser tests, which write docs/screenshots/*.png
+	RETURNKIT_REQUIRE_BROWSER=1 RETURNKIT_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser -q
 
 fuzz: install  # schemathesis's CLI against returnkit serve, every spec, all checks and phases: over 50 000 cases
 	@# two halves on two cores: Kibo Commerce's 26 operations take as long as every other target together

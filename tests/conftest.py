@@ -131,5 +131,41 @@ class PostgresSkips:
             )
 
 
+# A real Chromium (issue 16) ---------------------------------------------------------------------
+# tests/browser drive Debian's chromium with Playwright; without it (or without playwright) they
+# skip, saying how to install it; with RETURNKIT_REQUIRE_BROWSER=1 (CI) they fail instead, and a
+# session in which one was skipped all the same ends non-zero.
+REQUIRE_BROWSER = "RETURNKIT_REQUIRE_BROWSER"
+
+
+class RequiredSkips:
+    """Counts the skipped tests of one marker: a session that requires them (`variable`=1) fails when one was."""
+
+    def __init__(self, marker: str, variable: str) -> None:
+        self.marker = marker
+        self.variable = variable
+        self.skipped: list[str] = []
+
+    def required(self) -> bool:
+        return os.environ.get(self.variable) == "1"
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.skipped and self.marker in report.keywords:
+            self.skipped.append(report.nodeid)
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self.required() and self.skipped and exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.required() and self.skipped:
+            terminalreporter.write_line(
+                f"{self.variable}=1, yet {len(self.skipped)} {self.marker} test(s) were skipped"
+                f" (first: {self.skipped[0]}): this session fails",
+                red=True,
+            )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(PostgresSkips(), "returnkit-postgres-skips")
+    config.pluginmanager.register(RequiredSkips("browser", REQUIRE_BROWSER), "returnkit-browser-skips")

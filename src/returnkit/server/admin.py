@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 from returnkit.core import labels, outbox
 from returnkit.core.clock import ClockLimitError, iso
 from returnkit.core.faults import EVERY_WEBHOOK, WEBHOOK_PREFIX, webhook_refusal
-from returnkit.core.jsonbytes import loads
+from returnkit.core.jsonbytes import dumps, loads
 from returnkit.core.store import Store, StoreUnavailable
 from returnkit.providers.kit import (
     Handler,
@@ -115,6 +115,7 @@ def is_loopback(host: str) -> bool:
 ORDERS_PER_CHUNK = 100
 YIELD_SECONDS = 0.001
 SUBSCRIPTION_OPTIONS = ("application", "no_callback", "date", "headers")  # provider-specific fields of a subscription
+MAX_ID = 9_007_199_254_740_991  # the largest id a JSON number holds exactly
 ATTEMPTS_SHOWN = 20  # the newest attempts a delivery lists unless `attempts=all` is asked for
 
 
@@ -155,6 +156,7 @@ class AdminApi:
             "list_deliveries": self.list_deliveries,
             "redeliver": self.redeliver,
             "get_health": self.get_health,
+            "list_records": self.list_records,
         }
 
     def authenticate(self, request: Request, world: World) -> Principal | str:
@@ -264,8 +266,31 @@ class AdminApi:
             method=request.param("method"),
             direction=_direction(choice_param(request, "direction", DIRECTIONS)),
         )
-        newest = found[-limit:] if limit else found
-        return WireResponse(200, {"total": len(found), "requests": [entry.as_json() for entry in newest]})
+        newest = [entry.as_json() for entry in (found[-limit:] if limit else found)]
+        after = int_param(request, "after", None, 0, MAX_ID)
+        if after is not None:  # what a poller has not seen yet
+            newest = [entry for entry in newest if entry["id"] > after]
+        return WireResponse(200, {"total": len(found), "requests": newest})
+
+    def list_records(self, request: Request, world: World) -> WireResponse:
+        """One provider's records of one kind by state, for the dashboard (every record is read: see `states`)."""
+        provider = request.param("provider") or ""
+        if provider not in self.server.kits:
+            raise ParameterError("provider", f"no provider {provider}")
+        kind = choice_param(request, "kind", RECORD_KINDS, "return") or "return"
+        limit = int_param(request, "limit", 200, 1, 10_000) or 200
+        self.server.catch_up(provider)  # what fell due shows, as a read of the provider's own would
+        every = self.server.store.query(provider, kind)
+        states: dict[str, int] = {}
+        for record in every:
+            states[_state(record)] = states.get(_state(record), 0) + 1
+        wanted, text = request.param("state"), (request.param("q") or "").lower()
+        found = [
+            record
+            for record in every
+            if wanted in (None, _state(record)) and (not text or text in dumps(record).decode().lower())
+        ]
+        return WireResponse(200, {"total": len(found), "states": states, "records": found[-limit:]})
 
     def get_label(self, request: Request, world: World) -> WireResponse:
         why = labels.refusal(
@@ -460,6 +485,12 @@ def _attempt_json(attempt: outbox.Attempt) -> dict[str, Any]:
 
 
 DIRECTIONS = ("inbound", "outbound", "all")
+RECORD_KINDS = ("return", "order", "batch", "item", "replacement")  # never tokens: they are credentials
+
+
+def _state(record: Mapping[str, Any]) -> str:
+    state = record.get("status", record.get("state"))
+    return str(state) if state is not None else "(none)"
 
 
 def _direction(given: str | None) -> str | None:

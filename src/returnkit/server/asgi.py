@@ -20,6 +20,7 @@ from returnkit.providers.kit import Request
 from returnkit.providers.wire import WireResponse
 from returnkit.server.admin import HEALTH_PATH, health_unavailable
 from returnkit.server.continued import Continued
+from returnkit.server.dashboard import Dashboard, is_dashboard
 from returnkit.server.methods import AllowedMethods
 from returnkit.server.pipeline import (
     BEFORE_ROUTING,
@@ -54,10 +55,14 @@ class Frontier(ServerMiddleware):
     def __init__(self, app: ASGIApp, server: ServerState) -> None:
         super().__init__(app, server)
         self._methods: dict[str, AllowedMethods] = {}
+        self._dashboard = Dashboard(server)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if is_dashboard(scope["path"]):  # static files, outside the request path (server/dashboard.py)
+            await self._dashboard.serve(scope, send)
             return
         watched = _WatchedSend(send)
         try:

@@ -19,6 +19,7 @@ from returnkit.core.clock import iso
 from returnkit.core.faults import BUSINESS, Fault, latency
 from returnkit.core.journal import JournalEntry
 from returnkit.core.ratelimit import DEFAULT_HEADER_NAMES, Budget
+from returnkit.core.redact import SECRET_FIELDS, masked
 from returnkit.core.store import StoreUnavailable
 from returnkit.providers.kit import Handler, ParameterError, Refusal, Request
 from returnkit.providers.wire import WireResponse
@@ -26,7 +27,7 @@ from returnkit.server import headers as declared_headers
 from returnkit.server.protocol import TARGET_LIMIT
 from returnkit.server.state import Api, ServerState
 from returnkit.spec import Operation
-from returnkit.validation import Verdict
+from returnkit.validation import PayloadError, Verdict
 from returnkit.validation.jsonschema_engine import body_left_out
 
 logger = logging.getLogger("returnkit.server")
@@ -34,6 +35,8 @@ OPERATION_SEPARATOR = ":"  # the routing view's operationIds: `zinc:create-retur
 JOURNAL_BODY_LIMIT = 64 * 1024
 # x-returnkit-inferred: the providers publish no header limit; 16 KiB is what common front ends allow.
 HEADER_LIMIT = 16 * 1024
+# The dashboard polls the journal every second: its reads of the admin API would crowd the journal out.
+DASHBOARD_HEADER = "x-returnkit-dashboard"
 
 
 @dataclass(slots=True)
@@ -376,6 +379,8 @@ def journal(exchange: Exchange, server: ServerState, answer: WireResponse) -> Wi
 
     Also when the database went away after the handler committed: the client gets the answer to
     what was done (a 503 would invite a retry of a write that stands), the journal misses one entry."""
+    if _dashboard_read(exchange):
+        return answer
     try:
         if exchange.generation != server.generation:
             return answer  # begun before a reset (on any instance), which emptied the journal: the old world's
@@ -385,6 +390,12 @@ def journal(exchange: Exchange, server: ServerState, answer: WireResponse) -> Wi
     except Exception as exc:
         logger.exception("returnkit could not journal exchange %s: %r", exchange.request.journal_id, exc)
     return answer
+
+
+def _dashboard_read(exchange: Exchange) -> bool:
+    request = exchange.request
+    admin = exchange.api is not None and exchange.api.name == "admin"
+    return admin and request.method == "GET" and DASHBOARD_HEADER in request.headers
 
 
 def _entry(exchange: Exchange, server: ServerState, answer: WireResponse) -> JournalEntry:
@@ -423,8 +434,35 @@ def _journal_body(request: Request) -> Any:
 def _verdict_json(verdict: Verdict | None) -> dict[str, Any] | None:
     if verdict is None:
         return None
-    errors = [{"json_path": e.json_path, "message": e.message, "keyword": e.keyword} for e in verdict.errors]
+    errors = [
+        {
+            "json_path": e.json_path,
+            "message": e.message,
+            "keyword": e.keyword,
+            "found": _found(e),
+            "expected": e.expected if e.expected is not None else _shown(e.rule),
+        }
+        for e in verdict.errors
+    ]
     return {"valid": verdict.valid, "errors": errors}
+
+
+def _found(error: PayloadError) -> Any:
+    """The value at fault, masked where it is a credential (`sharedSecret` where Kibo wants `client_secret`)."""
+    key = error.path[-1] if error.path else None
+    if isinstance(key, str) and key.lower() in SECRET_FIELDS and isinstance(error.value, str):
+        return masked(error.value)
+    return _shown(error.value)
+
+
+def _shown(value: Any) -> Any:
+    """A value as an error shows it: scalars as they are, an object or array by its kind only
+    (the body holds it, and a missing property's `value` is the whole object)."""
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list | tuple):
+        return "an array" if len(value) > 8 else list(value)  # an enum's values read well; a long list does not
+    return value
 
 
 # The path ------------------------------------------------------------------------------------
