@@ -23,7 +23,7 @@ from tests.listening import _free_port, returnkit_serve
 RETURNKIT = str(Path(sys.executable).parent / "returnkit")
 ZINC = {"Authorization": "Bearer zn_test_acme_5d2f8a91c4e7"}
 PASSWORD = "s3cret-pw"  # noqa: S105 -- a made-up password the output must never show
-START_UP = re.compile(r"returnkit: serving on (\S+) · store (\w+) \((.*)\) · instance (\S+)")
+START_UP = re.compile(r"returnkit: serving on (\S+) · dashboard (\S+) · store (\w+) \((.*)\) · instance (\S+)")
 
 
 def start_up_line(logs: Path) -> re.Match[str]:
@@ -73,7 +73,7 @@ def test_the_db_flag_wins_over_returnkit_db(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setenv("RETURNKIT_DB", str(from_env))
     with returnkit_serve(logs_dir(tmp_path, "both"), "--db", str(from_flag)) as base_url:
         created = file_a_zinc_return(base_url)
-    assert start_up_line(tmp_path / "both").group(3) == str(from_flag)
+    assert start_up_line(tmp_path / "both").group(4) == str(from_flag)
     monkeypatch.setenv("RETURNKIT_DB", str(from_flag))
     with returnkit_serve(logs_dir(tmp_path, "flag-file")) as base_url:
         assert zinc_return_status(base_url, created["id"]) == 200
@@ -89,11 +89,11 @@ def test_each_start_writes_one_line_with_the_url_the_backend_the_location_and_th
     world = tmp_path / "world.sqlite"
     with returnkit_serve(logs_dir(tmp_path, "file"), "--db", str(world)) as base_url:
         line = start_up_line(tmp_path / "file")
-        assert line.groups()[:3] == (base_url, "sqlite", str(world))
+        assert line.groups()[:4] == (base_url, f"{base_url}/__admin/ui/", "sqlite", str(world))
     with returnkit_serve(logs_dir(tmp_path, "memory")):
         again = start_up_line(tmp_path / "memory")
-        assert again.groups()[1:3] == ("sqlite", ":memory:")
-    assert line.group(4) != again.group(4)  # every start is a new instance
+        assert again.groups()[2:4] == ("sqlite", ":memory:")
+    assert line.group(5) != again.group(5)  # every start is a new instance
 
 
 def test_with_port_0_the_start_up_line_names_the_port_it_got(tmp_path: Path) -> None:
@@ -107,6 +107,7 @@ def test_with_port_0_the_start_up_line_names_the_port_it_got(tmp_path: Path) -> 
             assert match is not None, line
             assert re.fullmatch(r"http://127\.0\.0\.1:[1-9][0-9]*", match.group(1))
             assert httpx.get(f"{match.group(1)}/orders", headers=ZINC).status_code == 200
+            assert httpx.get(match.group(2)).status_code == 200  # the dashboard it names
         finally:
             server.terminate()
 
@@ -158,6 +159,6 @@ def test_serve_on_postgresql_answers_zinc_and_says_so_without_the_password(tmp_p
     with returnkit_serve(tmp_path, "--db", url) as base_url:
         assert httpx.get(f"{base_url}/orders", headers=ZINC).status_code == 200
         line = start_up_line(tmp_path)
-    assert line.groups()[1:3] == ("postgresql", url.replace(f":{password}@", ":***@"))
+    assert line.groups()[2:4] == ("postgresql", url.replace(f":{password}@", ":***@"))
     output = (tmp_path / "stdout.txt").read_text() + (tmp_path / "stderr.txt").read_text()
     assert password not in output

@@ -184,9 +184,19 @@ def test_the_journal_records_requests_with_verdicts_and_filters_them(http: TestC
     assert entry["verdict"]["valid"] is False
     assert entry["request"]["body"] == {"order_id": "x"}
     assert entry["response"]["body"]["detail"]
+
     zinc = admin.get("/__admin/requests", params={"provider": "zinc"}).json()
     assert [(e["path"], e["status"]) for e in zinc["requests"]] == [("/returns", 422), ("/returns", 401)]
     assert admin.get("/__admin/requests", params={"path": "/api/v1/orders/"}).json()["total"] == 1
+
+
+def test_the_journal_keeps_the_headers_returnkit_answered_with(http: TestClient, admin: CheckedClient) -> None:
+    answered = http.get("/api/v1/orders/", headers=AY).headers
+    (entry,) = [e for e in admin.get("/__admin/requests").json()["requests"] if e["provider"] == "aboutyou"]
+    headers = entry["response"]["headers"]
+    assert headers["content-type"].startswith("application/json")
+    for name in ("X-RateLimit-Limit", "X-RateLimit-Remaining"):  # ABOUT YOU's budget, as the client saw it
+        assert headers[name] == answered[name]
 
 
 def test_the_journal_keeps_only_the_newest_entries() -> None:

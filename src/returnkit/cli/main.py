@@ -173,13 +173,14 @@ def db_location(args: argparse.Namespace) -> tuple[str, str]:
 
 
 def start_up_line(app: Any, url: str) -> str:
-    """One line per start: where it listens, the store (password masked) and this instance's name."""
+    """One line per start: where it listens, its dashboard, the store (password masked) and this instance's name."""
     from returnkit.core.store import masked
     from returnkit.server.app import server_state
 
     state = server_state(app)
     store = state.store
-    return f"returnkit: serving on {url} · store {store.backend} ({masked(store.name)}) · instance {state.instance}"
+    where = f"serving on {url} · dashboard {url}/__admin/ui/"
+    return f"returnkit: {where} · store {store.backend} ({masked(store.name)}) · instance {state.instance}"
 
 
 def _app(args: argparse.Namespace) -> Any:

@@ -61,6 +61,7 @@ class JournalEntry:
     principal: str | None = None
     note: str | None = None
     request_headers: dict[str, str] = field(default_factory=dict)
+    response_headers: dict[str, str] | None = None  # the headers returnkit set on its answer (inbound only)
     conformance: str | None = None  # with --check-responses: how the response breaks the spec
     outbound: Outbound | None = None  # set for a webhook attempt returnkit made; None for a request it answered
 
@@ -90,8 +91,14 @@ class JournalEntry:
             "note": self.note,
             "conformance": self.conformance,
             "request": {"headers": self.request_headers, "body": self.request_body},
-            "response": {"body": _printable(self.response_body)},
+            "response": self._response_json(),
         }
+
+    def _response_json(self) -> dict[str, Any]:
+        response: dict[str, Any] = {"body": _printable(self.response_body)}
+        if self.response_headers is not None:
+            response = {"headers": self.response_headers, **response}
+        return response
 
 
 class Stored(NamedTuple):
@@ -131,6 +138,7 @@ class Journal:
         kept = replace(
             entry,
             request_headers=_bounded_headers(clean.headers),
+            response_headers=None if entry.response_headers is None else _bounded_headers(entry.response_headers),
             request_body=clean.request_body,
             response_body=clean.response_body,
         )

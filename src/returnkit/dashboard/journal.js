@@ -191,7 +191,8 @@ export async function renderExchange(page, id) {
       h("details", {}, h("summary", {}, "As curl"), h("pre", { class: "curl" }, command)),
       copyButton("Copy as curl", command)),
     h("section", { "aria-labelledby": "response" }, h("h2", { id: "response" }, `Response: ${entry.status}`),
-      h("p", { class: "hint" }, "The journal keeps the response body, not its headers."),
+      entry.response.headers ? headersTable("Response headers (as returnkit set them)", entry.response.headers) : null,
+      h("h3", {}, "Body"),
       h("pre", {}, pretty(entry.response.body))),
     entry.webhook ? h("section", { "aria-labelledby": "webhook" }, h("h2", { id: "webhook" }, "Webhook attempt"), h("pre", {}, pretty(entry.webhook))) : null);
 }

@@ -415,6 +415,7 @@ def _entry(exchange: Exchange, server: ServerState, answer: WireResponse) -> Jou
         principal=request.principal.owner if request.principal else None,
         note=exchange.note,
         request_headers=dict(request.headers),
+        response_headers={"content-type": answer.media_type, **answer.headers},
         conformance=exchange.conformance,
     )
 
