@@ -44,7 +44,9 @@ def browser_missing(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop running in the main thread
+# while it lives, and every later test that calls asyncio.run() would fail.
+@pytest.fixture(scope="package")
 def chromium() -> Iterator[Browser]:
     try:
         from playwright.sync_api import sync_playwright
