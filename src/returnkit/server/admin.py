@@ -259,18 +259,17 @@ class AdminApi:
     def list_requests(self, request: Request, world: World) -> WireResponse:
         status = int_param(request, "status", None, 100, 599)
         limit = int_param(request, "limit", 100, 1, 10_000)
-        found = self.server.journal.find(
-            provider=request.param("provider"),
-            path=request.param("path"),
-            status=status,
-            method=request.param("method"),
-            direction=_direction(choice_param(request, "direction", DIRECTIONS)),
-        )
-        newest = [entry.as_json() for entry in (found[-limit:] if limit else found)]
-        after = int_param(request, "after", None, 0, MAX_ID)
-        if after is not None:  # what a poller has not seen yet
-            newest = [entry for entry in newest if entry["id"] > after]
-        return WireResponse(200, {"total": len(found), "requests": newest})
+        after = int_param(request, "after", None, 0, MAX_ID)  # what a poller has not seen yet
+        filters: dict[str, Any] = {
+            "provider": request.param("provider"),
+            "path": request.param("path"),
+            "status": status,
+            "method": request.param("method"),
+            "direction": _direction(choice_param(request, "direction", DIRECTIONS)),
+        }
+        newest = self.server.journal.find(**filters, after=after, limit=limit or None)
+        total = self.server.journal.count(**filters)
+        return WireResponse(200, {"total": total, "requests": [entry.as_json() for entry in newest]})
 
     def list_records(self, request: Request, world: World) -> WireResponse:
         """One provider's records of one kind by state, for the dashboard (every record is read: see `states`)."""
