@@ -87,20 +87,23 @@ def record_change(
     world: HasStore,
     records: Records[Any],
     key: str,
-    change: tuple[str | None, str],
+    to_status: str,
     at: float | datetime,
     *,
     owner: str,
     action: str | None = None,
 ) -> None:
-    """Add one status change (`change` is from, to) of a record at virtual time `at` to its history.
+    """Add the record's change to `to_status` at virtual time `at` to its history, before it is saved.
 
-    Called by each provider's one `transition`, inside its transaction; entries are kept oldest first.
+    The status it leaves is the stored one (none when the record is being created), so each provider's
+    one `transition` calls this first, inside its transaction; entries are kept oldest first.
     """
-    if change[0] == change[1]:
+    stored = records.get(world, key)
+    before = None if stored is None else stored.get("status")
+    if before == to_status:
         return
     seconds = at.timestamp() if isinstance(at, datetime) else float(at)
-    entry: dict[str, Any] = {"from": change[0], "to": change[1], "at": seconds}
+    entry: dict[str, Any] = {"from": before, "to": to_status, "at": seconds}
     if action is not None:
         entry["action"] = action
     where = history_key(records.kind, key)

@@ -143,11 +143,9 @@ def transition(world: World, records: Records[Any], record: dict[str, Any], acti
     here, whether a client asked for it or the clock made it due; a return's change is announced
     (`return.authorized` ... or `return.updated`), a replacement order's is not (no return topic).
     """
-    change = (
-        record["status"],
-        (REPLACEMENT_MACHINE if records is REPLACEMENTS else state_machine())[record["status"]][action],
-    )
-    record_change(world, records, record["id"], change, at, owner=record["owner"], action=action)
+    machine = REPLACEMENT_MACHINE if records is REPLACEMENTS else state_machine()
+    to_status = machine[record["status"]][action]
+    record_change(world, records, record["id"], to_status, at, owner=record["owner"], action=action)
     if records is REPLACEMENTS:  # a child order has no audit dates of its own to stamp
         record["status"] = REPLACEMENT_MACHINE[record["status"]][action]
         REPLACEMENTS.put(world, record["id"], record, owner=record["owner"], ref=record["parentReturnId"])
