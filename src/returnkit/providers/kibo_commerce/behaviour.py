@@ -146,11 +146,10 @@ def transition(world: World, records: Records[Any], record: dict[str, Any], acti
     machine = REPLACEMENT_MACHINE if records is REPLACEMENTS else state_machine()
     to_status = machine[record["status"]][action]
     record_change(world, records, record["id"], to_status, at, owner=record["owner"], action=action)
+    record["status"] = to_status
     if records is REPLACEMENTS:  # a child order has no audit dates of its own to stamp
-        record["status"] = REPLACEMENT_MACHINE[record["status"]][action]
         REPLACEMENTS.put(world, record["id"], record, owner=record["owner"], ref=record["parentReturnId"])
         return
-    record["status"] = state_machine()[record["status"]][action]
     save(world, record, at)
     webhooks.announce(world, record, webhooks.topic_of(record["status"]), at)
 
