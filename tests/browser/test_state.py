@@ -42,6 +42,10 @@ def test_a_zinc_return_moves_from_open_to_its_resolution_on_its_page(page: Page,
     page.get_by_role("link", name=filed["id"]).click()
     expect(page.locator(".current-state")).to_have_text("open")
     expect(page.locator(".facts")).to_contain_text("resolves_at")  # what is scheduled next, and when
+    [step] = httpx.get(f"{base_url}/__admin/records/zinc/return/{filed['id']}").json()["scheduled"]
+    scheduled = page.get_by_role("table", name="What the clock will carry out")
+    expect(scheduled.locator("tbody tr")).to_have_text([f"{step['transition']}{step['due']}"])
+    expect(page.get_by_role("table", name="Its status changes").locator("tbody tr")).to_have_count(1)
 
     page.get_by_role("link", name="Clock, faults, world").click()
     advance_by_button(page, "+1 day", 86400)
@@ -50,6 +54,9 @@ def test_a_zinc_return_moves_from_open_to_its_resolution_on_its_page(page: Page,
     status = resolved["records"][0]["status"]
     assert status in ("approved", "denied")
     expect(page.locator(".current-state")).to_have_text(status)
+    history = page.get_by_role("table", name="Its status changes").locator("tbody tr")
+    expect(history).to_have_text([f"(created)open—{filed['created_at']}", f"open{status}—{step['due']}"])
+    expect(page.get_by_text("Nothing is scheduled.")).to_be_visible()
 
 
 def test_a_kibo_returns_page_draws_its_state_machine_with_the_actions_available_now(page: Page, base_url: str) -> None:

@@ -143,6 +143,20 @@ def test_rescheduling_moves_the_one_due_time_and_unschedule_removes_it(store: St
     assert [s.transition for s in store.due("zinc", T0 + 60, 10)] == ["resolve"]
 
 
+def test_scheduled_lists_one_records_transitions_earliest_first(store: Store) -> None:
+    store.schedule("zinc", "return", "r1", "resolve", T0 + 30)
+    store.schedule("zinc", "return", "r1", "expire", T0 + 10)
+    store.schedule("zinc", "return", "r2", "resolve", T0)
+    store.schedule("rye", "return", "r1", "advance", T0)
+    assert [(s.transition, s.due) for s in store.scheduled("zinc", "return", "r1")] == [
+        ("expire", T0 + 10),
+        ("resolve", T0 + 30),
+    ]
+    store.unschedule("zinc", "return", "r1", "expire")
+    assert [s.transition for s in store.scheduled("zinc", "return", "r1")] == ["resolve"]
+    assert store.scheduled("zinc", "order", "r1") == []
+
+
 def test_next_due_is_the_earliest_transition_or_pending_delivery(store: Store) -> None:
     assert store.next_due() is None
     store.schedule("zinc", "return", "r1", "resolve", T0 + 30)
@@ -309,6 +323,17 @@ def test_journal_find_filters_by_every_field_given(store: Store) -> None:
     assert [row.id for row in store.journal_find(method="GET")] == []
     store.clear()
     assert (store.journal_find(), store.journal_count()) == ([], 0)
+
+
+def test_journal_find_gives_the_newest_limit_above_after_oldest_first(store: Store) -> None:
+    for status in (201, 400, 201, 201, 400, 201):
+        store.journal_add(journal_row(store, status=status), limit=100)
+    assert [row.id for row in store.journal_find(limit=2)] == [5, 6]
+    assert [row.id for row in store.journal_find(after=4)] == [5, 6]
+    assert [row.id for row in store.journal_find(after=1, limit=3)] == [4, 5, 6]
+    assert [row.id for row in store.journal_find(status=201, after=1, limit=2)] == [4, 6]
+    assert store.journal_find(after=6, limit=5) == []
+    assert (store.journal_count(status=400), store.journal_count(status=201, provider="zinc")) == (2, 4)
 
 
 # Faults ------------------------------------------------------------------------------------------

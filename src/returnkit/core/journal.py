@@ -163,15 +163,33 @@ class Journal:
         status: int | None = None,
         method: str | None = None,
         direction: str | None = None,
+        after: int | None = None,
+        limit: int | None = None,
     ) -> list[Stored]:
-        rows = self.store.journal_find(
-            provider=provider,
-            path=path,
-            status=status,
-            method=method.upper() if method is not None else None,
-            direction=direction,
-        )
+        """The entries that match every filter, oldest first; with `after` and `limit`, the newest
+        `limit` of those with a greater id (picked by the store, not here)."""
+        filters = self._filters(provider, path, status, method, direction)
+        rows = self.store.journal_find(**filters, after=after, limit=limit)
         return [Stored(row.provider, row.path, row.status, row.method, row.blob, row.direction) for row in rows]
+
+    def count(
+        self,
+        *,
+        provider: str | None = None,
+        path: str | None = None,
+        status: int | None = None,
+        method: str | None = None,
+        direction: str | None = None,
+    ) -> int:
+        """How many entries match every filter."""
+        return self.store.journal_count(**self._filters(provider, path, status, method, direction))
+
+    @staticmethod
+    def _filters(
+        provider: str | None, path: str | None, status: int | None, method: str | None, direction: str | None
+    ) -> dict[str, Any]:
+        upper = method.upper() if method is not None else None
+        return {"provider": provider, "path": path, "status": status, "method": upper, "direction": direction}
 
 
 def _bounded_headers(headers: dict[str, str]) -> dict[str, str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar, cast
 
 from returnkit.core.store import Document, Store
@@ -73,3 +74,45 @@ class Records(Generic[D]):
 
     def unschedule(self, world: HasStore, key: str, transition: str) -> None:
         world.store.unschedule(self.provider, self.kind, key, transition)
+
+
+HISTORY = "history"  # a kind of its own: no provider lists it, a reset clears it
+
+
+def history_key(kind: str, key: str) -> str:
+    return f"{kind}:{key}"
+
+
+def record_change(
+    world: HasStore,
+    records: Records[Any],
+    key: str,
+    to_status: str,
+    at: float | datetime,
+    *,
+    owner: str,
+    action: str | None = None,
+) -> None:
+    """Add the record's change to `to_status` at virtual time `at` to its history, before it is saved.
+
+    The status it leaves is the stored one (none when the record is being created), so each provider's
+    one `transition` calls this first, inside its transaction; entries are kept oldest first.
+    """
+    stored = records.get(world, key)
+    before = None if stored is None else stored.get("status")
+    if before == to_status:
+        return
+    seconds = at.timestamp() if isinstance(at, datetime) else float(at)
+    entry: dict[str, Any] = {"from": before, "to": to_status, "at": seconds}
+    if action is not None:
+        entry["action"] = action
+    where = history_key(records.kind, key)
+    kept = world.store.get(records.provider, HISTORY, where) or {"entries": []}
+    document = {"entries": [*kept["entries"], entry]}
+    world.store.put(records.provider, HISTORY, where, document, owner=owner)
+
+
+def history(world: HasStore, provider: str, kind: str, key: str) -> list[dict[str, Any]]:
+    """A record's status changes, oldest first (`from`, `to`, `at` in virtual seconds, `action` if named)."""
+    kept = world.store.get(provider, HISTORY, history_key(kind, key))
+    return list(kept["entries"]) if kept else []

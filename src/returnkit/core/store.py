@@ -135,6 +135,10 @@ class Store(Protocol):
 
     def unschedule(self, provider: str, kind: str, key: str, transition: str) -> None: ...
 
+    def scheduled(self, provider: str, kind: str, key: str) -> list[Scheduled]:
+        """What is scheduled for one record: each transition with its due time, earliest first."""
+        ...
+
     def due(self, provider: str, now: float, limit: int) -> list[Scheduled]:
         """Up to `limit` transitions of `provider` due at or before `now`, earliest first (ties: scheduled first)."""
         ...
@@ -226,11 +230,24 @@ class Store(Protocol):
         status: int | None = None,
         method: str | None = None,
         direction: str | None = None,
+        after: int | None = None,
+        limit: int | None = None,
     ) -> list[JournalRow]:
-        """The kept entries that match every filter given, oldest first."""
+        """The kept entries that match every filter given, oldest first: with `after`, only those with a
+        greater id; with `limit`, only the newest `limit` of them."""
         ...
 
-    def journal_count(self) -> int: ...
+    def journal_count(
+        self,
+        *,
+        provider: str | None = None,
+        path: str | None = None,
+        status: int | None = None,
+        method: str | None = None,
+        direction: str | None = None,
+    ) -> int:
+        """How many kept entries match every filter given."""
+        ...
 
     def add_fault(self, document: Document) -> int:
         """Keep a fault (its `id` is ignored); its new id: 1, 2, 3 ... from the last `clear`."""
@@ -409,6 +426,7 @@ class Statements:
         " ON CONFLICT (provider, kind, key, transition) DO UPDATE SET due=excluded.due"
     )
     unschedule: str = "DELETE FROM schedule WHERE provider=? AND kind=? AND key=? AND transition=?"
+    scheduled: str = "SELECT transition, due FROM schedule WHERE provider=? AND kind=? AND key=? ORDER BY due, seq"
     due: str = "SELECT kind, key, transition, due FROM schedule WHERE provider=? AND due<=? ORDER BY due, seq LIMIT ?"
     enqueue: str = (
         "INSERT INTO outbox (provider, event, event_id, subscription, owner, resource, body, occurred, due)"
@@ -519,6 +537,10 @@ class SqlStore(ABC):
     def unschedule(self, provider: str, kind: str, key: str, transition: str) -> None:
         self._run(self._sql.unschedule, (provider, kind, key, transition))
 
+    def scheduled(self, provider: str, kind: str, key: str) -> list[Scheduled]:
+        rows = self._all(self._sql.scheduled, (provider, kind, key))
+        return [Scheduled(provider, kind, key, transition, due) for transition, due in rows]
+
     def due(self, provider: str, now: float, limit: int) -> list[Scheduled]:
         rows = self._all(self._sql.due, (provider, now, limit))
         return [Scheduled(provider, kind, key, transition, due) for kind, key, transition, due in rows]
@@ -580,14 +602,39 @@ class SqlStore(ABC):
         status: int | None = None,
         method: str | None = None,
         direction: str | None = None,
+        after: int | None = None,
+        limit: int | None = None,
     ) -> list[JournalRow]:
         given = {"provider": provider, "path": path, "status": status, "method": method, "direction": direction}
         where, params = self._where(JOURNAL_FILTERS, given)
-        rows = self._all(self._sql.select_journal + where + self._sql.journal_order, params)
+        if after is not None:
+            where += f"{' AND' if where else ' WHERE'} id > {self._sql.placeholder}"
+            params.append(after)
+        if limit is None:
+            rows = self._all(self._sql.select_journal + where + self._sql.journal_order, params)
+        else:
+            rows = self._all(self._newest_journal(where), [*params, limit])
         return [journal_row_from(row) for row in rows]
 
-    def journal_count(self) -> int:
-        return int(self._value(self._sql.journal_count))
+    def _newest_journal(self, where: str) -> str:
+        """The newest `limit` entries (the last parameter) that match `where`, picked by the database, oldest first."""
+        order, placeholder = self._sql.journal_order, self._sql.placeholder
+        newest = f"SELECT * FROM journal{where}{order} DESC LIMIT {placeholder}"  # noqa: S608 - constant text
+        columns = self._sql.select_journal.removesuffix(" FROM journal")
+        return f"{columns} FROM ({newest}) AS newest{order}"
+
+    def journal_count(
+        self,
+        *,
+        provider: str | None = None,
+        path: str | None = None,
+        status: int | None = None,
+        method: str | None = None,
+        direction: str | None = None,
+    ) -> int:
+        given = {"provider": provider, "path": path, "status": status, "method": method, "direction": direction}
+        where, params = self._where(JOURNAL_FILTERS, given)
+        return int(self._value(self._sql.journal_count + where, params))
 
     def add_fault(self, document: Document) -> int:
         kept = {name: value for name, value in document.items() if name not in {"id", "fired"}}

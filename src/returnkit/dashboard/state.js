@@ -1,6 +1,6 @@
 // State: one provider's returns (orders, batches ...) by state with search, and one record's page
 // with its current state, what is scheduled next and, where the spec states it, its state machine.
-import { get } from "./api.js";
+import { ApiError, get } from "./api.js";
 import { h, keyValues, pretty, replace, table } from "./dom.js";
 import { drawMachine } from "./machine.js";
 
@@ -81,10 +81,40 @@ async function machineFor(provider, kind, record) {
   return (machines[provider] || []).find((machine) => machine.field in record) || null;
 }
 
+async function recordPage(provider, kind, id) {
+  try {
+    return await get(`/__admin/records/${provider}/${kind}/${encodeURIComponent(id)}`);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return null;
+    throw error;
+  }
+}
+
+function when(moment) {
+  return h("time", { datetime: moment }, moment);
+}
+
+function historyTable(changes) {
+  return h("section", { "aria-labelledby": "history-title" }, h("h2", { id: "history-title" }, "History"),
+    changes.length
+      ? table("Its status changes, oldest first (virtual time)", ["From", "To", "Action", "At"], changes.map((change) => h("tr", {},
+        h("td", {}, change.from ?? "(created)"), h("td", {}, change.to), h("td", {}, change.action ? h("code", {}, change.action) : "—"),
+        h("td", {}, when(change.at)))))
+      : h("p", {}, "No status change recorded."));
+}
+
+function scheduledTable(steps) {
+  return h("section", { "aria-labelledby": "scheduled-title" }, h("h2", { id: "scheduled-title" }, "Scheduled next"),
+    steps.length
+      ? table("What the clock will carry out, earliest first (virtual time)", ["Transition", "Due"], steps.map((step) => h("tr", {},
+        h("td", {}, h("code", {}, step.transition)), h("td", {}, when(step.due)))))
+      : h("p", {}, "Nothing is scheduled."));
+}
+
 export async function renderRecord(page, provider, kind, key) {
   const id = decodeURIComponent(key);
-  const answer = await get(`/__admin/records?${new URLSearchParams({ provider, kind, q: id, limit: "10000" })}`);
-  const record = answer.records.find((candidate) => keyOf(candidate) === id);
+  const answer = await recordPage(provider, kind, id);
+  const record = answer && answer.record;
   const back = h("p", {}, h("a", { href: `#/state/${provider}/${kind}` }, `← ${provider} ${kind} records`));
   if (!page.alive()) return;
   if (!record) {
@@ -114,6 +144,7 @@ export async function renderRecord(page, provider, kind, key) {
         table(`${machine.operation}: transitions`, ["From", "Action", "To", "Precondition"], machine.transitions.map((transition) => h("tr", { class: transition.from === current ? "from-current" : null },
           h("td", {}, transition.from), h("td", {}, h("code", {}, transition.action), transition.deprecated ? " (legacy)" : ""),
           h("td", {}, transition.to), h("td", {}, transition.preconditions || "—")))))) : null,
-    h("p", { class: "hint" }, "The history of its transitions is not recorded by the providers yet."),
+    historyTable(answer.history),
+    scheduledTable(answer.scheduled),
     h("section", { "aria-labelledby": "record-title" }, h("h2", { id: "record-title" }, "As stored"), h("pre", {}, pretty(record))));
 }

@@ -27,6 +27,7 @@ from returnkit.core import labels, outbox
 from returnkit.core.clock import ClockLimitError, iso
 from returnkit.core.faults import EVERY_WEBHOOK, WEBHOOK_PREFIX, webhook_refusal
 from returnkit.core.jsonbytes import dumps, loads
+from returnkit.core.records import history
 from returnkit.core.store import Store, StoreUnavailable
 from returnkit.providers.kit import (
     Handler,
@@ -157,6 +158,7 @@ class AdminApi:
             "redeliver": self.redeliver,
             "get_health": self.get_health,
             "list_records": self.list_records,
+            "get_record": self.get_record,
         }
 
     def authenticate(self, request: Request, world: World) -> Principal | str:
@@ -259,18 +261,17 @@ class AdminApi:
     def list_requests(self, request: Request, world: World) -> WireResponse:
         status = int_param(request, "status", None, 100, 599)
         limit = int_param(request, "limit", 100, 1, 10_000)
-        found = self.server.journal.find(
-            provider=request.param("provider"),
-            path=request.param("path"),
-            status=status,
-            method=request.param("method"),
-            direction=_direction(choice_param(request, "direction", DIRECTIONS)),
-        )
-        newest = [entry.as_json() for entry in (found[-limit:] if limit else found)]
-        after = int_param(request, "after", None, 0, MAX_ID)
-        if after is not None:  # what a poller has not seen yet
-            newest = [entry for entry in newest if entry["id"] > after]
-        return WireResponse(200, {"total": len(found), "requests": newest})
+        after = int_param(request, "after", None, 0, MAX_ID)  # what a poller has not seen yet
+        filters: dict[str, Any] = {
+            "provider": request.param("provider"),
+            "path": request.param("path"),
+            "status": status,
+            "method": request.param("method"),
+            "direction": _direction(choice_param(request, "direction", DIRECTIONS)),
+        }
+        newest = self.server.journal.find(**filters, after=after, limit=limit or None)
+        total = self.server.journal.count(**filters)
+        return WireResponse(200, {"total": total, "requests": [entry.as_json() for entry in newest]})
 
     def list_records(self, request: Request, world: World) -> WireResponse:
         """One provider's records of one kind by state, for the dashboard (every record is read: see `states`)."""
@@ -291,6 +292,22 @@ class AdminApi:
             if wanted in (None, _state(record)) and (not text or text in dumps(record).decode().lower())
         ]
         return WireResponse(200, {"total": len(found), "states": states, "records": found[-limit:]})
+
+    def get_record(self, request: Request, world: World) -> WireResponse:
+        """One record with its history (oldest first) and its scheduled transitions, times in ISO."""
+        provider, kind, key = (request.path_params[name] for name in ("provider", "kind", "key"))
+        if provider not in self.server.kits or kind not in RECORD_KINDS:
+            return WireResponse(404, {"message": f"no {provider} {kind} records"})
+        self.server.catch_up(provider)
+        record = self.server.store.get(provider, kind, key)
+        if record is None:
+            return WireResponse(404, {"message": f"no {provider} {kind} {key}"})
+        changes = [{**change, "at": _iso(change["at"])} for change in history(self.server, provider, kind, key)]
+        due = [
+            {"transition": step.transition, "due": _iso(step.due)}
+            for step in self.server.store.scheduled(provider, kind, key)
+        ]
+        return WireResponse(200, {"record": record, "history": changes, "scheduled": due})
 
     def get_label(self, request: Request, world: World) -> WireResponse:
         why = labels.refusal(
@@ -486,6 +503,10 @@ def _attempt_json(attempt: outbox.Attempt) -> dict[str, Any]:
 
 DIRECTIONS = ("inbound", "outbound", "all")
 RECORD_KINDS = ("return", "order", "batch", "item", "replacement")  # never tokens: they are credentials
+
+
+def _iso(seconds: float) -> str:
+    return iso(datetime.fromtimestamp(seconds, UTC))
 
 
 def _state(record: Mapping[str, Any]) -> str:

@@ -22,6 +22,7 @@ from typing import Any, TypedDict
 
 from returnkit.core.jsonbytes import dumps
 from returnkit.core.outbox import DeliveryContext, Event, PayloadBuilder
+from returnkit.core.records import record_change
 from returnkit.core.store import Scheduled
 from returnkit.core.world import derive_int, derive_uuid
 from returnkit.providers.aboutyou import webhooks
@@ -116,6 +117,7 @@ def transition(world: World, batch: Batch, to_status: str, at: float) -> Batch:
 
     It stores the batch as of virtual time `at`. Webhooks for batch events are emitted from here.
     """
+    record_change(world, BATCHES, batch["id"], to_status, at, owner=batch["owner"])
     return BATCHES.put(world, batch["id"], {**batch, "status": to_status, "updated": at}, owner=batch["owner"])
 
 

@@ -16,7 +16,7 @@ from functools import cache
 from typing import Any
 
 from returnkit.core.clock import iso
-from returnkit.core.records import Records
+from returnkit.core.records import Records, record_change
 from returnkit.core.store import Scheduled
 from returnkit.core.world import derive_uuid
 from returnkit.providers.kibo_commerce import webhooks
@@ -143,11 +143,13 @@ def transition(world: World, records: Records[Any], record: dict[str, Any], acti
     here, whether a client asked for it or the clock made it due; a return's change is announced
     (`return.authorized` ... or `return.updated`), a replacement order's is not (no return topic).
     """
+    machine = REPLACEMENT_MACHINE if records is REPLACEMENTS else state_machine()
+    to_status = machine[record["status"]][action]
+    record_change(world, records, record["id"], to_status, at, owner=record["owner"], action=action)
+    record["status"] = to_status
     if records is REPLACEMENTS:  # a child order has no audit dates of its own to stamp
-        record["status"] = REPLACEMENT_MACHINE[record["status"]][action]
         REPLACEMENTS.put(world, record["id"], record, owner=record["owner"], ref=record["parentReturnId"])
         return
-    record["status"] = state_machine()[record["status"]][action]
     save(world, record, at)
     webhooks.announce(world, record, webhooks.topic_of(record["status"]), at)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from returnkit.core.records import record_change
 from returnkit.providers.kibo_oms import webhooks
 from returnkit.providers.kibo_oms.records import RETURNS, OmsReturn
 from returnkit.providers.kibo_oms.world import oms_time
@@ -20,6 +21,7 @@ def transition(world: World, record: OmsReturn, status: str, at: datetime) -> Om
     None until here), passes here and only here, and is announced (`webhooks.events_of_change`).
     """
     before = record["status"]
+    record_change(world, RETURNS, str(record["returnID"]), status, at, owner=record["owner"])
     record["status"] = status
     if status == "CLOSED":
         record.update(confirmTime=oms_time(at), clearedTime=oms_time(at))

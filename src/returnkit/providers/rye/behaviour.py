@@ -17,6 +17,7 @@ from typing import Any
 from returnkit.core import labels
 from returnkit.core.clock import iso
 from returnkit.core.outbox import DeliveryContext, Event
+from returnkit.core.records import record_change
 from returnkit.core.store import Scheduled
 from returnkit.core.world import derive_uuid
 from returnkit.providers.kit import World
@@ -126,6 +127,7 @@ def transition(world: World, record: RyeReturn, to_status: str, at: float) -> Ry
     out), so `updatedAt` reads the same whenever the client looks. The next step is scheduled, or
     taken at once when it is already due; the record is returned as it then stands.
     """
+    record_change(world, RETURNS, record["id"], to_status, at, owner=record["owner"])
     changed: RyeReturn = {**record, "status": to_status, "updatedAt": iso(datetime.fromtimestamp(at, UTC))}
     stored = RETURNS.put(world, changed["id"], changed, owner=changed["owner"], ref=changed["orderId"])
     _announce(world, stored, at)

@@ -18,6 +18,7 @@ from typing import Any
 from returnkit.core import labels
 from returnkit.core.clock import iso
 from returnkit.core.outbox import Event
+from returnkit.core.records import record_change
 from returnkit.core.store import Scheduled
 from returnkit.core.world import derive_int, derive_uuid
 from returnkit.providers.kit import Refusal, World
@@ -79,6 +80,7 @@ def transition(world: World, record: Return, to_status: str, at: datetime) -> Re
     denial's note, the approval's RMA number or the credit's amount; then announces it
     (`return.created`, `.approved`, `.denied`, `.credited`) to the account's subscribers.
     """
+    record_change(world, RETURNS, record["id"], to_status, at, owner=record["owner"])
     changed: Return = {**record, "status": to_status, "updated_at": iso(at)}
     if to_status == "denied":
         changed["resolution_notes"] = record["decision_note"]

@@ -1,0 +1,84 @@
+"""One record's page in the admin API: the record, its history of status changes and what is scheduled next."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from returnkit.server.app import server_state
+from tests.http import CheckedClient, TestClient
+from tests.providers.aboutyou.test_aboutyou import NORDLICHT, item_in, return_entry, submit
+from tests.providers.kibo_commerce.test_kibo_commerce import NORTHWIND, act, advance, bearer, create, shipped_order
+
+
+def record_page(admin: CheckedClient, provider: str, kind: str, key: str) -> dict[str, Any]:
+    answer = admin.get(f"/__admin/records/{provider}/{kind}/{key}")
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+def now(admin: CheckedClient) -> datetime:
+    return datetime.fromisoformat(admin.get("/__admin/clock").json()["now"].replace("Z", "+00:00"))
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def test_a_kibo_return_authorized_then_rejected_shows_each_change_with_its_action_and_time(
+    http: TestClient, admin: CheckedClient
+) -> None:
+    kibo = CheckedClient(http, "kibo-commerce", bearer(http, NORTHWIND))
+    opened_at = now(admin)
+    created = create(kibo, shipped_order(http))
+    advance(http, 60)
+    assert act(kibo, "Authorize", created["id"]).status_code == 200
+    advance(http, 60)
+    assert act(kibo, "Reject", created["id"]).status_code == 200
+    page = record_page(admin, "kibo-commerce", "return", created["id"])
+    assert page["record"]["status"] == "Rejected"
+    assert [(change["from"], change["to"], change.get("action")) for change in page["history"]] == [
+        ("Created", "Authorized", "Authorize"),
+        ("Authorized", "Rejected", "Reject"),
+    ]
+    assert [change["at"] for change in page["history"]] == [
+        iso(opened_at + timedelta(seconds=60)),
+        iso(opened_at + timedelta(seconds=120)),
+    ]
+
+
+def test_an_aboutyou_batch_shows_its_scheduled_steps_until_they_are_carried_out(
+    http: TestClient, admin: CheckedClient
+) -> None:
+    ay = CheckedClient(http, "aboutyou", NORDLICHT)
+    submitted_at = now(admin)
+    batch_id = submit(ay, "return", [return_entry(item_in(ay, "shipped"))])
+    page = record_page(admin, "aboutyou", "batch", batch_id)
+    assert page["scheduled"] == [
+        {"transition": "process", "due": iso(submitted_at + timedelta(seconds=2))},
+        {"transition": "complete", "due": iso(submitted_at + timedelta(seconds=10))},
+    ]
+    assert [(change["from"], change["to"]) for change in page["history"]] == [(None, "pending")]
+    advance(http, 10)
+    page = record_page(admin, "aboutyou", "batch", batch_id)
+    assert page["scheduled"] == []
+    assert [(change["to"], change["at"]) for change in page["history"]] == [
+        ("pending", iso(submitted_at)),
+        ("processing", iso(submitted_at + timedelta(seconds=2))),
+        ("completed", iso(submitted_at + timedelta(seconds=10))),
+    ]
+
+
+def test_an_unknown_record_is_404_the_history_is_not_a_listed_kind_and_a_reset_clears_it(
+    app: Any, http: TestClient, admin: CheckedClient
+) -> None:
+    assert admin.get("/__admin/records/zinc/return/no-such-return").status_code == 404
+    ay = CheckedClient(http, "aboutyou", NORDLICHT)
+    submit(ay, "return", [return_entry(item_in(ay, "shipped"))])
+    store = server_state(app).store
+    assert len(store.query("aboutyou", "history")) == 1
+    assert admin.get("/__admin/records", params={"provider": "aboutyou", "kind": "history"}).status_code == 400
+    assert admin.get("/__admin/records/aboutyou/history/batch:x").status_code == 404
+    assert http.post("/__admin/reset").status_code == 200
+    assert store.query("aboutyou", "history") == []
