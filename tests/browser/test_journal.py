@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -15,8 +18,15 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.browser
 ACME = {"Authorization": "Bearer zn_test_acme_5d2f8a91c4e7"}
+SUMMIT = ("oms_key_summit_61b0c2", "oms_secret_summit_9e47d3")  # Kibo OMS's seeded API key and secret
 UI = "/__admin/ui/"
 DASHBOARD = {"X-Returnkit-Dashboard": "1"}
+
+
+def run_in_bash(command: str) -> bytes:
+    """What a user pasting `command` into a shell gets on stdout (curl is on the machine, as in the README)."""
+    bash = shutil.which("bash") or "/bin/bash"
+    return subprocess.run([bash, "-c", command], capture_output=True, check=True, timeout=30).stdout
 
 
 def journal_row(page: Page, text: str) -> str:
@@ -112,4 +122,21 @@ def test_copy_as_curl_puts_a_command_that_replays_the_request_on_the_clipboard(p
     expect(page.get_by_role("status").filter(has_text="Copied.")).to_be_visible()
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied.startswith(f"curl -X GET '{base_url}/zinc/orders?limit=2'")
-    assert "-H 'authorization: Bearer zn_test_acme_…'" in copied  # as journaled: credentials masked
+    assert "-H 'authorization: Bearer zn_test_acme_5d2f8a91c4e7'" in copied  # the seeded key the journal masks
+    replayed = json.loads(run_in_bash(copied))
+    assert replayed["orders"] == httpx.get(f"{base_url}/zinc/orders?limit=2", headers=ACME).json()["orders"]
+
+
+def test_copy_as_curl_restores_a_basic_pair_and_a_secret_in_a_token_request(page: Page, base_url: str) -> None:
+    from playwright.sync_api import expect
+
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
+    token = httpx.post(f"{base_url}/oauthserver/oauth2/token", data={"grant_type": "client_credentials"}, auth=SUMMIT)
+    assert token.status_code == 200, token.text
+    page.goto(base_url + UI)
+    page.locator("table.journal tbody tr", has_text="/oauthserver/oauth2/token").get_by_role("link").click()
+    expect(page.locator("pre.curl")).to_contain_text("Basic ")
+    page.get_by_role("button", name="Copy as curl").click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert "…" not in copied
+    assert "access_token" in json.loads(run_in_bash(copied))

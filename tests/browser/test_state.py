@@ -18,10 +18,14 @@ pytestmark = pytest.mark.browser
 NORTHWIND = {"client_id": "northwind.returnkit.1.0.0.Release", "client_secret": "kibo_secret_northwind_3c9e71"}
 
 
-def file_kibo_return(base_url: str) -> dict[str, Any]:
+def kibo_headers(base_url: str) -> dict[str, str]:
     credentials = {**NORTHWIND, "grant_type": "client_credentials"}
     ticket = httpx.post(f"{base_url}/api/platform/applications/authtickets/oauth", json=credentials)
-    headers = {"Authorization": f"Bearer {ticket.json()['access_token']}"}
+    return {"Authorization": f"Bearer {ticket.json()['access_token']}"}
+
+
+def file_kibo_return(base_url: str) -> dict[str, Any]:
+    headers = kibo_headers(base_url)
     tenants = httpx.get(f"{base_url}/__admin/world").json()["providers"]["kibo-commerce"]["tenants"]
     order = next(o for o in tenants[0]["orders"] if o["fulfillmentStatus"] == "Fulfilled")
     line = order["items"][0]
@@ -72,6 +76,27 @@ def test_a_kibo_returns_page_draws_its_state_machine_with_the_actions_available_
     assert "Authorize" in created["availableActions"]
     screenshot(page, "kibo-return")
     assert_fits_narrow(page)
+
+
+def test_an_action_the_spec_allows_but_whose_precondition_fails_is_not_offered(page: Page, base_url: str) -> None:
+    from playwright.sync_api import expect
+
+    created, headers = file_kibo_return(base_url), kibo_headers(base_url)
+    acted = httpx.post(
+        f"{base_url}/api/commerce/returns/actions",
+        json={"actionName": "Authorize", "returnIds": [created["id"]]},
+        headers=headers,
+    )
+    assert acted.status_code == 200, acted.text
+    read = httpx.get(f"{base_url}/api/commerce/returns/{created['id']}", headers=headers).json()
+    assert "Close" not in read["availableActions"]  # nothing refunded or received yet
+    page.goto(f"{base_url}/__admin/ui/#/record/kibo-commerce/return/{created['id']}")
+    expect(page.locator(".current-state")).to_have_text("Authorized")
+    expect(page.locator("ul.actions li code")).to_have_text(read["availableActions"])
+    expect(page.locator("ul.blocked-actions li")).to_have_count(1)
+    expect(page.locator("ul.blocked-actions li")).to_contain_text("Close")
+    history = page.get_by_role("table", name="Its status changes").locator("tbody tr")
+    expect(history.last).to_contain_text("Authorize")
 
 
 def test_search_finds_one_record_among_many(page: Page, base_url: str) -> None:

@@ -24,14 +24,28 @@ function pageContext() {
   return { view, alive: () => mine === generation, refreshClock };
 }
 
+// The last reading of the virtual clock and when (by the page's own monotonic time) it was read: a
+// `wall` clock runs on between readings, so the header counts on from it; a `frozen` one stands still.
+let reading = null;
+
+function showClock() {
+  if (reading === null) return;
+  const running = reading.mode === "wall" ? performance.now() - reading.readAt : 0;
+  const now = new Date(Date.parse(reading.now) + running).toISOString().replace(/\.\d+Z$/, "Z");
+  replace(document.getElementById("clock"), "Virtual time ", h("time", { datetime: now }, now), reading.mode === "wall" ? "" : " (frozen)");
+}
+
 export async function refreshClock() {
   try {
     const clock = await get("/__admin/clock");
-    replace(document.getElementById("clock"), "Virtual time ", h("time", { datetime: clock.now }, clock.now));
+    reading = { now: clock.now, mode: clock.mode, readAt: performance.now() };
+    showClock();
   } catch {
     // the page shows the error of its own call
   }
 }
+
+setInterval(showClock, 1000);
 
 async function render() {
   const hash = window.location.hash;

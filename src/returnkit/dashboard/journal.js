@@ -120,20 +120,64 @@ export async function renderJournal(page) {
   }, POLL_MS);
 }
 
-function curl(entry) {
-  const origin = window.location.origin;
-  const url = `${origin}${entry.path}${entry.query ? `?${entry.query}` : ""}`;
-  const parts = [`curl -X ${entry.method} '${url.replaceAll("'", "'\\''")}'`];
+// A labelled credential as the journal keeps it (`zn_test_acme_…`, core/redact.py): the seeded one it
+// stands for is put back in the curl command when exactly one seeded credential starts that way.
+const MASKED = /(?:[A-Za-z]{2,}_)+…/g;
+const SECRET_FIELD = /key|secret/i;
+let seededSecrets = null;
+
+async function seeded() {
+  if (seededSecrets === null) {
+    const found = new Set();
+    const walk = (value, field) => {
+      if (typeof value === "string" && SECRET_FIELD.test(field)) found.add(value);
+      else if (Array.isArray(value)) value.forEach((item) => walk(item, field));
+      else if (value && typeof value === "object") {
+        for (const [name, item] of Object.entries(value)) if (name !== "orders") walk(item, name);
+      }
+    };
+    walk((await get("/__admin/world")).providers, "");
+    seededSecrets = [...found];
+  }
+  return seededSecrets;
+}
+
+function unmasked(text, secrets) {
+  return text.replace(MASKED, (mask) => {
+    const matches = secrets.filter((secret) => secret.startsWith(mask.slice(0, -1)));
+    return matches.length === 1 ? matches[0] : mask;
+  });
+}
+
+function headerValue(name, value, secrets) {
+  const restored = unmasked(value, secrets);
+  const pair = restored.match(/^Basic (.*:.*)$/i);  // the journal keeps a Basic pair decoded
+  return pair && name === "authorization" && !restored.includes("…") ? `Basic ${btoa(pair[1])}` : restored;
+}
+
+const quoted = (text) => `'${text.replaceAll("'", "'\\''")}'`;
+
+// The journal keeps a parsed body: a form goes back as a form, anything else as the JSON it was.
+function sentBody(body, headers) {
+  if (body === null || body === undefined) return null;
+  if (typeof body === "string") return body;
+  const form = (headers["content-type"] || "").startsWith("application/x-www-form-urlencoded");
+  return form && typeof body === "object" && !Array.isArray(body) ? new URLSearchParams(body).toString() : JSON.stringify(body);
+}
+
+async function curl(entry) {
+  const bodyText = sentBody(entry.request.body, entry.request.headers || {});
+  const masked = JSON.stringify(entry.request.headers || {}).includes("…") || (bodyText || "").includes("…");
+  const secrets = masked ? await seeded().catch(() => []) : [];
+  const url = `${window.location.origin}${entry.path}${entry.query ? `?${entry.query}` : ""}`;
+  const parts = [`curl -X ${entry.method} ${quoted(url)}`];
   const skipped = new Set(["host", "content-length", "connection", "accept-encoding", "user-agent"]);
   for (const [name, value] of Object.entries(entry.request.headers || {})) {
-    if (!skipped.has(name)) parts.push(`-H '${`${name}: ${value}`.replaceAll("'", "'\\''")}'`);
+    if (!skipped.has(name)) parts.push(`-H ${quoted(`${name}: ${headerValue(name, value, secrets)}`)}`);
   }
-  const body = entry.request.body;
-  if (body !== null && body !== undefined) {
-    const text = typeof body === "string" ? body : JSON.stringify(body);
-    parts.push(`--data-raw '${text.replaceAll("'", "'\\''")}'`);
-  }
-  return parts.join(" \\\n  ");
+  if (bodyText !== null) parts.push(`--data-raw ${quoted(unmasked(bodyText, secrets))}`);
+  const command = parts.join(" \\\n  ");
+  return { command, stillMasked: command.includes("…") };
 }
 
 function verdictSection(verdict) {
@@ -168,7 +212,8 @@ export async function renderExchange(page, id) {
     return;
   }
   const kind = outcome(entry);
-  const command = curl(entry);
+  const { command, stillMasked } = await curl(entry);
+  if (!page.alive()) return;
   replace(page.view,
     h("p", {}, h("a", { href: "#/journal" }, "← Journal")),
     h("h1", {}, `Exchange ${entry.id}: ${entry.method} ${entry.path}`),
@@ -188,7 +233,8 @@ export async function renderExchange(page, id) {
     h("section", { "aria-labelledby": "request" }, h("h2", { id: "request" }, "Request"),
       headersTable("Request headers (credentials masked)", entry.request.headers),
       h("h3", {}, "Body"), h("pre", {}, pretty(entry.request.body)),
-      h("details", {}, h("summary", {}, "As curl"), h("pre", { class: "curl" }, command)),
+      h("details", {}, h("summary", {}, "As curl (with the seeded credentials it used)"), h("pre", { class: "curl" }, command)),
+      stillMasked ? h("p", { class: "hint" }, "A credential that is not a seeded one (an issued token, say) stays masked (…): put it in before running.") : null,
       copyButton("Copy as curl", command)),
     h("section", { "aria-labelledby": "response" }, h("h2", { id: "response" }, `Response: ${entry.status}`),
       entry.response.headers ? headersTable("Response headers (as returnkit set them)", entry.response.headers) : null,

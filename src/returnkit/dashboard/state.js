@@ -123,9 +123,12 @@ export async function renderRecord(page, provider, kind, key) {
   }
   const machine = await machineFor(provider, kind, record);
   const current = stateOf(record);
-  // The stored record does not keep availableActions (the provider computes them on each read, with
-  // their preconditions): the page lists the transitions the spec allows from the current state.
-  const actions = machine ? machine.transitions.filter((transition) => transition.from === current) : [];
+  // The actions available now are those the provider answers on a read (Kibo computes availableActions
+  // per read, from the spec's transitions whose preconditions hold); the rest of the spec's are shown apart.
+  const fromHere = machine ? machine.transitions.filter((transition) => transition.from === current) : [];
+  const availableNow = Array.isArray(answer.read?.availableActions) ? new Set(answer.read.availableActions) : null;
+  const actions = availableNow ? fromHere.filter((transition) => availableNow.has(transition.action)) : fromHere;
+  const blocked = availableNow ? fromHere.filter((transition) => !availableNow.has(transition.action)) : [];
   replace(page.view, back,
     h("h1", {}, `${provider} ${kind} ${id}`),
     keyValues([
@@ -134,11 +137,13 @@ export async function renderRecord(page, provider, kind, key) {
     ]),
     machine ? h("section", { "aria-labelledby": "machine-title" },
       h("h2", { id: "machine-title" }, "State machine (from the spec)"),
-      h("p", {}, `Actions available from ${current}: `, actions.length
+      h("p", {}, availableNow ? "Actions available now (as a read of it answers): " : `Actions the spec allows from ${current}: `, actions.length
         ? h("ul", { class: "actions" }, actions.map((transition) => h("li", { title: transition.preconditions || "" },
-          h("code", {}, transition.action), transition.deprecated ? " (legacy)" : "", transition.preconditions ? " *" : "")))
-        : "none (a final state)"),
-      actions.some((transition) => transition.preconditions) ? h("p", { class: "hint" }, "* only when its precondition holds (hover for it)") : null,
+          h("code", {}, transition.action), transition.deprecated ? " (legacy)" : "")))
+        : fromHere.length ? "none now" : "none (a final state)"),
+      blocked.length ? h("p", {}, `Not now (the spec allows them from ${current}, their precondition does not hold): `,
+        h("ul", { class: "blocked-actions" }, blocked.map((transition) => h("li", {},
+          h("code", {}, transition.action), ` — ${transition.preconditions || "refused by the provider"}`)))) : null,
       drawMachine(machine, current),
       h("details", {}, h("summary", {}, "Every transition as a table"),
         table(`${machine.operation}: transitions`, ["From", "Action", "To", "Precondition"], machine.transitions.map((transition) => h("tr", { class: transition.from === current ? "from-current" : null },

@@ -222,6 +222,8 @@ Handler = Callable[[Request, World], WireResponse]
 Transition = Callable[[World, Scheduled], None]
 # Adds `count` fresh orders for `owner` (None: the first seeded one); answers (owner, order ids).
 OrderAdder = Callable[[World, str | None, int], tuple[str, list[str]]]
+# A stored record as the provider answers a read of it, with what it computes per read.
+RecordView = Callable[[World, Mapping[str, Any]], dict[str, Any]]
 
 
 class ProviderKit(Protocol):
@@ -264,6 +266,11 @@ class ProviderKit(Protocol):
     @property
     def webhooks(self) -> WebhookKit | None:
         """How it pushes events, or None when it pushes none."""
+        ...
+
+    @property
+    def record_views(self) -> Mapping[str, RecordView]:
+        """By record kind, the fields a read computes (Kibo's `availableActions`); a kind not here reads as stored."""
         ...
 
     def seed(self, world: World) -> None: ...
@@ -360,6 +367,7 @@ class ModuleKit:
     handlers: Mapping[str, Handler]
     transitions: Mapping[str, Transition] = {}
     webhooks: WebhookKit | None = None
+    record_views: Mapping[str, RecordView] = {}
     world_module: WorldModule
     auth_module: AuthModule
 

@@ -294,7 +294,8 @@ class AdminApi:
         return WireResponse(200, {"total": len(found), "states": states, "records": found[-limit:]})
 
     def get_record(self, request: Request, world: World) -> WireResponse:
-        """One record with its history (oldest first) and its scheduled transitions, times in ISO."""
+        """One record as stored and as its provider answers a read of it, its history (oldest first) and its
+        scheduled transitions, times in ISO."""
         provider, kind, key = (request.path_params[name] for name in ("provider", "kind", "key"))
         if provider not in self.server.kits or kind not in RECORD_KINDS:
             return WireResponse(404, {"message": f"no {provider} {kind} records"})
@@ -307,7 +308,9 @@ class AdminApi:
             {"transition": step.transition, "due": _iso(step.due)}
             for step in self.server.store.scheduled(provider, kind, key)
         ]
-        return WireResponse(200, {"record": record, "history": changes, "scheduled": due})
+        view = self.server.kits[provider].record_views.get(kind)
+        read = view(self.server.worlds[provider], record) if view else record
+        return WireResponse(200, {"record": record, "read": read, "history": changes, "scheduled": due})
 
     def get_label(self, request: Request, world: World) -> WireResponse:
         why = labels.refusal(

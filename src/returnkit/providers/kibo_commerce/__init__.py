@@ -8,7 +8,7 @@ from returnkit.core.world import derive_uuid
 from returnkit.providers.kibo_commerce import auth, behaviour, handlers, world
 from returnkit.providers.kibo_commerce.errors import KiboErrors
 from returnkit.providers.kibo_commerce.webhooks import KiboCommerceWebhooks
-from returnkit.providers.kit import ModuleKit, Request, Transition, World
+from returnkit.providers.kit import ModuleKit, RecordView, Request, Transition, World
 
 
 class KiboCommerce(ModuleKit):
@@ -21,6 +21,7 @@ class KiboCommerce(ModuleKit):
     auth_module = auth
     transitions: Mapping[str, Transition] = {behaviour.FULFILMENT: behaviour.fulfil_replacement}
     webhooks = KiboCommerceWebhooks()
+    record_views: Mapping[str, RecordView] = {"return": behaviour.view}
     strip_trailing_slash = True  # the legacy SDKs call /api/commerce/returns/?startIndex=...
 
     def response_headers(self, request: Request, world_: World) -> Mapping[str, str]:
