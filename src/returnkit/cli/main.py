@@ -4,7 +4,7 @@
 
     returnkit serve [--host 127.0.0.1] [--port 8000] [--seed 0] [--db LOCATION] [--clock wall|frozen] [--tls DIR]
                     [--admin-token TOKEN] [--check-responses] [--log-level LEVEL]
-                    [--webhook-allow HOST...] [--webhook-date wall|virtual]
+                    [--webhook-allow HOST...] [--webhook-date wall|virtual] [--workers N]
     returnkit webhooks trigger PROVIDER EVENT --to URL [--secret S]   (see cli/webhooks.py)
 
 The admin API (`/__admin/*`) is open on a loopback host (127.0.0.0/8, ::1, localhost); on any
@@ -95,6 +95,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="the time a signed Date header carries (Kibo): wall, what its SDKs accept (default), or virtual",
     )
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="serve with N processes on one shared store (--db a SQLite file or a PostgreSQL URL; default 1)",
+    )
     serve.add_argument("--log-level", default="warning", help="uvicorn's log level (default warning)")
     commands.add_parser("validate-payload", help="validate payloads; see validate-payload --help", add_help=False)
     commands.add_parser("webhooks", help="send webhooks as a provider does; see webhooks --help", add_help=False)
@@ -105,6 +112,16 @@ def _port(text: str) -> int:
     if not (text.isascii() and text.isdigit() and int(text) <= MAX_PORT):
         raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to {MAX_PORT})")
     return int(text)
+
+
+def _positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"at least 1, not {number}")
+    return number
 
 
 def seconds(text: str) -> float:
@@ -134,14 +151,18 @@ class UsageError(Exception):
 
 
 def serve(args: argparse.Namespace) -> int:
+    if args.workers > 1:
+        from returnkit.cli.workers import serve_workers
+
+        return serve_workers(args)
     import uvicorn
 
     from returnkit.cli.announce import AnnouncedServer
     from returnkit.server.protocol import bounded_protocol
 
     try:
-        app = _app(args)
-        tls = _tls(args)
+        app = build_app(args)
+        tls = tls_options(args)
     except UsageError as refused:
         print(f"returnkit serve: error: {refused}", file=sys.stderr, flush=True)
         return EXIT_USAGE
@@ -183,7 +204,8 @@ def start_up_line(app: Any, url: str) -> str:
     return f"returnkit: {where} · store {store.backend} ({masked(store.name)}) · instance {state.instance}"
 
 
-def _app(args: argparse.Namespace) -> Any:
+def build_app(args: argparse.Namespace, *, announce: bool = True) -> Any:
+    """The app `args` describe; `announce` prints what a user must know (the admin token, a seed ignored)."""
     import gc
     import warnings
 
@@ -208,11 +230,13 @@ def _app(args: argparse.Namespace) -> Any:
     )
     app = _open(options, named_by)
     state = server_state(app)
-    if state.seed != args.seed:
-        print(f"{masked(db)} holds a world made with --seed {state.seed}; --seed {args.seed} is ignored", flush=True)
-    for notice in state.notices:
-        print(f"{masked(db)}: {notice}", flush=True)
-    print(access.banner, flush=True)
+    if announce:
+        if state.seed != args.seed:
+            ignored = f"--seed {args.seed} is ignored"
+            print(f"{masked(db)} holds a world made with --seed {state.seed}; {ignored}", flush=True)
+        for notice in state.notices:
+            print(f"{masked(db)}: {notice}", flush=True)
+        print(access.banner, flush=True)
     # Everything built so far (specs, validators, routes, the seeded world's code paths) lives as
     # long as the process: keep it out of the collector's full passes, whose pauses set the p99.
     gc.collect()
@@ -246,7 +270,7 @@ def store_refusal(message: str, location: str) -> str:
     return message
 
 
-def _tls(args: argparse.Namespace) -> dict[str, str]:
+def tls_options(args: argparse.Namespace) -> dict[str, str]:
     """uvicorn's certificate options for --tls DIR (a new local CA and certificate), or none."""
     if not args.tls:
         return {}

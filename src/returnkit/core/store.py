@@ -107,6 +107,10 @@ class Store(Protocol):
         """Return when the database answers; raise `StoreUnavailable` when it does not."""
         ...
 
+    def close(self) -> None:
+        """Let go of its connections and delivery claims (a process that hands the store to its workers)."""
+        ...
+
     def get(self, provider: str, kind: str, key: str) -> Document | None: ...
 
     def put(

@@ -484,7 +484,7 @@ class AdminApi:
         except StoreUnavailable as down:
             return WireResponse(503, health_unavailable(store, down), {"Retry-After": "1"})
         document = {"status": "ok", "store": store.backend, "schema_version": store.schema_version}
-        return WireResponse(200, {**document, "clock": iso(self.server.clock.now())})
+        return WireResponse(200, {**document, "clock": iso(self.server.clock.now()), "instance": self.server.instance})
 
 
 def health_unavailable(store: Store, down: StoreUnavailable) -> dict[str, Any]:
