@@ -16,7 +16,17 @@ import httpx
 import pytest
 
 from tests import pgcluster
-from tests.scaleout.instances import AY, RETURNKIT, ZINC, READY_WITHIN_SECONDS, Instance, launch, until_healthy, wait_for, zinc_return_body
+from tests.scaleout.instances import (
+    AY,
+    READY_WITHIN_SECONDS,
+    RETURNKIT,
+    ZINC,
+    Instance,
+    launch,
+    until_healthy,
+    wait_for,
+    zinc_return_body,
+)
 
 WORKERS = 2
 AY_ORDERS_PER_MINUTE = 100  # specs/aboutyou.yaml: GET /api/v1/orders, x-returnkit-rate-limit
