@@ -160,12 +160,10 @@ def serve(args: argparse.Namespace) -> int:
     from returnkit.cli.announce import AnnouncedServer
     from returnkit.server.protocol import bounded_protocol
 
-    try:
-        app = build_app(args)
-        tls = tls_options(args)
-    except UsageError as refused:
-        print(f"returnkit serve: error: {refused}", file=sys.stderr, flush=True)
+    opened = open_app(args)
+    if opened is None:
         return EXIT_USAGE
+    app, tls = opened
     config = uvicorn.Config(
         app,
         host=args.host,
@@ -175,12 +173,24 @@ def serve(args: argparse.Namespace) -> int:
         http=bounded_protocol(args.client_timeout),
         **tls,  # type: ignore[arg-type]
     )
-    scheme = "https" if tls else "http"
-    host = f"[{args.host}]" if ":" in args.host else args.host
-    server = AnnouncedServer(config, lambda port: start_up_line(app, f"{scheme}://{host}:{port}"))
+    server = AnnouncedServer(config, lambda port: start_up_line(app, base_url(args, tls, port)))
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn raises Ctrl+C again once it has shut down
         server.run()
     return 0
+
+
+def open_app(args: argparse.Namespace) -> tuple[Any, dict[str, str]] | None:
+    """The app and uvicorn's TLS options, or None once the start-up problem is on stderr."""
+    try:
+        return build_app(args), tls_options(args)
+    except UsageError as refused:
+        print(f"returnkit serve: error: {refused}", file=sys.stderr, flush=True)
+        return None
+
+
+def base_url(args: argparse.Namespace, tls: dict[str, str], port: int) -> str:
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    return f"{'https' if tls else 'http'}://{host}:{port}"
 
 
 def db_location(args: argparse.Namespace) -> tuple[str, str]:

@@ -17,7 +17,7 @@ import os
 import sys
 from typing import Any
 
-from returnkit.cli.main import EXIT_USAGE, UsageError, build_app, db_location, start_up_line, tls_options
+from returnkit.cli.main import EXIT_USAGE, base_url, build_app, db_location, open_app, start_up_line
 
 OPTIONS_ENV = "RETURNKIT_SERVE_OPTIONS"
 APP = "returnkit.cli.workers:worker_app"
@@ -32,12 +32,10 @@ def serve_workers(args: argparse.Namespace) -> int:
     if db in ("", ":memory:"):
         print(_refusal(args.workers, named_by), file=sys.stderr, flush=True)
         return EXIT_USAGE
-    try:
-        app = build_app(args)
-        tls = tls_options(args)
-    except UsageError as refused:
-        print(f"returnkit serve: error: {refused}", file=sys.stderr, flush=True)
+    opened = open_app(args)
+    if opened is None:
         return EXIT_USAGE
+    app, tls = opened
     from returnkit.server.app import server_state
 
     state = server_state(app)
@@ -57,8 +55,7 @@ def serve_workers(args: argparse.Namespace) -> int:
     )
     socket = config.bind_socket()
     socket.listen(config.backlog)  # a client that comes before the workers waits for one, it is not refused
-    host = f"[{args.host}]" if ":" in args.host else args.host
-    url = f"{'https' if tls else 'http'}://{host}:{socket.getsockname()[1]}"
+    url = base_url(args, tls, socket.getsockname()[1])
     print(f"{start_up_line(app, url)} · {args.workers} workers", file=sys.stderr, flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         Multiprocess(config, sockets=[socket]).run()
