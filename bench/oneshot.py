@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -31,6 +32,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = Path(sys.executable).with_name("validate-payload")
+GIT, TAR = shutil.which("git") or "git", shutil.which("tar") or "tar"
 
 VALID: dict[str, Any] = {
     "order_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
@@ -57,7 +59,7 @@ TYPICAL_ERRORS: tuple[Callable[[dict[str, Any]], None], ...] = (_bad_uuid, _zero
 
 
 def corrupted(index: int, every_error: bool) -> dict[str, Any]:
-    body = json.loads(json.dumps(VALID))
+    body: dict[str, Any] = json.loads(json.dumps(VALID))
     for corrupt in TYPICAL_ERRORS if every_error else (TYPICAL_ERRORS[index % 3],):
         corrupt(body)
     return body
@@ -79,9 +81,9 @@ def exported(revision: str) -> Iterator[Path]:
     """The `src` folder of git `revision`, in a temporary folder (its specs and mocks beside it)."""
     with tempfile.TemporaryDirectory(prefix="returnkit-before-") as folder:
         archive = subprocess.run(
-            ["git", "-C", str(ROOT), "archive", revision, "src", "specs", "mocks"], capture_output=True, check=True
+            [GIT, "-C", str(ROOT), "archive", revision, "src", "specs", "mocks"], capture_output=True, check=True
         ).stdout
-        subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
+        subprocess.run([TAR, "-x", "-C", folder], input=archive, check=True)
         yield Path(folder) / "src"
 
 
@@ -120,7 +122,7 @@ def oneshot_rows(trees: dict[str, Path], runs: int) -> list[tuple[str, list[str]
     for label, body in (("valid", VALID), ("invalid (all three errors)", corrupted(0, True))):
         data = json.dumps(body).encode()
         samples: dict[str, list[float]] = {name: [] for name in trees}
-        for name, source in trees.items():
+        for source in trees.values():
             timed(source, ["zinc", "create-return", "-"], data)  # warm-up: the page cache, .pyc files
         for _ in range(runs):
             for name, source in trees.items():

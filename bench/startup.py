@@ -8,7 +8,7 @@ time from the process's start to that answer. Then one request to each other pro
 YOU's order list, Rye's GraphQL endpoint, Kibo Commerce's and Kibo OMS's token endpoints), each
 answered 2xx: "all five 2xx" is the time until the last of them, so work a server leaves until
 a provider's first request still counts. RSS idle is the server's resident memory a second
-after that. Median (min–max) of `--runs`; with `--before REV` the sources of git revision REV
+after that. Median (min-max) of `--runs`; with `--before REV` the sources of git revision REV
 run too, interleaved, side by side (see bench/oneshot.py).
 
 RSS over a million requests (journal and webhooks on): `bench/serve_load.py memory --webhooks`.
@@ -82,7 +82,7 @@ def first_2xx(port: int, started: float, alive: Callable[[], bool]) -> float:
                 raise SystemExit("returnkit serve exited before answering") from None
             time.sleep(0.005)
             continue
-        if not 200 <= status < 300:  # noqa: PLR2004
+        if not 200 <= status < 300:
             raise SystemExit(f"Zinc GET /orders answered {status}")
         return time.perf_counter() - started
 
@@ -100,12 +100,12 @@ def one_start(source: Path) -> tuple[float, float, float]:
     env = {**os.environ, "PYTHONPATH": str(source)}
     argv = [str(RETURNKIT), "serve", "--host", "127.0.0.1", "--port", str(port)]
     started = time.perf_counter()
-    server = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+    server = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         first = first_2xx(port, started, lambda: server.poll() is None)
         for request in OTHERS:
             status = status_of(port, request)
-            if not 200 <= status < 300:  # noqa: PLR2004
+            if not 200 <= status < 300:
                 raise SystemExit(f"{request[0]} {request[1]} answered {status}")
         every = time.perf_counter() - started
         time.sleep(1)
@@ -133,7 +133,10 @@ def main() -> None:
             for name, source in trees.items():
                 samples[name].append(one_start(source))
     rows = [
-        (f"first 2xx (Zinc GET /orders), median of {args.runs}", [cell([s[0] for s in v], "ms", 1000) for v in samples.values()]),
+        (
+            f"first 2xx (Zinc GET /orders), median of {args.runs}",
+            [cell([s[0] for s in v], "ms", 1000) for v in samples.values()],
+        ),
         ("a 2xx from all five providers", [cell([s[1] for s in v], "ms", 1000) for v in samples.values()]),
         ("RSS idle", [cell([s[2] for s in v], "MiB") for v in samples.values()]),
     ]

@@ -41,7 +41,7 @@ EXPECTED: dict[str, Callable[[Any], str]] = {
     "minItems": lambda rule: f"an array of at least {rule} item(s)",
     "maxItems": lambda rule: f"an array of at most {rule} item(s)",
     "enum": lambda rule: "one of " + _enum_list(rule),
-    "const": lambda rule: truncate_value(rule),
+    "const": truncate_value,
     "format": lambda rule: f"a valid {rule}",
     "required": lambda _rule: "the property to be present",
     "additionalProperties": lambda _rule: "no properties other than those the schema names",

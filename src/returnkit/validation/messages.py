@@ -13,6 +13,7 @@ from typing import Any
 
 from returnkit.validation.words import shown_value
 
+
 @dataclass(frozen=True, slots=True)
 class Wording:
     """`{found}` then `after`, in which `{rule}` stands for `rule_text(rule)`."""

@@ -19,7 +19,7 @@ MAX_SUGGESTION_CHARS = 200
 
 def truncate_value(value: Any, limit: int = MAX_VALUE_CHARS) -> str:
     """The value as JSON, cut to `limit` characters; the work is bounded by `limit`, not the value."""
-    if isinstance(value, str) and len(value) <= limit or type(value) in SCALARS:
+    if (isinstance(value, str) and len(value) <= limit) or type(value) in SCALARS:
         text = _json_text(value)  # what _write gives a short string or a plain scalar, without its walk
     else:
         parts: list[str] = []
