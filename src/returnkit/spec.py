@@ -127,18 +127,14 @@ def parse_yaml(text: str) -> Any:
     Reading YAML is the dearest part of a short run (`validate-payload` on one payload, a server's
     start), so a JSON copy of each document read is kept in the user's cache folder (`$RETURNKIT_CACHE_DIR`,
     else `$XDG_CACHE_HOME/returnkit`, else `~/.cache/returnkit`; `RETURNKIT_CACHE_DIR=` keeps none), named by
-    the SHA-256 of the text: a changed file is a new name, never a stale copy. A copy is written to a file of
+    the BLAKE2 digest of the text: a changed file is a new name, never a stale copy. A copy is written to a file of
     its own and renamed into place, so processes reading and writing at once see a whole copy or none; it is
     kept only when JSON holds the document exactly. A copy that cannot be read or written is passed over.
     """
     folder = cache_folder()
     if folder is None:
         return _parse_yaml(text)
-    import hashlib
-
-    path = os.path.join(
-        folder, f"{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()}.v{CACHE_FORMAT}.json"
-    )
+    path = os.path.join(folder, f"{_digest(text)}.v{CACHE_FORMAT}.json")
     try:
         with open(path, "rb") as cached:
             return orjson.loads(cached.read())
@@ -160,6 +156,14 @@ def cache_folder() -> str | None:
         return chosen or None
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "returnkit")
+
+
+def _digest(text: str) -> str:
+    try:  # hashlib's own BLAKE2, without hashlib's import of OpenSSL (it would cost as much as the parse it saves)
+        from _blake2 import blake2b
+    except ImportError:  # pragma: no cover - an interpreter built without it
+        from hashlib import blake2b
+    return blake2b(text.encode("utf-8", "surrogatepass"), digest_size=32).hexdigest()
 
 
 def _parse_yaml(text: str) -> Any:
