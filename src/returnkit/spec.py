@@ -11,13 +11,15 @@ payload the provider sends, validated like any other; nothing routes them.
 
 from __future__ import annotations
 
-import importlib.resources
+import contextlib
+import os
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
+import orjson
 
 from returnkit.errors import SpecError, UnknownOperation, UnknownProvider
 
@@ -34,6 +36,7 @@ PROVIDER_FILES: Mapping[str, str] = {
 # returnkit's own admin API is described and validated like a provider, but is not one.
 SERVER_FILES: Mapping[str, str] = {"admin": "returnkit-admin.yaml"}
 SPEC_FILES: Mapping[str, str] = {**PROVIDER_FILES, **SERVER_FILES}
+PACKAGE_DIR = Path(__file__).parent
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 JSON_MEDIA_TYPES = ("application/json", "application/json; charset=utf-8")
 
@@ -101,16 +104,91 @@ def read_bundled(filename: str) -> str:
             return Path(filename).read_text(encoding="utf-8")
         except OSError as exc:
             raise SpecError(f"spec {filename} cannot be read: {exc.strerror}") from exc
-    resource = importlib.resources.files("returnkit") / "specs" / filename
     try:
-        return resource.read_text(encoding="utf-8")
+        return bundled_text("specs", filename)
     except FileNotFoundError as exc:
         raise SpecError(f"bundled spec {filename!r} is missing from the installed package") from exc
 
 
+def bundled_text(folder: str, filename: str) -> str:
+    """A data file shipped in the package: read from its folder when the package is one (as installed
+    from a wheel), else through importlib.resources (a zipped package), which costs more to import."""
+    beside = PACKAGE_DIR / folder / filename
+    if beside.is_file():
+        return beside.read_text(encoding="utf-8")
+    import importlib.resources
+
+    return (importlib.resources.files("returnkit") / folder / filename).read_text(encoding="utf-8")
+
+
 def parse_yaml(text: str) -> Any:
+    """The document `text` holds, read with PyYAML's safe loader.
+
+    Reading YAML is the dearest part of a short run (`validate-payload` on one payload, a server's
+    start), so a JSON copy of each document read is kept in the user's cache folder (`$RETURNKIT_CACHE_DIR`,
+    else `$XDG_CACHE_HOME/returnkit`, else `~/.cache/returnkit`; `RETURNKIT_CACHE_DIR=` keeps none), named by
+    the BLAKE2 digest of the text: a changed file is a new name, never a stale copy. A copy is written to a file of
+    its own and renamed into place, so processes reading and writing at once see a whole copy or none; it is
+    kept only when JSON holds the document exactly. A copy that cannot be read or written is passed over.
+    """
+    folder = cache_folder()
+    if folder is None:
+        return _parse_yaml(text)
+    path = os.path.join(folder, f"{_digest(text)}.v{CACHE_FORMAT}.json")
+    try:
+        with open(path, "rb") as cached:
+            return orjson.loads(cached.read())
+    except (OSError, orjson.JSONDecodeError):
+        pass
+    document = _parse_yaml(text)
+    _keep(document, folder, path)
+    return document
+
+
+CACHE_ENV = "RETURNKIT_CACHE_DIR"
+CACHE_FORMAT = 1
+
+
+def cache_folder() -> str | None:
+    """Where parsed YAML is kept, or None when `$RETURNKIT_CACHE_DIR` is set empty."""
+    chosen = os.environ.get(CACHE_ENV)
+    if chosen is not None:
+        return chosen or None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "returnkit")
+
+
+def _digest(text: str) -> str:
+    try:  # hashlib's own BLAKE2, without hashlib's import of OpenSSL (it would cost as much as the parse it saves)
+        from _blake2 import blake2b
+    except ImportError:  # pragma: no cover - an interpreter built without it
+        from hashlib import blake2b
+    return blake2b(text.encode("utf-8", "surrogatepass"), digest_size=32).hexdigest()
+
+
+def _parse_yaml(text: str) -> Any:
+    import yaml  # late: a run that finds every document in the cache never imports PyYAML
+
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader is always used
+
+
+def _keep(document: Any, folder: str, path: str) -> None:
+    try:
+        data = orjson.dumps(document)
+    except TypeError:
+        return  # a key that is not a string, a date, an integer beyond 64 bits: JSON would not give it back
+    if orjson.loads(data) != document:
+        return
+    partial = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        with open(partial, "xb") as written:
+            written.write(data)
+        os.replace(partial, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.remove(partial)
 
 
 def load_provider(provider: str, spec_file: str | None = None) -> ProviderSpec:

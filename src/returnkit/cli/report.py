@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import IO, Any
 
 from returnkit.core.jsonbytes import dumps
-from returnkit.providers import render_validation_error
 from returnkit.validation import PayloadError, Verdict
 from returnkit.validation.words import shown_value, size_text, truncate_value
 
@@ -95,6 +94,8 @@ class Reporter:
     def _provider(self, verdict: Verdict) -> None:
         if verdict.valid:
             return
+        from returnkit.providers import render_validation_error  # late: only this format needs the providers
+
         response = render_validation_error(verdict)  # byte for byte what the server answers
         self.out.write(dumps(response.body).decode() + "\n")
         if not self.batch:

@@ -17,7 +17,7 @@ import os
 import sys
 from typing import Any
 
-from returnkit.cli.main import EXIT_USAGE, base_url, build_app, db_location, open_app, start_up_line
+from returnkit.cli.main import EXIT_USAGE, base_url, build_app, collector_paused, db_location, open_app, start_up_line
 
 OPTIONS_ENV = "RETURNKIT_SERVE_OPTIONS"
 APP = "returnkit.cli.workers:worker_app"
@@ -75,7 +75,8 @@ def worker_options() -> argparse.Namespace:
 
 def worker_app() -> Any:
     """One worker's app (uvicorn calls this factory in each worker process)."""
-    return build_app(worker_options(), announce=False)
+    with collector_paused():
+        return build_app(worker_options(), announce=False)
 
 
 def __getattr__(name: str) -> Any:

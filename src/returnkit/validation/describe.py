@@ -22,26 +22,32 @@ WEAK_KEYWORDS = frozenset({"anyOf", "oneOf"})
 
 
 def expected_text(keyword: str, rule: Any) -> str | None:
-    templates: dict[str, Callable[[], str]] = {
-        "type": lambda: " or ".join(rule) if isinstance(rule, list) else str(rule),
-        "minimum": lambda: f"a number ≥ {rule}",
-        "maximum": lambda: f"a number ≤ {rule}",
-        "exclusiveMinimum": lambda: f"a number > {rule}",
-        "exclusiveMaximum": lambda: f"a number < {rule}",
-        "minLength": lambda: f"a string of at least {rule} character(s)",
-        "maxLength": lambda: f"a string of at most {rule} character(s)",
-        "minItems": lambda: f"an array of at least {rule} item(s)",
-        "maxItems": lambda: f"an array of at most {rule} item(s)",
-        "enum": lambda: "one of " + _enum_list(rule),
-        "const": lambda: truncate_value(rule),
-        "format": lambda: f"a valid {rule}",
-        "required": lambda: "the property to be present",
-        "additionalProperties": lambda: "no properties other than those the schema names",
-        "uniqueItems": lambda: "unique items",
-        "multipleOf": lambda: f"a multiple of {rule}",
-    }
-    make = templates.get(keyword)
-    return make() if make else None
+    make = EXPECTED.get(keyword)
+    return make(rule) if make else None
+
+
+def _types_expected(rule: Any) -> str:
+    return " or ".join(rule) if isinstance(rule, list) else str(rule)
+
+
+EXPECTED: dict[str, Callable[[Any], str]] = {
+    "type": _types_expected,
+    "minimum": lambda rule: f"a number ≥ {rule}",
+    "maximum": lambda rule: f"a number ≤ {rule}",
+    "exclusiveMinimum": lambda rule: f"a number > {rule}",
+    "exclusiveMaximum": lambda rule: f"a number < {rule}",
+    "minLength": lambda rule: f"a string of at least {rule} character(s)",
+    "maxLength": lambda rule: f"a string of at most {rule} character(s)",
+    "minItems": lambda rule: f"an array of at least {rule} item(s)",
+    "maxItems": lambda rule: f"an array of at most {rule} item(s)",
+    "enum": lambda rule: "one of " + _enum_list(rule),
+    "const": truncate_value,
+    "format": lambda rule: f"a valid {rule}",
+    "required": lambda _rule: "the property to be present",
+    "additionalProperties": lambda _rule: "no properties other than those the schema names",
+    "uniqueItems": lambda _rule: "unique items",
+    "multipleOf": lambda rule: f"a multiple of {rule}",
+}
 
 
 def _enum_list(values: list[Any]) -> str:

@@ -75,13 +75,23 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-LONG_DIGITS = re.compile(rb"\d{19}")
 LONG_DIGITS_TEXT = re.compile(r"\d{19}")
+
+
+LONG_DIGITS = re.compile(rb"\d{19}")
+# Every ASCII digit as "0", every other byte as ".": a run of 19 digits is then a plain substring,
+# which `in` finds several times faster than the regular expression scans for it. The translated
+# copy is made only of bodies up to TRANSLATED_LIMIT bytes, so memory still follows the body.
+DIGITS_AS_ZEROS = bytes(ord("0") if 48 <= byte <= 57 else ord(".") for byte in range(256))
+LONG_RUN = b"0" * 19
+TRANSLATED_LIMIT = 64 * 1024
 
 
 def may_hold_long_integers(data: bytes | str) -> bool:
     """orjson reads integers beyond 64 bits as floats: such documents need the exact parser."""
     if isinstance(data, bytes):
+        if len(data) <= TRANSLATED_LIMIT:
+            return LONG_RUN in data.translate(DIGITS_AS_ZEROS)
         return LONG_DIGITS.search(data) is not None
     return LONG_DIGITS_TEXT.search(data) is not None
 

@@ -8,11 +8,18 @@ written here instead, from the keyword, the rule and the value, with values show
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from returnkit.validation.words import shown_value
 
-Wording = Callable[[str, Any], str]  # (the value as shown, the rule) -> message
+
+@dataclass(frozen=True, slots=True)
+class Wording:
+    """`{found}` then `after`, in which `{rule}` stands for `rule_text(rule)`."""
+
+    after: str
+    rule_text: Callable[[Any], str] = str
 
 
 def _plural(number: Any, word: str) -> str:
@@ -36,35 +43,47 @@ def _types(rule: Any) -> str:
     return f'type "{rule}"'
 
 
+def _properties(rule: Any) -> str:
+    return f"{rule} propert{'y' if rule == 1 else 'ies'}"
+
+
 WORDINGS: dict[str, Wording] = {
-    "type": lambda found, rule: f"{found} is not of {_types(rule)}",
-    "enum": lambda found, rule: f"{found} is not one of {_one_of(rule)}",
-    "const": lambda found, rule: f"{found} is not {shown_value(rule, 30)}",
-    "format": lambda found, rule: f'{found} is not a "{rule}"',
-    "minimum": lambda found, rule: f"{found} is less than the minimum of {rule}",
-    "maximum": lambda found, rule: f"{found} is greater than the maximum of {rule}",
-    "exclusiveMinimum": lambda found, rule: f"{found} is less than or equal to the minimum of {rule}",
-    "exclusiveMaximum": lambda found, rule: f"{found} is greater than or equal to the maximum of {rule}",
-    "multipleOf": lambda found, rule: f"{found} is not a multiple of {rule}",
-    "minLength": lambda found, rule: f"{found} is shorter than {_plural(rule, 'character')}",
-    "maxLength": lambda found, rule: f"{found} is longer than {_plural(rule, 'character')}",
-    "minItems": lambda found, rule: f"{found} has less than {_plural(rule, 'item')}",
-    "maxItems": lambda found, rule: f"{found} has more than {_plural(rule, 'item')}",
-    "uniqueItems": lambda found, _rule: f"{found} has non-unique elements",
-    "minProperties": lambda found, rule: f"{found} has less than {rule} propert{'y' if rule == 1 else 'ies'}",
-    "maxProperties": lambda found, rule: f"{found} has more than {rule} propert{'y' if rule == 1 else 'ies'}",
-    "pattern": lambda found, rule: f"{found} does not match {shown_value(rule)}",
-    "anyOf": lambda found, _rule: f"{found} is not valid under any of the schemas listed in the 'anyOf' keyword",
-    "oneOf": lambda found, _rule: f"{found} is not valid under exactly one of the 'oneOf' schemas",
-    "not": lambda found, _rule: f"{found} is valid under the schema in the 'not' keyword",
+    "type": Wording(" is not of {rule}", _types),
+    "enum": Wording(" is not one of {rule}", _one_of),
+    "const": Wording(" is not {rule}", lambda rule: shown_value(rule, 30)),
+    "format": Wording(' is not a "{rule}"'),
+    "minimum": Wording(" is less than the minimum of {rule}"),
+    "maximum": Wording(" is greater than the maximum of {rule}"),
+    "exclusiveMinimum": Wording(" is less than or equal to the minimum of {rule}"),
+    "exclusiveMaximum": Wording(" is greater than or equal to the maximum of {rule}"),
+    "multipleOf": Wording(" is not a multiple of {rule}"),
+    "minLength": Wording(" is shorter than {rule}", lambda rule: _plural(rule, "character")),
+    "maxLength": Wording(" is longer than {rule}", lambda rule: _plural(rule, "character")),
+    "minItems": Wording(" has less than {rule}", lambda rule: _plural(rule, "item")),
+    "maxItems": Wording(" has more than {rule}", lambda rule: _plural(rule, "item")),
+    "uniqueItems": Wording(" has non-unique elements"),
+    "minProperties": Wording(" has less than {rule}", _properties),
+    "maxProperties": Wording(" has more than {rule}", _properties),
+    "pattern": Wording(" does not match {rule}", shown_value),
+    "anyOf": Wording(" is not valid under any of the schemas listed in the 'anyOf' keyword"),
+    "oneOf": Wording(" is not valid under exactly one of the 'oneOf' schemas"),
+    "not": Wording(" is valid under the schema in the 'not' keyword"),
 }
 
 
 def message_for(keyword: str, value: Any, rule: Any) -> str:
     """`"x" is not a "uuid"`: the message for a value that breaks `keyword: rule`."""
+    return shown_value(value) + message_after_value(keyword, rule)
+
+
+def message_after_value(keyword: str, rule: Any) -> str:
+    """What `message_for` writes after the value: it depends on the rule alone, so it can be kept."""
     wording = WORDINGS.get(keyword)
-    found = shown_value(value)
-    return wording(found, rule) if wording else f"{found} is not valid under the '{keyword}' keyword"
+    if wording is None:
+        return f" is not valid under the '{keyword}' keyword"
+    if "{rule}" not in wording.after:
+        return wording.after
+    return wording.after.format(rule=wording.rule_text(rule))
 
 
 def required_message(name: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -18,10 +19,16 @@ MAX_SUGGESTION_CHARS = 200
 
 def truncate_value(value: Any, limit: int = MAX_VALUE_CHARS) -> str:
     """The value as JSON, cut to `limit` characters; the work is bounded by `limit`, not the value."""
-    parts: list[str] = []
-    _write(value, parts, limit + 1)
-    text = "".join(parts)
+    if (isinstance(value, str) and len(value) <= limit) or type(value) in SCALARS:
+        text = _json_text(value)  # what _write gives a short string or a plain scalar, without its walk
+    else:
+        parts: list[str] = []
+        _write(value, parts, limit + 1)
+        text = "".join(parts)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+SCALARS = frozenset({int, float, bool, type(None)})
 
 
 def _write(value: Any, parts: list[str], budget: int) -> int:
@@ -100,7 +107,19 @@ def shown_value(value: Any, limit: int = MAX_VALUE_CHARS) -> str:
 def closest(word: Any, candidates: Iterable[Any]) -> str | None:
     if not isinstance(word, str) or len(word) > MAX_SUGGESTION_CHARS:
         return None
-    names = [c for c in candidates if isinstance(c, str)]
+    names = tuple(c for c in candidates if isinstance(c, str))
+    if len(names) > MAX_KEPT_CANDIDATES:
+        return _closest.__wrapped__(word, names)
+    return _closest(word, names)
+
+
+# Answers for up to 1,024 (word, candidates) pairs are kept, each holding at most this many names.
+MAX_KEPT_CANDIDATES = 100
+
+
+@lru_cache(maxsize=1024)
+def _closest(word: str, names: tuple[str, ...]) -> str | None:
+    """Kept: a batch repeats its misspellings, and difflib's comparison is the dearest part of an error."""
     match = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
     return match[0] if match else None
 
