@@ -22,8 +22,10 @@ warm-up's rate x duration x 1.5; a run that still runs out of bodies is done aga
 
 Columns: flow requests answered (clock advances apart), their rate, wrk's p50/p99 (advances
 included), non-2xx answers, failed (a 2xx whose body is not the flow's success, an unrecognised
-2xx, a socket error or timeout), then server CPU (utime+stime over the measured run) per flow
-request. Non-2xx + failed above 1 % of the requests marks the run broken.
+2xx, a socket error or timeout), server CPU (utime+stime over the measured run) per flow
+request, then how busy the server and wrk were (CPU seconds / run seconds: the server near 100 %
+and wrk well below is a server-bound run). Non-2xx + failed above 1 % of the requests marks the
+run broken.
 """
 
 from __future__ import annotations
@@ -33,7 +35,9 @@ import importlib.util
 import json
 import math
 import os
+import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -225,7 +229,8 @@ class Row:
     flow: str
     tree: str
     load: dict[str, Any]
-    cpu_seconds: float
+    cpu_seconds: float  # the server's, over the measured run
+    wrk_cpu_seconds: float
 
     @property
     def requests(self) -> int:
@@ -278,21 +283,27 @@ def measure(flow: Flow, tree: str, args: argparse.Namespace) -> Row:
             needed = bodies_for(warmup, args.duration)
             for _ in range(ATTEMPTS):
                 session.seed(Path(tmp, "bodies.txt"), needed)
-                load, used = measured(session, server, Path(tmp, "bodies.txt"))
+                load, used, wrk_used = measured(session, server, Path(tmp, "bodies.txt"))
                 if not load["exhausted"]:
                     break
                 needed = bodies_for(load, args.duration)
         finally:
             server.terminate()
             server.wait(timeout=30)
-    return Row(flow.name, tree_label(tree), load, used)
+    return Row(flow.name, tree_label(tree), load, used, wrk_used)
 
 
-def measured(session: Session, server: subprocess.Popen[bytes], bodies: Path) -> tuple[dict[str, Any], float]:
-    """wrk's figures, and the server's CPU seconds over the run."""
-    before = cpu_seconds(server.pid)
+def measured(session: Session, server: subprocess.Popen[bytes], bodies: Path) -> tuple[dict[str, Any], float, float]:
+    """wrk's figures, and the CPU seconds the server and wrk used over the run."""
+    before, wrk_before = cpu_seconds(server.pid), children_cpu_seconds()
     load = session.run_wrk(bodies, session.args.duration)
-    return load, cpu_seconds(server.pid) - before
+    return load, cpu_seconds(server.pid) - before, children_cpu_seconds() - wrk_before
+
+
+def children_cpu_seconds() -> float:
+    """CPU time of this process's children that have ended: wrk, once it has (the server runs on)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def tree_label(tree: str) -> str:
@@ -368,7 +379,19 @@ class Session:
         return result
 
 
-HEADER = ("flow", "requests", "req/s", "p50 ms", "p99 ms", "non-2xx", "failed", "clock advances", "server CPU ms/req")
+HEADER = (
+    "flow",
+    "requests",
+    "req/s",
+    "p50 ms",
+    "p99 ms",
+    "non-2xx",
+    "failed",
+    "clock advances",
+    "server CPU ms/req",
+    "server busy",
+    "wrk busy",
+)
 
 
 def cells(row: Row, with_tree: bool) -> list[str]:
@@ -384,6 +407,8 @@ def cells(row: Row, with_tree: bool) -> list[str]:
         str(row.failed),
         str(load["clock_answers"]),
         f"{row.cpu_seconds / max(row.requests, 1) * 1000:.3f}",
+        f"{row.cpu_seconds / load['seconds']:.0%}",
+        f"{row.wrk_cpu_seconds / load['seconds']:.0%}",
         row.note(),
     ]
 
@@ -399,6 +424,22 @@ def print_table(rows: list[Row], with_tree: bool) -> None:
     print("|" + "---|" * (len(HEADER) + 1))
     for row in rows:
         print("| " + " | ".join(cells(row, with_tree)) + " |")
+    print_medians(rows, with_tree)
+
+
+def print_medians(rows: list[Row], with_tree: bool) -> None:
+    """With several rounds: each flow's (and tree's) median rate and CPU per request."""
+    groups: dict[tuple[str, str], list[Row]] = {}
+    for row in rows:
+        groups.setdefault((row.flow, row.tree), []).append(row)
+    if all(len(group) < 2 for group in groups.values()):
+        return
+    print()
+    for (flow, tree), group in groups.items():
+        rate = statistics.median(row.requests / row.load["seconds"] for row in group)
+        cpu = statistics.median(row.cpu_seconds / max(row.requests, 1) * 1000 for row in group)
+        name = f"{flow} ({tree})" if with_tree else flow
+        print(f"median of {len(group)} rounds, {name}: {rate:.0f} req/s, server CPU {cpu:.3f} ms/request")
 
 
 if __name__ == "__main__":
