@@ -85,7 +85,7 @@ class Flow:
     name: str
     first: tuple[str, str]  # method, path
     follow: tuple[str, str, str]  # method, path, body ("%ID%": the id the first answer names)
-    bodies: Callable[[httpx.Client, int], list[str]]  # lines of bodies.lua's file, about `count`
+    bodies: Callable[[httpx.Client, int], list[str]]  # lines of flows.lua's bodies file, about `count`
     auth: Callable[[httpx.Client], str]  # the header line
     limit: Limit | None = None
 
