@@ -106,7 +106,7 @@ function request()
   if next_body > #bodies then
     exhausted = 1
     wrk.thread:stop()
-    return advance_request -- never sent: the thread is stopping
+    return advance_request -- the thread is stopping; should it still go out, it only moves the clock
   end
   local body = bodies[next_body]
   next_body = next_body + 1
