@@ -121,14 +121,17 @@ def test_a_newer_schema_is_refused_with_both_versions(postgres_url: str) -> None
 def test_an_older_schema_is_migrated_and_keeps_its_world(postgres_url: str) -> None:
     store = PostgresStore(postgres_url)
     store.put("zinc", "return", "r1", {"n": 1})
+    store.put("zinc", "return", "r2", {"status": "open"})
     store.close()
     execute(postgres_url, "DROP TABLE clock, rate_windows, journal, faults")
     execute(postgres_url, "ALTER TABLE outbox DROP COLUMN claimed_by, DROP COLUMN claimed_until")
+    execute(postgres_url, "ALTER TABLE records DROP COLUMN state, DROP COLUMN sort_key")
     execute(postgres_url, "UPDATE returnkit_schema SET version = 2")
     migrated = PostgresStore(postgres_url)
     try:
         assert migrated.get("zinc", "return", "r1") == {"n": 1}
         assert migrated.count_request("aboutyou:acme", 1) == 1
+        assert migrated.count_states("zinc", "return") == {None: 1, "open": 1}  # states found in the documents
         assert schema_versions(postgres_url) == [SCHEMA_VERSION]
     finally:
         migrated.close()

@@ -45,6 +45,7 @@ from returnkit.core.store import (
     attempt_columns,
     delivery_from,
     masked,
+    states_of,
 )
 
 Connection = psycopg.Connection[tuple[Any, ...]]
@@ -125,6 +126,12 @@ CREATE TABLE faults (
     fired INTEGER NOT NULL DEFAULT 0
 );
 """,
+    # Listings filter, count and order in SQL; sort keys compare by code point, as Python's strings do.
+    4: """
+ALTER TABLE records ADD COLUMN state TEXT, ADD COLUMN sort_key TEXT COLLATE "C";
+CREATE INDEX records_by_state ON records (provider, kind, owner, state, seq);
+CREATE INDEX records_by_sort ON records (provider, kind, owner, sort_key, seq);
+""",
 }
 assert max(MIGRATIONS) == SCHEMA_VERSION, "every schema version needs its migration step"
 
@@ -143,6 +150,7 @@ POSTGRES_STATEMENTS = Statements(
     " THEN rate_windows.count + 1 ELSE 1 END,"
     " window_number = excluded.window_number RETURNING count",
     journal_order=" ORDER BY id",
+    record_text="convert_from(data, 'UTF8')",
 ).in_placeholder("%s")
 CLAIM_DELIVERIES = """
 WITH claimed AS (
@@ -261,6 +269,10 @@ class PostgresStore(SqlStore):
             for statement in MIGRATIONS[step].split(";"):
                 if statement.strip():
                     conn.execute(statement)
+        if 0 < version < 4:  # records kept before schema 4 get their state (their sort key when listed)
+            rows = conn.execute("SELECT seq, data FROM records WHERE state IS NULL").fetchall()
+            with conn.cursor() as cursor:
+                cursor.executemany("UPDATE records SET state = %s WHERE seq = %s", list(states_of(rows)))
         if version == 0:
             conn.execute("CREATE TABLE returnkit_schema (version INTEGER NOT NULL)")
             conn.execute("INSERT INTO returnkit_schema (version) VALUES (%s)", (SCHEMA_VERSION,))

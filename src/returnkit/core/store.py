@@ -20,7 +20,7 @@ import sqlite3
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from functools import cache
@@ -77,6 +77,30 @@ class Scheduled:
     due: float
 
 
+@dataclass(frozen=True, slots=True)
+class RecordFilter:
+    """Which records of one provider and kind a listing wants, as the store's columns answer it.
+
+    Each field given narrows: `owner` equal; `states` / `keys` / `refs` any of (a None in `states`:
+    records without a state); `ref_contains` / `text_contains` a case-insensitive substring of the
+    ref or of the record's JSON text (ASCII letters fold on every backend)."""
+
+    owner: str | None = None
+    states: tuple[str | None, ...] | None = None
+    keys: tuple[str, ...] | None = None
+    refs: tuple[str, ...] | None = None
+    ref_contains: str | None = None
+    text_contains: str | None = None
+
+
+# The order of a listing: (column, descending) pairs, columns "seq" (insertion) and "sort" (the
+# kind's sort key, compared as text by code point). A unique `seq` last makes any order total.
+Ordering = tuple[tuple[str, bool], ...]
+INSERTION: Ordering = (("seq", False),)
+ORDER_COLUMNS = {"seq": "seq", "sort": "sort_key"}
+EVERY_RECORD = RecordFilter()
+
+
 class Store(Protocol):
     """Everything that changes while serving lives here, so instances on one database are one server.
 
@@ -110,8 +134,18 @@ class Store(Protocol):
     def get(self, provider: str, kind: str, key: str) -> Document | None: ...
 
     def put(
-        self, provider: str, kind: str, key: str, document: Document, *, owner: str = "", ref: str = ""
-    ) -> None: ...
+        self,
+        provider: str,
+        kind: str,
+        key: str,
+        document: Document,
+        *,
+        owner: str = "",
+        ref: str = "",
+        sort: str | None = None,
+    ) -> None:
+        """Keep `document`; its state (`record_state`) and `sort` key are kept in columns to list by."""
+        ...
 
     def query(
         self, provider: str, kind: str, *, owner: str | None = None, ref: str | None = None
@@ -120,6 +154,29 @@ class Store(Protocol):
     def delete(self, provider: str, kind: str, key: str) -> None: ...
 
     def count(self, provider: str, kind: str, *, owner: str | None = None) -> int: ...
+
+    def find(
+        self,
+        provider: str,
+        kind: str,
+        where: RecordFilter = EVERY_RECORD,
+        *,
+        order: Ordering = INSERTION,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[Document]:
+        """The records that match `where`, in `order`, from `offset`, at most `limit`: picked by the database."""
+        ...
+
+    def count_where(self, provider: str, kind: str, where: RecordFilter = EVERY_RECORD) -> int: ...
+
+    def count_states(self, provider: str, kind: str, where: RecordFilter = EVERY_RECORD) -> dict[str | None, int]:
+        """How many records that match `where` are in each state (None: records without one)."""
+        ...
+
+    def sort_unsorted(self, provider: str, kind: str, owner: str, sort_key: Callable[[Document], str]) -> int:
+        """Give `owner`'s records that have no sort key (kept before schema 4) theirs; how many."""
+        ...
 
     def get_meta(self, name: str) -> Any: ...
 
@@ -293,6 +350,7 @@ CREATE TABLE IF NOT EXISTS records (
     provider TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL,
     owner TEXT NOT NULL DEFAULT '', ref TEXT NOT NULL DEFAULT '',
     data BLOB NOT NULL,
+    state TEXT, sort_key TEXT,
     UNIQUE (provider, kind, key)
 );
 CREATE INDEX IF NOT EXISTS records_by_owner ON records (provider, kind, owner, seq);
@@ -341,11 +399,18 @@ CREATE TABLE IF NOT EXISTS faults (
     document BLOB NOT NULL, times INTEGER, fired INTEGER NOT NULL DEFAULT 0
 );
 """
-# Columns schema 3 added to tables an older returnkit made: (table, column, declaration).
+# Columns schemas 3 and 4 added to tables an older returnkit made: (table, column, declaration).
 ADDED_COLUMNS = (
     ("outbox", "claimed_by", "TEXT"),
     ("outbox", "claimed_until", "REAL"),
+    ("records", "state", "TEXT"),
+    ("records", "sort_key", "TEXT"),
 )
+# Schema 4's indexes of listings (created once their columns exist, in a file of any older schema too).
+LISTING_INDEXES = """
+CREATE INDEX IF NOT EXISTS records_by_state ON records (provider, kind, owner, state, seq);
+CREATE INDEX IF NOT EXISTS records_by_sort ON records (provider, kind, owner, sort_key, seq);
+"""
 
 
 class StoreError(ReturnkitError):
@@ -357,7 +422,8 @@ class StoreUnavailable(StoreError):
 
 
 JOURNAL_SEQUENCE = "journal.entry"
-SCHEMA_VERSION = 3  # 1: records/meta/sequences; 2: schedule, outbox, attempts; 3: clock, rate windows, journal, faults
+SCHEMA_VERSION = 4  # 1: records/meta/sequences; 2: schedule, outbox, attempts; 3: clock, rate windows, journal,
+# faults; 4: records' state and sort key columns, listed by in SQL
 
 
 def masked(location: str) -> str:
@@ -408,9 +474,13 @@ class Statements:
     placeholder: str = "?"
     get: str = "SELECT data FROM records WHERE provider=? AND kind=? AND key=?"
     put: str = (
-        "INSERT INTO records (provider, kind, key, owner, ref, data) VALUES (?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (provider, kind, key) DO UPDATE SET data=excluded.data, owner=excluded.owner, ref=excluded.ref"
+        "INSERT INTO records (provider, kind, key, owner, ref, data, state, sort_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (provider, kind, key) DO UPDATE SET data=excluded.data, owner=excluded.owner, ref=excluded.ref,"
+        " state=excluded.state, sort_key=excluded.sort_key"
     )
+    record_text: str = "data"  # a record's JSON as text, for `text_contains`
+    unsorted: str = "SELECT seq, data FROM records WHERE provider=? AND kind=? AND owner=? AND sort_key IS NULL"
+    set_sort: str = "UPDATE records SET sort_key=? WHERE seq=? AND sort_key IS NULL"
     select_records: str = "SELECT data FROM records"
     delete: str = "DELETE FROM records WHERE provider=? AND kind=? AND key=?"
     count: str = "SELECT count(*) FROM records WHERE provider=? AND kind=?"
@@ -503,8 +573,18 @@ class SqlStore(ABC):
         row = self._one(self._sql.get, (provider, kind, key))
         return document_from(row[0]) if row else None
 
-    def put(self, provider: str, kind: str, key: str, document: Document, *, owner: str = "", ref: str = "") -> None:
-        self._run(self._sql.put, (provider, kind, key, owner, ref, dumps(document)))
+    def put(
+        self,
+        provider: str,
+        kind: str,
+        key: str,
+        document: Document,
+        *,
+        owner: str = "",
+        ref: str = "",
+        sort: str | None = None,
+    ) -> None:
+        self._run(self._sql.put, (provider, kind, key, owner, ref, dumps(document), record_state(document), sort))
 
     def query(self, provider: str, kind: str, *, owner: str | None = None, ref: str | None = None) -> list[Document]:
         where, params = self._where(RECORD_FILTERS, {"provider": provider, "kind": kind, "owner": owner, "ref": ref})
@@ -518,6 +598,55 @@ class SqlStore(ABC):
         if owner is None:
             return int(self._value(self._sql.count, (provider, kind)))
         return int(self._value(self._sql.count_owned, (provider, kind, owner)))
+
+    def find(
+        self,
+        provider: str,
+        kind: str,
+        where: RecordFilter = EVERY_RECORD,
+        *,
+        order: Ordering = INSERTION,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[Document]:
+        condition, params = self._record_where(provider, kind, where)
+        p = self._sql.placeholder
+        by = ", ".join(f"{ORDER_COLUMNS[column]}{' DESC' if descending else ''}" for column, descending in order)
+        sql = f"SELECT data FROM records{condition} ORDER BY {by} LIMIT {p} OFFSET {p}"  # noqa: S608 - columns fixed
+        rows = self._all(sql, [*params, NO_LIMIT if limit is None else limit, offset])
+        return [document_from(data) for (data,) in rows]
+
+    def count_where(self, provider: str, kind: str, where: RecordFilter = EVERY_RECORD) -> int:
+        condition, params = self._record_where(provider, kind, where)
+        return int(self._value(f"SELECT count(*) FROM records{condition}", params))  # noqa: S608 - columns fixed
+
+    def count_states(self, provider: str, kind: str, where: RecordFilter = EVERY_RECORD) -> dict[str | None, int]:
+        condition, params = self._record_where(provider, kind, where)
+        rows = self._all(f"SELECT state, count(*) FROM records{condition} GROUP BY state", params)  # noqa: S608
+        return {state: int(count) for state, count in rows}
+
+    def sort_unsorted(self, provider: str, kind: str, owner: str, sort_key: Callable[[Document], str]) -> int:
+        rows = self._all(self._sql.unsorted, (provider, kind, owner))
+        for seq, data in rows:  # a record written meanwhile has its sort key already: it stays
+            self._run(self._sql.set_sort, (sort_key(document_from(data)), seq))
+        return len(rows)
+
+    def _record_where(self, provider: str, kind: str, where: RecordFilter) -> tuple[str, list[Any]]:
+        """` WHERE ...` for one provider's kind and `where` (column names fixed here, values as parameters)."""
+        p = self._sql.placeholder
+        clauses, params = [f"provider={p}", f"kind={p}"], [provider, kind]
+        if where.owner is not None:
+            clauses.append(f"owner={p}")
+            params.append(where.owner)
+        for column, values in (("state", where.states), ("key", where.keys), ("ref", where.refs)):
+            if values is not None:
+                clauses.append(any_of(column, values, p))
+                params.extend(value for value in values if value is not None)
+        for column, text in (("ref", where.ref_contains), (self._sql.record_text, where.text_contains)):
+            if text:
+                clauses.append(f"lower({column}) LIKE {p} ESCAPE '\\'")
+                params.append(f"%{like_escaped(text.lower())}%")
+        return " WHERE " + " AND ".join(clauses), params
 
     def get_meta(self, name: str) -> Any:
         row = self._one(self._sql.get_meta, (name,))
@@ -656,6 +785,29 @@ def where_clause(columns: tuple[str, ...], placeholder: str) -> str:
     return " WHERE " + " AND ".join(f"{column}={placeholder}" for column in columns)
 
 
+NO_LIMIT = 2**62  # LIMIT of a listing without one (both dialects take a number; SQLite has no LIMIT ALL)
+
+
+def record_state(document: Document) -> str | None:
+    """The state a record is listed and counted by: its `status` (or `state`) field, None without one."""
+    state = document.get("status", document.get("state"))
+    return None if state is None else str(state)
+
+
+def any_of(column: str, values: tuple[str | None, ...], placeholder: str) -> str:
+    """`column` is one of `values` (None: is NULL); nothing matches none."""
+    given = [value for value in values if value is not None]
+    tests = [f"{column} IN ({', '.join([placeholder] * len(given))})"] if given else []
+    if None in values:
+        tests.append(f"{column} IS NULL")
+    return f"({' OR '.join(tests)})" if tests else "1=0"
+
+
+def like_escaped(text: str) -> str:
+    """`text` matched literally by LIKE ... ESCAPE '\\': its wildcards and escape character escaped."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 # Rows as the store's types: a dialect's BLOB / BYTEA may come back as another bytes-like type.
 
 
@@ -749,6 +901,18 @@ RECORD_ATTEMPT = (
 )
 
 
+# Records kept before schema 4 have no state yet (and no sort key: `sort_unsorted` gives theirs when listed).
+STATELESS = "SELECT seq, data FROM records WHERE state IS NULL"
+
+
+def states_of(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[str, int]]:
+    """(state, seq) of each (seq, data) row of a record that has a state."""
+    for seq, data in rows:
+        state = record_state(document_from(data))
+        if state is not None:
+            yield state, seq
+
+
 class SQLiteStore(SqlStore):
     """In memory by default; a file path makes the world survive a restart.
 
@@ -815,6 +979,11 @@ class SQLiteStore(SqlStore):
                 present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
                 if column not in present:
                     self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+            for statement in LISTING_INDEXES.split(";"):
+                if statement.strip():
+                    self._db.execute(statement)
+            stateless = self._db.execute(STATELESS).fetchall()
+            self._db.executemany("UPDATE records SET state=? WHERE seq=?", states_of(stateless))
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except BaseException:
             self._db.execute("ROLLBACK")
