@@ -131,6 +131,7 @@ CREATE TABLE faults (
 ALTER TABLE records ADD COLUMN state TEXT, ADD COLUMN sort_key TEXT COLLATE "C";
 CREATE INDEX records_by_state ON records (provider, kind, owner, state, seq);
 CREATE INDEX records_by_sort ON records (provider, kind, owner, sort_key, seq);
+CREATE INDEX records_by_state_sort ON records (provider, kind, owner, state, sort_key, seq);
 """,
 }
 assert max(MIGRATIONS) == SCHEMA_VERSION, "every schema version needs its migration step"

@@ -410,6 +410,7 @@ ADDED_COLUMNS = (
 LISTING_INDEXES = """
 CREATE INDEX IF NOT EXISTS records_by_state ON records (provider, kind, owner, state, seq);
 CREATE INDEX IF NOT EXISTS records_by_sort ON records (provider, kind, owner, sort_key, seq);
+CREATE INDEX IF NOT EXISTS records_by_state_sort ON records (provider, kind, owner, state, sort_key, seq);
 """
 
 
