@@ -67,9 +67,7 @@ class Row:
         def at(share: float) -> float:
             return ordered[min(int(len(ordered) * share), len(ordered) - 1)] * 1000
 
-        return (
-            f"| {self.what} | {at(0.5):.1f} | {at(0.99):.1f} | {at(1.0):.1f} | {len(ordered)} | {self.total} |"
-        )
+        return f"| {self.what} | {at(0.5):.1f} | {at(0.99):.1f} | {at(1.0):.1f} | {len(ordered)} | {self.total} |"
 
 
 @contextmanager
@@ -95,7 +93,9 @@ def timed(client: httpx.Client, what: str, url: str, headers: dict[str, str], ar
     return Row(what, latencies, total)
 
 
-def stored_copies(state: ServerState, provider: str, records: Any, template: dict[str, Any], count: int, clone: Clone) -> None:
+def stored_copies(
+    state: ServerState, provider: str, records: Any, *, template: dict[str, Any], count: int, clone: Clone
+) -> None:
     """`count` copies of `template` for its owner, through the provider's `Records`, in one transaction."""
     provider_world = state.worlds[provider]
     with state.store.transaction():
@@ -138,7 +138,9 @@ def kibo_template(client: httpx.Client, state: ServerState) -> tuple[dict[str, A
     order = next(o for o in tenants[0]["orders"] if o["fulfillmentStatus"] == "Fulfilled")
     line = order["items"][0]
     item = {"orderItemId": line["id"], "reasons": [{"reason": "Damaged", "quantity": 1}], "quantityShipped": 1}
-    created = client.post("/api/commerce/returns", json={"originalOrderId": order["id"], "items": [item]}, headers=headers)
+    created = client.post(
+        "/api/commerce/returns", json={"originalOrderId": order["id"], "items": [item]}, headers=headers
+    )
     assert created.status_code == 200, created.text
     stored = KIBO_RETURNS.get(state.worlds["kibo-commerce"], created.json()["id"])
     assert stored is not None
@@ -183,11 +185,12 @@ def oms_clone(template: dict[str, Any], n: int) -> tuple[str, dict[str, Any], st
 def listings(args: argparse.Namespace) -> list[Row]:
     with world(args.db) as (client, state):
         started = time.perf_counter()
-        stored_copies(state, "zinc", ZINC_RETURNS, zinc_template(client, state), args.returns, zinc_clone(random.Random(7)))
+        zinc, count = zinc_template(client, state), args.returns
+        stored_copies(state, "zinc", ZINC_RETURNS, template=zinc, count=count, clone=zinc_clone(random.Random(7)))
         kibo, kibo_headers = kibo_template(client, state)
-        stored_copies(state, "kibo-commerce", KIBO_RETURNS, kibo, args.returns, kibo_clone)
+        stored_copies(state, "kibo-commerce", KIBO_RETURNS, template=kibo, count=count, clone=kibo_clone)
         oms, oms_headers = oms_template(client, state)
-        stored_copies(state, "kibo-oms", OMS_RETURNS, oms, args.returns, oms_clone)
+        stored_copies(state, "kibo-oms", OMS_RETURNS, template=oms, count=count, clone=oms_clone)
         print(f"stored 3 x {args.returns} returns in {time.perf_counter() - started:.1f} s")
         return [
             timed(client, "Zinc GET /returns", "/returns", ZINC, args),
@@ -203,7 +206,8 @@ KIBO_FILTERED = "/api/commerce/returns?filter=status%20eq%20Authorized"
 def dashboard(args: argparse.Namespace) -> list[Row]:
     with world(args.db) as (client, state):
         template = zinc_template(client, state)
-        stored_copies(state, "zinc", ZINC_RETURNS, template, args.admin_returns, zinc_clone(random.Random(8)))
+        clone = zinc_clone(random.Random(8))
+        stored_copies(state, "zinc", ZINC_RETURNS, template=template, count=args.admin_returns, clone=clone)
         for _ in range(args.journal):
             client.get(f"/returns/{template['id']}", headers=ZINC)
         newest = client.get("/__admin/requests?limit=1", headers=DASHBOARD).json()["requests"][0]["id"]

@@ -21,7 +21,9 @@ class Holder:
         self.store = store
 
 
-def keep(store: Store, key: str, created: str, status: str | None = "open", owner: str = "acme", ref: str = "") -> None:
+def keep(
+    store: Store, key: str, created: str, status: str | None = "open", *, owner: str = "acme", ref: str = ""
+) -> None:
     document: dict[str, Any] = {"id": key, "created_at": created}
     if status is not None:
         document["status"] = status
@@ -109,6 +111,9 @@ def test_a_file_of_schema_3_gets_its_states_now_and_its_sort_keys_when_listed(tm
         keep(store, key, created, "approved" if key == "b" else "open")
     store.close()
     with contextlib.closing(sqlite3.connect(db)) as older:
+        for trigger in ("records_counted_in", "records_counted_out", "records_counted_moved"):
+            older.execute(f"DROP TRIGGER {trigger}")
+        older.execute("DROP TABLE record_counts")
         for index in ("records_by_state", "records_by_sort", "records_by_state_sort"):
             older.execute(f"DROP INDEX {index}")
         older.execute("ALTER TABLE records DROP COLUMN state")
@@ -136,3 +141,21 @@ def test_a_listing_ordered_by_sort_key_pages_through_equal_keys_without_repeats(
     whole = ids(store.find("zinc", "return", where, order=NEWEST_FIRST))
     assert whole == ["r3", "r2", "r1", "r0"]
     assert ids(store.find("zinc", "return", where, order=NEWEST_FIRST, offset=offset, limit=2)) == whole[offset:][:2]
+
+
+def test_counts_follow_records_kept_moved_between_owners_and_states_and_deleted(store: Store) -> None:
+    keep(store, "a", "1", "open")
+    keep(store, "b", "2", "open")
+    keep(store, "c", "3", None)
+    keep(store, "a", "1", "approved")  # an update moves it
+    keep(store, "b", "2", "open", owner="bluebird")
+    keep(store, "b", "2", "open", owner="bluebird")  # the same again changes no count
+    store.delete("zinc", "return", "c")
+    assert store.count_states("zinc", "return") == {"approved": 1, "open": 1}
+    assert store.count_where("zinc", "return", RecordFilter(owner="acme")) == 1
+    assert store.count_where("zinc", "return", RecordFilter(owner="bluebird", states=("open", None))) == 1
+    assert store.count_where("zinc", "return", RecordFilter(states=(None,))) == 0
+    store.clear()
+    assert store.count_states("zinc", "return") == {}
+    keep(store, "a", "1", "open")
+    assert store.count_where("zinc", "return", RecordFilter(owner="acme")) == 1

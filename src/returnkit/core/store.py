@@ -342,6 +342,7 @@ OWN_TABLES = frozenset(
         "journal",
         "faults",
         "sqlite_sequence",
+        "record_counts",
     }
 )
 SCHEMA = """
@@ -411,7 +412,31 @@ LISTING_INDEXES = """
 CREATE INDEX IF NOT EXISTS records_by_state ON records (provider, kind, owner, state, seq);
 CREATE INDEX IF NOT EXISTS records_by_sort ON records (provider, kind, owner, sort_key, seq);
 CREATE INDEX IF NOT EXISTS records_by_state_sort ON records (provider, kind, owner, state, sort_key, seq);
+CREATE TABLE IF NOT EXISTS record_counts (
+    provider TEXT NOT NULL, kind TEXT NOT NULL, owner TEXT NOT NULL, stated INTEGER NOT NULL, state TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (provider, kind, owner, stated, state)
+);
 """
+# How many records each owner has in each state, kept by the database as records come, change and go:
+# a listing's total costs the same however many records it counts. `stated` is 0 for records without a
+# state (their `state` here is ''). Filled from the records by the migration to schema 4, then kept.
+COUNT_RECORDS = """
+INSERT INTO record_counts (provider, kind, owner, stated, state, count)
+SELECT provider, kind, owner, state IS NOT NULL, coalesce(state, ''), count(*) FROM records GROUP BY 1, 2, 3, 4, 5
+"""
+SQLITE_ADD_COUNT = """INSERT INTO record_counts (provider, kind, owner, stated, state, count)
+    VALUES (NEW.provider, NEW.kind, NEW.owner, NEW.state IS NOT NULL, coalesce(NEW.state, ''), 1)
+    ON CONFLICT (provider, kind, owner, stated, state) DO UPDATE SET count = count + 1;"""
+SQLITE_SUBTRACT_COUNT = """UPDATE record_counts SET count = count - 1 WHERE provider = OLD.provider AND kind = OLD.kind
+    AND owner = OLD.owner AND stated = (OLD.state IS NOT NULL) AND state = coalesce(OLD.state, '');"""
+SQLITE_COUNTING = (
+    f"CREATE TRIGGER IF NOT EXISTS records_counted_in AFTER INSERT ON records BEGIN {SQLITE_ADD_COUNT} END",
+    f"CREATE TRIGGER IF NOT EXISTS records_counted_out AFTER DELETE ON records BEGIN {SQLITE_SUBTRACT_COUNT} END",
+    "CREATE TRIGGER IF NOT EXISTS records_counted_moved AFTER UPDATE OF owner, state ON records"
+    " WHEN OLD.owner IS NOT NEW.owner OR OLD.state IS NOT NEW.state"
+    f" BEGIN {SQLITE_SUBTRACT_COUNT} {SQLITE_ADD_COUNT} END",
+)
 
 
 class StoreError(ReturnkitError):
@@ -479,7 +504,9 @@ class Statements:
         " ON CONFLICT (provider, kind, key) DO UPDATE SET data=excluded.data, owner=excluded.owner, ref=excluded.ref,"
         " state=excluded.state, sort_key=excluded.sort_key"
     )
-    record_text: str = "data"  # a record's JSON as text, for `text_contains`
+    record_text: str = "CAST(data AS TEXT)"  # a record's JSON as text, for `text_contains`
+    # `{}` holds a lowered text, case-insensitively (SQLite's LIKE folds ASCII letters itself: no copy lowered)
+    contains: str = "{} LIKE ? ESCAPE '\\'"
     unsorted: str = "SELECT seq, data FROM records WHERE provider=? AND kind=? AND owner=? AND sort_key IS NULL"
     set_sort: str = "UPDATE records SET sort_key=? WHERE seq=? AND sort_key IS NULL"
     select_records: str = "SELECT data FROM records"
@@ -618,13 +645,39 @@ class SqlStore(ABC):
         return [document_from(data) for (data,) in rows]
 
     def count_where(self, provider: str, kind: str, where: RecordFilter = EVERY_RECORD) -> int:
+        if counted(where):
+            condition, params = self._counts_where(provider, kind, where)
+            return int(self._value(f"SELECT coalesce(sum(count), 0) FROM record_counts{condition}", params))  # noqa: S608
         condition, params = self._record_where(provider, kind, where)
         return int(self._value(f"SELECT count(*) FROM records{condition}", params))  # noqa: S608 - columns fixed
 
     def count_states(self, provider: str, kind: str, where: RecordFilter = EVERY_RECORD) -> dict[str | None, int]:
+        if counted(where):
+            condition, params = self._counts_where(provider, kind, where)
+            rows = self._all(
+                f"SELECT stated, state, sum(count) FROM record_counts{condition}"  # noqa: S608 - columns fixed
+                " GROUP BY stated, state HAVING sum(count) > 0 ORDER BY state",
+                params,
+            )
+            return {state if stated else None: int(count) for stated, state, count in rows}
         condition, params = self._record_where(provider, kind, where)
         rows = self._all(f"SELECT state, count(*) FROM records{condition} GROUP BY state", params)  # noqa: S608
         return {state: int(count) for state, count in rows}
+
+    def _counts_where(self, provider: str, kind: str, where: RecordFilter) -> tuple[str, list[Any]]:
+        """` WHERE ...` of `record_counts` for a filter by owner and states alone."""
+        p = self._sql.placeholder
+        clauses, params = [f"provider={p}", f"kind={p}"], [provider, kind]
+        if where.owner is not None:
+            clauses.append(f"owner={p}")
+            params.append(where.owner)
+        if where.states is not None:
+            named = [state for state in where.states if state is not None]
+            tests = [f"(stated AND state IN ({', '.join([p] * len(named))}))"] if named else []
+            tests += ["NOT stated"] if None in where.states else []
+            clauses.append(f"({' OR '.join(tests)})" if tests else "1=0")
+            params.extend(named)
+        return " WHERE " + " AND ".join(clauses), params
 
     def sort_unsorted(self, provider: str, kind: str, owner: str, sort_key: Callable[[Document], str]) -> int:
         rows = self._all(self._sql.unsorted, (provider, kind, owner))
@@ -645,7 +698,7 @@ class SqlStore(ABC):
                 params.extend(value for value in values if value is not None)
         for column, text in (("ref", where.ref_contains), (self._sql.record_text, where.text_contains)):
             if text:
-                clauses.append(f"lower({column}) LIKE {p} ESCAPE '\\'")
+                clauses.append(self._sql.contains.format(column))
                 params.append(f"%{like_escaped(text.lower())}%")
         return " WHERE " + " AND ".join(clauses), params
 
@@ -793,6 +846,11 @@ def record_state(document: Document) -> str | None:
     """The state a record is listed and counted by: its `status` (or `state`) field, None without one."""
     state = document.get("status", document.get("state"))
     return None if state is None else str(state)
+
+
+def counted(where: RecordFilter) -> bool:
+    """Whether `record_counts` answers how many records match `where` (by owner and states alone)."""
+    return where.keys is None and where.refs is None and not where.ref_contains and not where.text_contains
 
 
 def any_of(column: str, values: tuple[str | None, ...], placeholder: str) -> str:
@@ -985,6 +1043,10 @@ class SQLiteStore(SqlStore):
                     self._db.execute(statement)
             stateless = self._db.execute(STATELESS).fetchall()
             self._db.executemany("UPDATE records SET state=? WHERE seq=?", states_of(stateless))
+            self._db.execute("DELETE FROM record_counts")
+            self._db.execute(COUNT_RECORDS)
+            for trigger in SQLITE_COUNTING:
+                self._db.execute(trigger)
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except BaseException:
             self._db.execute("ROLLBACK")
@@ -1109,6 +1171,7 @@ class SQLiteStore(SqlStore):
         with self.transaction():
             for table in ("records", "meta", "sequences", "schedule", "outbox", "attempts", "clock", "rate_windows"):
                 self._run(f"DELETE FROM {table}")  # noqa: S608 - table names from the fixed list above
+            self._run("DELETE FROM record_counts")  # what the records' deletion left: every count at 0
             self._run("DELETE FROM journal")
             self._run("DELETE FROM faults")
             # delivery, journal and fault ids start at 1 again
