@@ -407,8 +407,8 @@ ADDED_COLUMNS = (
     ("records", "state", "TEXT"),
     ("records", "sort_key", "TEXT"),
 )
-# Schema 4's indexes of listings (created once their columns exist, in a file of any older schema too).
-LISTING_INDEXES = """
+# Schema 4's indexes and counts of listings (made once their columns exist, in a file of any older schema too).
+LISTING_SCHEMA = """
 CREATE INDEX IF NOT EXISTS records_by_state ON records (provider, kind, owner, state, seq);
 CREATE INDEX IF NOT EXISTS records_by_sort ON records (provider, kind, owner, sort_key, seq);
 CREATE INDEX IF NOT EXISTS records_by_state_sort ON records (provider, kind, owner, state, sort_key, seq);
@@ -1038,7 +1038,7 @@ class SQLiteStore(SqlStore):
                 present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
                 if column not in present:
                     self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
-            for statement in LISTING_INDEXES.split(";"):
+            for statement in LISTING_SCHEMA.split(";"):
                 if statement.strip():
                     self._db.execute(statement)
             stateless = self._db.execute(STATELESS).fetchall()

@@ -291,7 +291,8 @@ class AdminApi:
         )
         newest = store.find(provider, kind, where, order=NEWEST_FIRST, limit=limit)
         newest.reverse()
-        total = store.count_where(provider, kind, where)
+        # fewer than `limit` found: that is all of them (a search over every document is not made twice)
+        total = len(newest) if len(newest) < limit else store.count_where(provider, kind, where)
         return WireResponse(200, {"total": total, "states": states, "records": newest})
 
     def get_record(self, request: Request, world: World) -> WireResponse:
