@@ -15,7 +15,7 @@ import pytest
 
 from returnkit.core.outbox import Delivery
 from returnkit.core.postgres_store import PostgresStore
-from returnkit.core.store import SCHEMA_VERSION, StoreError, StoreUnavailable
+from returnkit.core.store import SCHEMA_VERSION, RecordFilter, StoreError, StoreUnavailable
 from tests import pgcluster
 from tests.conftest import postgres_missing
 
@@ -121,14 +121,21 @@ def test_a_newer_schema_is_refused_with_both_versions(postgres_url: str) -> None
 def test_an_older_schema_is_migrated_and_keeps_its_world(postgres_url: str) -> None:
     store = PostgresStore(postgres_url)
     store.put("zinc", "return", "r1", {"n": 1})
+    store.put("zinc", "return", "r2", {"status": "open"})
     store.close()
     execute(postgres_url, "DROP TABLE clock, rate_windows, journal, faults")
     execute(postgres_url, "ALTER TABLE outbox DROP COLUMN claimed_by, DROP COLUMN claimed_until")
+    execute(postgres_url, "DROP TABLE record_counts")
+    execute(postgres_url, "DROP FUNCTION returnkit_count_records CASCADE")
+    execute(postgres_url, "ALTER TABLE records DROP COLUMN state, DROP COLUMN sort_key")
     execute(postgres_url, "UPDATE returnkit_schema SET version = 2")
     migrated = PostgresStore(postgres_url)
     try:
         assert migrated.get("zinc", "return", "r1") == {"n": 1}
         assert migrated.count_request("aboutyou:acme", 1) == 1
+        assert migrated.count_states("zinc", "return") == {None: 1, "open": 1}  # states found in the documents
+        migrated.put("zinc", "return", "r1", {"status": "open"})
+        assert migrated.count_where("zinc", "return", RecordFilter(states=("open",))) == 2
         assert schema_versions(postgres_url) == [SCHEMA_VERSION]
     finally:
         migrated.close()

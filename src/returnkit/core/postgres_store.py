@@ -36,6 +36,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from returnkit.core.outbox import Attempt, Delivery, DeliveryStatus
 from returnkit.core.store import (
+    COUNT_RECORDS,
     SCHEMA_VERSION,
     JournalRow,
     SqlStore,
@@ -45,6 +46,7 @@ from returnkit.core.store import (
     attempt_columns,
     delivery_from,
     masked,
+    states_of,
 )
 
 Connection = psycopg.Connection[tuple[Any, ...]]
@@ -125,14 +127,46 @@ CREATE TABLE faults (
     fired INTEGER NOT NULL DEFAULT 0
 );
 """,
+    # Listings filter, count and order in SQL; sort keys compare by code point, as Python's strings do.
+    4: """
+ALTER TABLE records ADD COLUMN state TEXT, ADD COLUMN sort_key TEXT COLLATE "C";
+CREATE INDEX records_by_state ON records (provider, kind, owner, state, seq);
+CREATE INDEX records_by_sort ON records (provider, kind, owner, sort_key, seq);
+CREATE INDEX records_by_state_sort ON records (provider, kind, owner, state, sort_key, seq);
+CREATE TABLE record_counts (
+    provider TEXT NOT NULL, kind TEXT NOT NULL, owner TEXT NOT NULL, stated BOOLEAN NOT NULL, state TEXT NOT NULL,
+    count BIGINT NOT NULL,
+    PRIMARY KEY (provider, kind, owner, stated, state)
+);
+CREATE FUNCTION returnkit_count_records() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        UPDATE record_counts SET count = count - 1 WHERE provider = OLD.provider AND kind = OLD.kind
+            AND owner = OLD.owner AND stated = (OLD.state IS NOT NULL) AND state = coalesce(OLD.state, '');
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO record_counts (provider, kind, owner, stated, state, count)
+        VALUES (NEW.provider, NEW.kind, NEW.owner, NEW.state IS NOT NULL, coalesce(NEW.state, ''), 1)
+        ON CONFLICT (provider, kind, owner, stated, state) DO UPDATE SET count = record_counts.count + 1;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER records_counted AFTER INSERT OR DELETE ON records
+    FOR EACH ROW EXECUTE FUNCTION returnkit_count_records();
+CREATE TRIGGER records_counted_moved AFTER UPDATE OF owner, state ON records FOR EACH ROW
+    WHEN (OLD.owner IS DISTINCT FROM NEW.owner OR OLD.state IS DISTINCT FROM NEW.state)
+    EXECUTE FUNCTION returnkit_count_records();
+""",
 }
 assert max(MIGRATIONS) == SCHEMA_VERSION, "every schema version needs its migration step"
 
 OWN_TABLES = frozenset(
     {VERSION_TABLE, "records", "meta", "sequences", "schedule", "outbox", "attempts"}
-    | {"clock", "rate_windows", "journal", "faults"}
+    | {"clock", "rate_windows", "journal", "faults", "record_counts"}
 )
-WORLD_TABLES = "records, meta, sequences, schedule, outbox, attempts, clock, rate_windows, journal, faults"
+WORLD_TABLES = (
+    "records, record_counts, meta, sequences, schedule, outbox, attempts, clock, rate_windows, journal, faults"
+)
 
 # The shared statements in PostgreSQL's placeholders, with its own clock and rate window tables.
 POSTGRES_STATEMENTS = Statements(
@@ -143,6 +177,8 @@ POSTGRES_STATEMENTS = Statements(
     " THEN rate_windows.count + 1 ELSE 1 END,"
     " window_number = excluded.window_number RETURNING count",
     journal_order=" ORDER BY id",
+    record_text="convert_from(data, 'UTF8')",
+    contains="lower({}) LIKE ? ESCAPE '\\'",
 ).in_placeholder("%s")
 CLAIM_DELIVERIES = """
 WITH claimed AS (
@@ -258,14 +294,23 @@ class PostgresStore(SqlStore):
                 f" 1 to {SCHEMA_VERSION}: upgrade returnkit, or give it another database"
             )
         for step in range(version + 1, SCHEMA_VERSION + 1):
-            for statement in MIGRATIONS[step].split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+            conn.execute(MIGRATIONS[step])  # no parameters: the simple query protocol runs every statement
+            if step == 4 and version > 0:
+                self._count_older_records(conn)
         if version == 0:
             conn.execute("CREATE TABLE returnkit_schema (version INTEGER NOT NULL)")
             conn.execute("INSERT INTO returnkit_schema (version) VALUES (%s)", (SCHEMA_VERSION,))
         elif version < SCHEMA_VERSION:
             conn.execute("UPDATE returnkit_schema SET version = %s", (SCHEMA_VERSION,))
+
+    @staticmethod
+    def _count_older_records(conn: Connection) -> None:
+        """Records kept before schema 4 get their state (their sort key when listed) and are counted."""
+        rows = conn.execute("SELECT seq, data FROM records WHERE state IS NULL").fetchall()
+        with conn.cursor() as cursor:
+            cursor.executemany("UPDATE records SET state = %s WHERE seq = %s", list(states_of(rows)))
+        conn.execute("DELETE FROM record_counts")  # the updates just counted moved records: count them all once
+        conn.execute(COUNT_RECORDS)
 
     def _found_version(self, conn: Connection) -> int:
         """The version of the tables in the database's current schema, 0 for an empty one."""

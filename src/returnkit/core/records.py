@@ -9,12 +9,14 @@ store, found by `Store.due` and carried out by the provider's `transitions`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar, cast
 
-from returnkit.core.store import Document, Store
+from returnkit.core.store import EVERY_RECORD, INSERTION, Document, Ordering, RecordFilter, Store
+
+__all__ = ["INSERTION", "OWNER", "HasStore", "Ordering", "RecordFilter", "Records"]
 
 D = TypeVar("D", bound=Mapping[str, Any])
 OWNER = "owner"
@@ -34,6 +36,8 @@ class Records(Generic[D]):
     provider: str
     kind: str
     private: Sequence[str] = (OWNER,)
+    # The kind's sort key (text, compared by code point), kept in a column so listings order by it in SQL.
+    sort: Callable[[D], str] | None = None
 
     def get(self, world: HasStore, key: str) -> D | None:
         return cast("D | None", world.store.get(self.provider, self.kind, key))
@@ -46,8 +50,28 @@ class Records(Generic[D]):
     def put(self, world: HasStore, key: str, record: D, *, owner: str, ref: str = "") -> D:
         """Write the record (its owner kept inside it); returns what was stored."""
         stored = cast("D", {**record, OWNER: owner})
-        world.store.put(self.provider, self.kind, key, cast(Document, stored), owner=owner, ref=ref)
+        sort = None if self.sort is None else self.sort(stored)
+        world.store.put(self.provider, self.kind, key, cast(Document, stored), owner=owner, ref=ref, sort=sort)
         return stored
+
+    def find(
+        self,
+        world: HasStore,
+        where: RecordFilter = EVERY_RECORD,
+        *,
+        order: Ordering = INSERTION,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[D]:
+        """The records that match `where` in `order` (by "sort": the kind's sort key), paged by the store."""
+        if self.sort is not None and where.owner is not None and any(column == "sort" for column, _ in order):
+            sort = cast("Callable[[Document], str]", self.sort)
+            world.store.sort_unsorted(self.provider, self.kind, where.owner, sort)  # records kept before schema 4
+        found = world.store.find(self.provider, self.kind, where, order=order, offset=offset, limit=limit)
+        return cast("list[D]", found)
+
+    def count_where(self, world: HasStore, where: RecordFilter) -> int:
+        return world.store.count_where(self.provider, self.kind, where)
 
     def by_owner(self, world: HasStore, owner: str) -> list[D]:
         return cast("list[D]", world.store.query(self.provider, self.kind, owner=owner))

@@ -20,7 +20,7 @@ import sqlite3
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from functools import cache
@@ -77,6 +77,30 @@ class Scheduled:
     due: float
 
 
+@dataclass(frozen=True, slots=True)
+class RecordFilter:
+    """Which records of one provider and kind a listing wants, as the store's columns answer it.
+
+    Each field given narrows: `owner` equal; `states` / `keys` / `refs` any of (a None in `states`:
+    records without a state); `ref_contains` / `text_contains` a case-insensitive substring of the
+    ref or of the record's JSON text (ASCII letters fold on every backend)."""
+
+    owner: str | None = None
+    states: tuple[str | None, ...] | None = None
+    keys: tuple[str, ...] | None = None
+    refs: tuple[str, ...] | None = None
+    ref_contains: str | None = None
+    text_contains: str | None = None
+
+
+# The order of a listing: (column, descending) pairs, columns "seq" (insertion) and "sort" (the
+# kind's sort key, compared as text by code point). A unique `seq` last makes any order total.
+Ordering = tuple[tuple[str, bool], ...]
+INSERTION: Ordering = (("seq", False),)
+ORDER_COLUMNS = {"seq": "seq", "sort": "sort_key"}
+EVERY_RECORD = RecordFilter()
+
+
 class Store(Protocol):
     """Everything that changes while serving lives here, so instances on one database are one server.
 
@@ -114,8 +138,18 @@ class Store(Protocol):
     def get(self, provider: str, kind: str, key: str) -> Document | None: ...
 
     def put(
-        self, provider: str, kind: str, key: str, document: Document, *, owner: str = "", ref: str = ""
-    ) -> None: ...
+        self,
+        provider: str,
+        kind: str,
+        key: str,
+        document: Document,
+        *,
+        owner: str = "",
+        ref: str = "",
+        sort: str | None = None,
+    ) -> None:
+        """Keep `document`; its state (`record_state`) and `sort` key are kept in columns to list by."""
+        ...
 
     def query(
         self, provider: str, kind: str, *, owner: str | None = None, ref: str | None = None
@@ -124,6 +158,29 @@ class Store(Protocol):
     def delete(self, provider: str, kind: str, key: str) -> None: ...
 
     def count(self, provider: str, kind: str, *, owner: str | None = None) -> int: ...
+
+    def find(
+        self,
+        provider: str,
+        kind: str,
+        where: RecordFilter = EVERY_RECORD,
+        *,
+        order: Ordering = INSERTION,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[Document]:
+        """The records that match `where`, in `order`, from `offset`, at most `limit`: picked by the database."""
+        ...
+
+    def count_where(self, provider: str, kind: str, where: RecordFilter = EVERY_RECORD) -> int: ...
+
+    def count_states(self, provider: str, kind: str, where: RecordFilter = EVERY_RECORD) -> dict[str | None, int]:
+        """How many records that match `where` are in each state (None: records without one)."""
+        ...
+
+    def sort_unsorted(self, provider: str, kind: str, owner: str, sort_key: Callable[[Document], str]) -> int:
+        """Give `owner`'s records that have no sort key (kept before schema 4) theirs; how many."""
+        ...
 
     def get_meta(self, name: str) -> Any: ...
 
@@ -289,6 +346,7 @@ OWN_TABLES = frozenset(
         "journal",
         "faults",
         "sqlite_sequence",
+        "record_counts",
     }
 )
 SCHEMA = """
@@ -297,6 +355,7 @@ CREATE TABLE IF NOT EXISTS records (
     provider TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL,
     owner TEXT NOT NULL DEFAULT '', ref TEXT NOT NULL DEFAULT '',
     data BLOB NOT NULL,
+    state TEXT, sort_key TEXT,
     UNIQUE (provider, kind, key)
 );
 CREATE INDEX IF NOT EXISTS records_by_owner ON records (provider, kind, owner, seq);
@@ -345,10 +404,42 @@ CREATE TABLE IF NOT EXISTS faults (
     document BLOB NOT NULL, times INTEGER, fired INTEGER NOT NULL DEFAULT 0
 );
 """
-# Columns schema 3 added to tables an older returnkit made: (table, column, declaration).
+# Columns schemas 3 and 4 added to tables an older returnkit made: (table, column, declaration).
 ADDED_COLUMNS = (
     ("outbox", "claimed_by", "TEXT"),
     ("outbox", "claimed_until", "REAL"),
+    ("records", "state", "TEXT"),
+    ("records", "sort_key", "TEXT"),
+)
+# Schema 4's indexes and counts of listings (made once their columns exist, in a file of any older schema too).
+LISTING_SCHEMA = """
+CREATE INDEX IF NOT EXISTS records_by_state ON records (provider, kind, owner, state, seq);
+CREATE INDEX IF NOT EXISTS records_by_sort ON records (provider, kind, owner, sort_key, seq);
+CREATE INDEX IF NOT EXISTS records_by_state_sort ON records (provider, kind, owner, state, sort_key, seq);
+CREATE TABLE IF NOT EXISTS record_counts (
+    provider TEXT NOT NULL, kind TEXT NOT NULL, owner TEXT NOT NULL, stated INTEGER NOT NULL, state TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (provider, kind, owner, stated, state)
+);
+"""
+# How many records each owner has in each state, kept by the database as records come, change and go:
+# a listing's total costs the same however many records it counts. `stated` is 0 for records without a
+# state (their `state` here is ''). Filled from the records by the migration to schema 4, then kept.
+COUNT_RECORDS = """
+INSERT INTO record_counts (provider, kind, owner, stated, state, count)
+SELECT provider, kind, owner, state IS NOT NULL, coalesce(state, ''), count(*) FROM records GROUP BY 1, 2, 3, 4, 5
+"""
+SQLITE_ADD_COUNT = """INSERT INTO record_counts (provider, kind, owner, stated, state, count)
+    VALUES (NEW.provider, NEW.kind, NEW.owner, NEW.state IS NOT NULL, coalesce(NEW.state, ''), 1)
+    ON CONFLICT (provider, kind, owner, stated, state) DO UPDATE SET count = count + 1;"""
+SQLITE_SUBTRACT_COUNT = """UPDATE record_counts SET count = count - 1 WHERE provider = OLD.provider AND kind = OLD.kind
+    AND owner = OLD.owner AND stated = (OLD.state IS NOT NULL) AND state = coalesce(OLD.state, '');"""
+SQLITE_COUNTING = (
+    f"CREATE TRIGGER IF NOT EXISTS records_counted_in AFTER INSERT ON records BEGIN {SQLITE_ADD_COUNT} END",
+    f"CREATE TRIGGER IF NOT EXISTS records_counted_out AFTER DELETE ON records BEGIN {SQLITE_SUBTRACT_COUNT} END",
+    "CREATE TRIGGER IF NOT EXISTS records_counted_moved AFTER UPDATE OF owner, state ON records"
+    " WHEN OLD.owner IS NOT NEW.owner OR OLD.state IS NOT NEW.state"
+    f" BEGIN {SQLITE_SUBTRACT_COUNT} {SQLITE_ADD_COUNT} END",
 )
 
 
@@ -361,7 +452,8 @@ class StoreUnavailable(StoreError):
 
 
 JOURNAL_SEQUENCE = "journal.entry"
-SCHEMA_VERSION = 3  # 1: records/meta/sequences; 2: schedule, outbox, attempts; 3: clock, rate windows, journal, faults
+SCHEMA_VERSION = 4  # 1: records/meta/sequences; 2: schedule, outbox, attempts; 3: clock, rate windows, journal,
+# faults; 4: records' state and sort key columns, listed by in SQL
 
 
 def masked(location: str) -> str:
@@ -412,9 +504,15 @@ class Statements:
     placeholder: str = "?"
     get: str = "SELECT data FROM records WHERE provider=? AND kind=? AND key=?"
     put: str = (
-        "INSERT INTO records (provider, kind, key, owner, ref, data) VALUES (?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (provider, kind, key) DO UPDATE SET data=excluded.data, owner=excluded.owner, ref=excluded.ref"
+        "INSERT INTO records (provider, kind, key, owner, ref, data, state, sort_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (provider, kind, key) DO UPDATE SET data=excluded.data, owner=excluded.owner, ref=excluded.ref,"
+        " state=excluded.state, sort_key=excluded.sort_key"
     )
+    record_text: str = "CAST(data AS TEXT)"  # a record's JSON as text, for `text_contains`
+    # `{}` holds a lowered text, case-insensitively (SQLite's LIKE folds ASCII letters itself: no copy lowered)
+    contains: str = "{} LIKE ? ESCAPE '\\'"
+    unsorted: str = "SELECT seq, data FROM records WHERE provider=? AND kind=? AND owner=? AND sort_key IS NULL"
+    set_sort: str = "UPDATE records SET sort_key=? WHERE seq=? AND sort_key IS NULL"
     select_records: str = "SELECT data FROM records"
     delete: str = "DELETE FROM records WHERE provider=? AND kind=? AND key=?"
     count: str = "SELECT count(*) FROM records WHERE provider=? AND kind=?"
@@ -507,8 +605,18 @@ class SqlStore(ABC):
         row = self._one(self._sql.get, (provider, kind, key))
         return document_from(row[0]) if row else None
 
-    def put(self, provider: str, kind: str, key: str, document: Document, *, owner: str = "", ref: str = "") -> None:
-        self._run(self._sql.put, (provider, kind, key, owner, ref, dumps(document)))
+    def put(
+        self,
+        provider: str,
+        kind: str,
+        key: str,
+        document: Document,
+        *,
+        owner: str = "",
+        ref: str = "",
+        sort: str | None = None,
+    ) -> None:
+        self._run(self._sql.put, (provider, kind, key, owner, ref, dumps(document), record_state(document), sort))
 
     def query(self, provider: str, kind: str, *, owner: str | None = None, ref: str | None = None) -> list[Document]:
         where, params = self._where(RECORD_FILTERS, {"provider": provider, "kind": kind, "owner": owner, "ref": ref})
@@ -522,6 +630,81 @@ class SqlStore(ABC):
         if owner is None:
             return int(self._value(self._sql.count, (provider, kind)))
         return int(self._value(self._sql.count_owned, (provider, kind, owner)))
+
+    def find(
+        self,
+        provider: str,
+        kind: str,
+        where: RecordFilter = EVERY_RECORD,
+        *,
+        order: Ordering = INSERTION,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[Document]:
+        condition, params = self._record_where(provider, kind, where)
+        p = self._sql.placeholder
+        by = ", ".join(f"{ORDER_COLUMNS[column]}{' DESC' if descending else ''}" for column, descending in order)
+        sql = f"SELECT data FROM records{condition} ORDER BY {by} LIMIT {p} OFFSET {p}"  # noqa: S608 - columns fixed
+        rows = self._all(sql, [*params, NO_LIMIT if limit is None else limit, offset])
+        return [document_from(data) for (data,) in rows]
+
+    def count_where(self, provider: str, kind: str, where: RecordFilter = EVERY_RECORD) -> int:
+        if counted(where):
+            condition, params = self._counts_where(provider, kind, where)
+            return int(self._value(f"SELECT coalesce(sum(count), 0) FROM record_counts{condition}", params))  # noqa: S608
+        condition, params = self._record_where(provider, kind, where)
+        return int(self._value(f"SELECT count(*) FROM records{condition}", params))  # noqa: S608 - columns fixed
+
+    def count_states(self, provider: str, kind: str, where: RecordFilter = EVERY_RECORD) -> dict[str | None, int]:
+        if counted(where):
+            condition, params = self._counts_where(provider, kind, where)
+            rows = self._all(
+                f"SELECT stated, state, sum(count) FROM record_counts{condition}"  # noqa: S608 - columns fixed
+                " GROUP BY stated, state HAVING sum(count) > 0 ORDER BY state",
+                params,
+            )
+            return {state if stated else None: int(count) for stated, state, count in rows}
+        condition, params = self._record_where(provider, kind, where)
+        rows = self._all(f"SELECT state, count(*) FROM records{condition} GROUP BY state", params)  # noqa: S608
+        return {state: int(count) for state, count in rows}
+
+    def _counts_where(self, provider: str, kind: str, where: RecordFilter) -> tuple[str, list[Any]]:
+        """` WHERE ...` of `record_counts` for a filter by owner and states alone."""
+        p = self._sql.placeholder
+        clauses, params = [f"provider={p}", f"kind={p}"], [provider, kind]
+        if where.owner is not None:
+            clauses.append(f"owner={p}")
+            params.append(where.owner)
+        if where.states is not None:
+            named = [state for state in where.states if state is not None]
+            tests = [f"(stated AND state IN ({', '.join([p] * len(named))}))"] if named else []
+            tests += ["NOT stated"] if None in where.states else []
+            clauses.append(f"({' OR '.join(tests)})" if tests else "1=0")
+            params.extend(named)
+        return " WHERE " + " AND ".join(clauses), params
+
+    def sort_unsorted(self, provider: str, kind: str, owner: str, sort_key: Callable[[Document], str]) -> int:
+        rows = self._all(self._sql.unsorted, (provider, kind, owner))
+        for seq, data in rows:  # a record written meanwhile has its sort key already: it stays
+            self._run(self._sql.set_sort, (sort_key(document_from(data)), seq))
+        return len(rows)
+
+    def _record_where(self, provider: str, kind: str, where: RecordFilter) -> tuple[str, list[Any]]:
+        """` WHERE ...` for one provider's kind and `where` (column names fixed here, values as parameters)."""
+        p = self._sql.placeholder
+        clauses, params = [f"provider={p}", f"kind={p}"], [provider, kind]
+        if where.owner is not None:
+            clauses.append(f"owner={p}")
+            params.append(where.owner)
+        for column, values in (("state", where.states), ("key", where.keys), ("ref", where.refs)):
+            if values is not None:
+                clauses.append(any_of(column, values, p))
+                params.extend(value for value in values if value is not None)
+        for column, text in (("ref", where.ref_contains), (self._sql.record_text, where.text_contains)):
+            if text:
+                clauses.append(self._sql.contains.format(column))
+                params.append(f"%{like_escaped(text.lower())}%")
+        return " WHERE " + " AND ".join(clauses), params
 
     def get_meta(self, name: str) -> Any:
         row = self._one(self._sql.get_meta, (name,))
@@ -660,6 +843,34 @@ def where_clause(columns: tuple[str, ...], placeholder: str) -> str:
     return " WHERE " + " AND ".join(f"{column}={placeholder}" for column in columns)
 
 
+NO_LIMIT = 2**62  # LIMIT of a listing without one (both dialects take a number; SQLite has no LIMIT ALL)
+
+
+def record_state(document: Document) -> str | None:
+    """The state a record is listed and counted by: its `status` (or `state`) field, None without one."""
+    state = document.get("status", document.get("state"))
+    return None if state is None else str(state)
+
+
+def counted(where: RecordFilter) -> bool:
+    """Whether `record_counts` answers how many records match `where` (by owner and states alone)."""
+    return where.keys is None and where.refs is None and not where.ref_contains and not where.text_contains
+
+
+def any_of(column: str, values: tuple[str | None, ...], placeholder: str) -> str:
+    """`column` is one of `values` (None: is NULL); nothing matches none."""
+    given = [value for value in values if value is not None]
+    tests = [f"{column} IN ({', '.join([placeholder] * len(given))})"] if given else []
+    if None in values:
+        tests.append(f"{column} IS NULL")
+    return f"({' OR '.join(tests)})" if tests else "1=0"
+
+
+def like_escaped(text: str) -> str:
+    """`text` matched literally by LIKE ... ESCAPE '\\': its wildcards and escape character escaped."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 # Rows as the store's types: a dialect's BLOB / BYTEA may come back as another bytes-like type.
 
 
@@ -753,6 +964,18 @@ RECORD_ATTEMPT = (
 )
 
 
+# Records kept before schema 4 have no state yet (and no sort key: `sort_unsorted` gives theirs when listed).
+STATELESS = "SELECT seq, data FROM records WHERE state IS NULL"
+
+
+def states_of(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[str, int]]:
+    """(state, seq) of each (seq, data) row of a record that has a state."""
+    for seq, data in rows:
+        state = record_state(document_from(data))
+        if state is not None:
+            yield state, seq
+
+
 class SQLiteStore(SqlStore):
     """In memory by default; a file path makes the world survive a restart.
 
@@ -819,6 +1042,15 @@ class SQLiteStore(SqlStore):
                 present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
                 if column not in present:
                     self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+            for statement in LISTING_SCHEMA.split(";"):
+                if statement.strip():
+                    self._db.execute(statement)
+            stateless = self._db.execute(STATELESS).fetchall()
+            self._db.executemany("UPDATE records SET state=? WHERE seq=?", states_of(stateless))
+            self._db.execute("DELETE FROM record_counts")
+            self._db.execute(COUNT_RECORDS)
+            for trigger in SQLITE_COUNTING:
+                self._db.execute(trigger)
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except BaseException:
             self._db.execute("ROLLBACK")
@@ -943,6 +1175,7 @@ class SQLiteStore(SqlStore):
         with self.transaction():
             for table in ("records", "meta", "sequences", "schedule", "outbox", "attempts", "clock", "rate_windows"):
                 self._run(f"DELETE FROM {table}")  # noqa: S608 - table names from the fixed list above
+            self._run("DELETE FROM record_counts")  # what the records' deletion left: every count at 0
             self._run("DELETE FROM journal")
             self._run("DELETE FROM faults")
             # delivery, journal and fault ids start at 1 again

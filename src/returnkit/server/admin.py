@@ -26,9 +26,9 @@ from urllib.parse import urlsplit
 from returnkit.core import labels, outbox
 from returnkit.core.clock import ClockLimitError, iso
 from returnkit.core.faults import EVERY_WEBHOOK, WEBHOOK_PREFIX, webhook_refusal
-from returnkit.core.jsonbytes import dumps, loads
+from returnkit.core.jsonbytes import loads
 from returnkit.core.records import history
-from returnkit.core.store import Store, StoreUnavailable
+from returnkit.core.store import Ordering, RecordFilter, Store, StoreUnavailable
 from returnkit.providers.kit import (
     Handler,
     Handshake,
@@ -274,24 +274,26 @@ class AdminApi:
         return WireResponse(200, {"total": total, "requests": [entry.as_json() for entry in newest]})
 
     def list_records(self, request: Request, world: World) -> WireResponse:
-        """One provider's records of one kind by state, for the dashboard (every record is read: see `states`)."""
+        """One provider's records of one kind: how many in each state, and the newest `limit` that match
+        `state` and `q` (oldest first), counted and picked by the store."""
         provider = request.param("provider") or ""
         if provider not in self.server.kits:
             raise ParameterError("provider", f"no provider {provider}")
         kind = choice_param(request, "kind", RECORD_KINDS, "return") or "return"
         limit = int_param(request, "limit", 200, 1, 10_000) or 200
         self.server.catch_up(provider)  # what fell due shows, as a read of the provider's own would
-        every = self.server.store.query(provider, kind)
-        states: dict[str, int] = {}
-        for record in every:
-            states[_state(record)] = states.get(_state(record), 0) + 1
-        wanted, text = request.param("state"), (request.param("q") or "").lower()
-        found = [
-            record
-            for record in every
-            if wanted in (None, _state(record)) and (not text or text in dumps(record).decode().lower())
-        ]
-        return WireResponse(200, {"total": len(found), "states": states, "records": found[-limit:]})
+        store = self.server.store
+        states = {_state_name(state): count for state, count in store.count_states(provider, kind).items()}
+        wanted = request.param("state")
+        where = RecordFilter(
+            states=None if wanted is None else (None, wanted) if wanted == NO_STATE else (wanted,),
+            text_contains=request.param("q") or None,
+        )
+        newest = store.find(provider, kind, where, order=NEWEST_FIRST, limit=limit)
+        newest.reverse()
+        # fewer than `limit` found: that is all of them (a search over every document is not made twice)
+        total = len(newest) if len(newest) < limit else store.count_where(provider, kind, where)
+        return WireResponse(200, {"total": total, "states": states, "records": newest})
 
     def get_record(self, request: Request, world: World) -> WireResponse:
         """One record as stored and as its provider answers a read of it, its history (oldest first) and its
@@ -512,9 +514,12 @@ def _iso(seconds: float) -> str:
     return iso(datetime.fromtimestamp(seconds, UTC))
 
 
-def _state(record: Mapping[str, Any]) -> str:
-    state = record.get("status", record.get("state"))
-    return str(state) if state is not None else "(none)"
+NO_STATE = "(none)"  # the state shown of a record without one
+NEWEST_FIRST: Ordering = (("seq", True),)
+
+
+def _state_name(state: str | None) -> str:
+    return NO_STATE if state is None else state
 
 
 def _direction(given: str | None) -> str | None:

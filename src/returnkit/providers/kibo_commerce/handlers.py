@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from returnkit.core.clock import iso
@@ -84,9 +85,18 @@ def get_return(request: Request, world: World) -> WireResponse:
 
 def list_returns(request: Request, world: World) -> WireResponse:
     paging = listing.Paging.of(request, world)
-    records = [behaviour.view(world, r) for r in RETURNS.by_owner(world, request.owner)]
-    found = listing.sorted_by(listing.filtered(records, request.param("filter")), request.param("sortBy"))
-    return WireResponse(200, paging.page(found))
+    total, page = listing.select(
+        RETURNS, world, owner=request.owner, request=request, paging=paging, columns=_return_columns()
+    )
+    return WireResponse(200, paging.collection(total, [behaviour.view(world, r) for r in page]))
+
+
+@cache
+def _return_columns() -> listing.Columns:
+    """A return's status is its state, one of the state machine's; createDate its sort key (`RETURNS.sort`)."""
+    machine = behaviour.state_machine()
+    statuses = set(machine) | {status for actions in machine.values() for status in actions.values()}
+    return listing.Columns(state="status", states=frozenset(statuses), sort="createDate")
 
 
 def perform_actions(request: Request, world: World) -> WireResponse:

@@ -25,5 +25,10 @@ KiboReplacement = dict[str, Any]
 TOKENS: Records[KiboToken] = Records(PROVIDER, "token")
 ORDERS: Records[KiboOrder] = Records(PROVIDER, "order")
 # A return's replacement orders are ours to follow (x-returnkit-inferred); Kibo shows only returnOrderId.
-RETURNS: Records[KiboReturn] = Records(PROVIDER, "return", private=("owner", "replacementOrderIds"))
+RETURNS: Records[KiboReturn] = Records(
+    PROVIDER,
+    "return",
+    private=("owner", "replacementOrderIds"),
+    sort=lambda r: r["auditInfo"]["createDate"],  # GetReturns' sortBy=createDate, ordered by the store
+)
 REPLACEMENTS: Records[KiboReplacement] = Records(PROVIDER, "replacement")

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
+from returnkit.core.records import RecordFilter
 from returnkit.providers.kibo_oms import auth
 from returnkit.providers.kibo_oms.behaviour import transition
 from returnkit.providers.kibo_oms.errors import coded_refusal, oauth_error
@@ -181,11 +182,24 @@ def search_returns(request: Request, world: World) -> WireResponse:
     per_page = int_param(request, "perPage", limits["per_page"]["default"], 1, limits["per_page"]["max"]) or 1
     page = int_param(request, "page", 1, 1, LAST_PAGE) or 1
     wanted = {name: _terms(request, name, int(limits["max_terms"])) for name in SEARCHABLE if request.param(name)}
-    records = [r for r in RETURNS.by_owner(world, request.owner) if _matches(r, wanted)]
-    start = (page - 1) * per_page
-    return WireResponse(
-        200, {"totalCount": len(records), "collection": [RETURNS.public(r) for r in records[start : start + per_page]]}
-    )
+    total, records = _searched(world, request.owner, wanted, (page - 1) * per_page, per_page)
+    return WireResponse(200, {"totalCount": total, "collection": [RETURNS.public(r) for r in records]})
+
+
+def _searched(
+    world: World, owner: str, wanted: Mapping[str, set[str]], start: int, per_page: int
+) -> tuple[int, list[OmsReturn]]:
+    """How many of the owner's returns match, and those from `start`: a return's key is its returnID,
+    its ref its orderID and its state its status, so the store answers all but shipmentID."""
+
+    def terms(name: str) -> tuple[str, ...] | None:
+        return tuple(sorted(wanted[name])) if name in wanted else None
+
+    where = RecordFilter(owner=owner, keys=terms("returnID"), refs=terms("orderID"), states=terms("status"))
+    if "shipmentID" not in wanted:
+        return RETURNS.count_where(world, where), RETURNS.find(world, where, offset=start, limit=per_page)
+    found = [r for r in RETURNS.find(world, where) if _matches(r, {"shipmentID": wanted["shipmentID"]})]
+    return len(found), found[start : start + per_page]
 
 
 def _terms(request: Request, name: str, most: int) -> set[str]:

@@ -7,12 +7,14 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from returnkit.core.records import Ordering, RecordFilter
 from returnkit.providers.kit import Handler, ParameterError, Refusal, Request, World, datetime_param, int_param
 from returnkit.providers.wire import WireResponse
 from returnkit.providers.zinc import behaviour, endpoint
 from returnkit.providers.zinc.records import ORDERS, RETURNS, Order
 
 MAX_OFFSET = 2**31 - 1  # specs/zinc.yaml, x-returnkit-inferred
+NEWEST_FIRST: Ordering = (("sort", True), ("seq", True))  # created_at; equal timestamps: the last filed first
 
 
 def create_return(request: Request, world: World) -> WireResponse:
@@ -25,12 +27,12 @@ def create_return(request: Request, world: World) -> WireResponse:
 
 def list_returns(request: Request, world: World) -> WireResponse:
     limit, offset = _page(request)
-    status, search = request.param("status"), (request.param("search") or "").lower()
-    returns = [behaviour.shown(world, r, request.base_url) for r in RETURNS.by_owner(world, request.owner)]
-    returns.reverse()  # newest first; equal timestamps keep filing order reversed
-    returns.sort(key=lambda r: r["created_at"], reverse=True)
-    found = [r for r in returns if (not status or r["status"] == status) and search in r["order_id"].lower()]
-    return WireResponse(200, {"return_requests": found[offset : offset + limit], "total": len(found)})
+    status, search = request.param("status"), request.param("search")
+    # a return's ref is its order's id: `search` finds it there
+    where = RecordFilter(owner=request.owner, states=(status,) if status else None, ref_contains=search or None)
+    page = RETURNS.find(world, where, order=NEWEST_FIRST, offset=offset, limit=limit)
+    shown = [behaviour.shown(world, r, request.base_url) for r in page]
+    return WireResponse(200, {"return_requests": shown, "total": RETURNS.count_where(world, where)})
 
 
 def get_return(request: Request, world: World) -> WireResponse:

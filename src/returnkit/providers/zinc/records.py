@@ -65,7 +65,10 @@ class Return(TypedDict):
 ORDERS: Records[Order] = Records(PROVIDER, "order")
 # A return's ref is its order's id (`RETURNS.by_ref(world, order_id)`).
 RETURNS: Records[Return] = Records(
-    PROVIDER, "return", private=("owner", "filed_at", "resolves_at", "decision", "decision_note")
+    PROVIDER,
+    "return",
+    private=("owner", "filed_at", "resolves_at", "decision", "decision_note"),
+    sort=lambda r: r["created_at"],  # GET /returns lists the newest first
 )
 
 
