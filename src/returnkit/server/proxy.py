@@ -225,6 +225,7 @@ class Upstream:
     headers: list[tuple[bytes, bytes]] | None = None
     body: bytes = b""
     complete: bool = True  # the whole body was kept (not cut at CHECKED_LIMIT)
+    last: bytes = b""  # the body's last chunk, held back until the exchange is journaled
     error: str | None = None
     duration_ms: float = 0.0
 
@@ -270,6 +271,8 @@ class Forwarder:
         self.keep(exchange, answer, proxied)
         if upstream.error is not None:
             raise ConnectionDropped(upstream.error)  # the upstream broke off mid-answer: so does the proxy
+        # As the server journals before it answers: a client that has the whole answer finds its entry.
+        await send({"type": "http.response.body", "body": upstream.last, "more_body": False})
 
     def url(self, scope: Scope) -> str:
         path = scope["extensions"].get(FORWARD_PATH, scope["path"])
@@ -296,7 +299,8 @@ class Forwarder:
             await response.aclose()
 
     async def _pass_back(self, response: httpx.Response, send: Send, began: float) -> Upstream:
-        """The upstream's status, headers and body to the client as they come; the body kept to check."""
+        """The upstream's status, headers and body to the client as they come (but the last chunk);
+        the body kept to check."""
         headers = [(name.lower(), value) for name, value in response.headers.raw if not _hop_by_hop(name)]
         await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
         upstream = Upstream(response.status_code, headers)
@@ -304,14 +308,14 @@ class Forwarder:
         size = 0
         try:
             async for chunk in response.aiter_raw():
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                if upstream.last:
+                    await send({"type": "http.response.body", "body": upstream.last, "more_body": True})
+                upstream.last = chunk
                 size += len(chunk)
                 if size <= CHECKED_LIMIT:
                     kept.append(chunk)
         except httpx.HTTPError as failed:
             upstream.error = f"the upstream broke off its answer: {failed!r}"
-        else:
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
         upstream.body, upstream.complete = b"".join(kept), size <= CHECKED_LIMIT
         upstream.duration_ms = _ms(began)
         return upstream
