@@ -23,7 +23,7 @@ from tests.proxy.conftest import Hang, free_port, listening, proxy_to
 
 ZINC = {"Authorization": "Bearer zn_test_acme_5d2f8a91c4e7"}
 KIBO_APP = {"client_id": "northwind.returnkit.1.0.0.Release", "client_secret": "kibo_secret_northwind_3c9e71"}
-TOKEN_PATH = "/api/platform/applications/authtickets/oauth"
+OAUTH_PATH = "/api/platform/applications/authtickets/oauth"
 SHORT_TIMEOUT = 0.5
 ZINC_ERRORS = next(kit for kit in default_kits() if kit.name == "zinc").errors
 
@@ -43,7 +43,7 @@ def broken_upstream(hang: Hang) -> Starlette:
         await hang.wait()
         return JSONResponse({"returns": []})
 
-    routes = [Route(TOKEN_PATH, token, methods=["POST"]), Route("/orders", orders), Route("/returns", returns)]
+    routes = [Route(OAUTH_PATH, token, methods=["POST"]), Route("/orders", orders), Route("/returns", returns)]
     return Starlette(routes=routes)
 
 
@@ -65,7 +65,7 @@ def drift_of(directory: Path) -> tuple[int, dict[str, Any]]:
 
 def test_each_violation_is_reported_with_its_json_path(broken: tuple[str, Path]) -> None:
     proxy, directory = broken
-    token = httpx.post(f"{proxy}{TOKEN_PATH}", json={**KIBO_APP, "grant_type": "client_credentials"}, trust_env=False)
+    token = httpx.post(f"{proxy}{OAUTH_PATH}", json={**KIBO_APP, "grant_type": "client_credentials"}, trust_env=False)
     assert token.json()["debug"] == 1  # passed back unchanged, drift and all
     teapot = httpx.get(f"{proxy}/zinc/orders", headers=ZINC, trust_env=False)
     assert teapot.status_code == 418
@@ -80,7 +80,7 @@ def test_each_violation_is_reported_with_its_json_path(broken: tuple[str, Path])
 
 def test_the_text_report_groups_by_operation(broken: tuple[str, Path]) -> None:
     proxy, directory = broken
-    httpx.post(f"{proxy}{TOKEN_PATH}", json={**KIBO_APP, "grant_type": "client_credentials"}, trust_env=False)
+    httpx.post(f"{proxy}{OAUTH_PATH}", json={**KIBO_APP, "grant_type": "client_credentials"}, trust_env=False)
     out = io.StringIO()
     assert report([str(directory)], out=out) == 1
     text = out.getvalue()
@@ -91,7 +91,7 @@ def test_the_text_report_groups_by_operation(broken: tuple[str, Path]) -> None:
 
 def test_the_recorded_token_is_masked(broken: tuple[str, Path]) -> None:
     proxy, directory = broken
-    httpx.post(f"{proxy}{TOKEN_PATH}", json={**KIBO_APP, "grant_type": "client_credentials"}, trust_env=False)
+    httpx.post(f"{proxy}{OAUTH_PATH}", json={**KIBO_APP, "grant_type": "client_credentials"}, trust_env=False)
     recording = (directory / "exchanges.jsonl").read_text()
     assert "secret-token-0123456789" not in recording
     assert "kibo_secret_northwind_3c9e71" not in recording
@@ -117,7 +117,7 @@ def test_an_upstream_that_hangs_is_a_504_in_time(broken: tuple[str, Path]) -> No
 
 def test_an_unreachable_upstream_is_a_502_in_the_providers_format() -> None:
     with proxy_to(f"http://127.0.0.1:{free_port()}") as (proxy, _):
-        answer = httpx.post(f"{proxy}{TOKEN_PATH}", json=KIBO_APP, trust_env=False)
+        answer = httpx.post(f"{proxy}{OAUTH_PATH}", json=KIBO_APP, trust_env=False)
         assert answer.status_code == 502
         assert answer.json()["errorCode"]  # Kibo Commerce's error shape
         entry = httpx.get(f"{proxy}/__admin/requests", params={"direction": "proxied"}, trust_env=False).json()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -130,8 +131,23 @@ def _run(app: Any, args: argparse.Namespace) -> None:
         url = f"http://{host}:{port}"
         return f"returnkit: proxying {url} → {args.upstream} · dashboard {url}/__admin/ui/"
 
-    with contextlib.suppress(KeyboardInterrupt):  # uvicorn raises Ctrl+C again once it has shut down
-        AnnouncedServer(config, line).run()
+    # uvicorn raises the signal that stopped it again once it has shut down: Ctrl+C as
+    # KeyboardInterrupt, SIGTERM (a CI runner ending the step) through this handler, so that the
+    # report is printed and the exit status is the report's.
+    previous = signal.signal(signal.SIGTERM, _stopped)
+    try:
+        with contextlib.suppress(KeyboardInterrupt, Stopped):
+            AnnouncedServer(config, line).run()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class Stopped(Exception):
+    """SIGTERM, once uvicorn has shut down."""
+
+
+def _stopped(_signal: int, _frame: Any) -> None:
+    raise Stopped
 
 
 def _report(app: Any, record: Path | None) -> drift.DriftReport:

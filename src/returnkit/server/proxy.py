@@ -16,6 +16,7 @@ An upstream that cannot be reached is the provider's 502, one that does not answ
 from __future__ import annotations
 
 import contextlib
+import ssl
 import time
 import zlib
 from collections.abc import AsyncIterator
@@ -240,7 +241,8 @@ class Forwarder:
         self.upstream = options.upstream.rstrip("/")
         self.checker = DriftChecker(server.catalog)
         self.recorder = Recorder(options.record) if options.record is not None else None
-        verify: Any = options.ca_file if options.ca_file else True
+        # --ca-file, else $SSL_CERT_FILE / $SSL_CERT_DIR (httpx reads them), else certifi's roots
+        verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=options.ca_file) if options.ca_file else True
         self.client = httpx.AsyncClient(
             timeout=options.upstream_timeout, verify=verify, follow_redirects=False, trust_env=True
         )
