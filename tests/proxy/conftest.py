@@ -56,9 +56,10 @@ def listening(app: Any, **ssl: str) -> Iterator[str]:
 
 
 @contextmanager
-def proxy_to(upstream: str, **options: Any) -> Iterator[tuple[str, Any]]:
+def proxy_to(upstream: str, body_limit: int | None = None, **options: Any) -> Iterator[tuple[str, Any]]:
     """A proxy in front of `upstream`: its base URL and its app."""
-    app = create_proxy_app(ProxyOptions(upstream=upstream, **options), ServerOptions(clock_mode="frozen"))
+    server = ServerOptions(clock_mode="frozen", body_limit=body_limit)
+    app = create_proxy_app(ProxyOptions(upstream=upstream, **options), server)
     with listening(app) as url:
         yield url, app
 

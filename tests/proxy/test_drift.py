@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from returnkit.cli.drift import main as report
@@ -122,3 +122,28 @@ def test_an_unreachable_upstream_is_a_502_in_the_providers_format() -> None:
         assert answer.json()["errorCode"]  # Kibo Commerce's error shape
         entry = httpx.get(f"{proxy}/__admin/requests", params={"direction": "proxied"}, trust_env=False).json()
     assert entry["requests"][-1]["proxy"]["error"].startswith("the upstream could not be reached")
+
+
+def test_an_upstream_that_breaks_off_its_answer_breaks_the_connection_and_is_journaled() -> None:
+    async def half(_request: Request) -> Response:
+        async def body() -> AsyncIterator[bytes]:
+            yield b'{"orders": ['
+            raise RuntimeError("the upstream's process died")
+
+        return StreamingResponse(body(), media_type="application/json")
+
+    with listening(Starlette(routes=[Route("/orders", half)])) as upstream, proxy_to(upstream) as (proxy, _):
+        with pytest.raises(httpx.RemoteProtocolError):
+            httpx.get(f"{proxy}/zinc/orders", headers=ZINC, trust_env=False)
+        journal = httpx.get(f"{proxy}/__admin/requests", params={"direction": "proxied"}, trust_env=False).json()
+    last = journal["requests"][-1]
+    assert last["proxy"]["upstream_status"] == 200
+    assert last["proxy"]["error"].startswith("the upstream broke off its answer")
+
+
+def test_a_body_over_the_limit_is_refused_not_forwarded_cut_short(upstream_serve: str) -> None:
+    with proxy_to(upstream_serve, body_limit=1024) as (proxy, _):
+        answer = httpx.post(f"{proxy}/zinc/returns", content=b"x" * 4096, headers=ZINC, trust_env=False)
+        journal = httpx.get(f"{proxy}/__admin/requests", params={"direction": "proxied"}, trust_env=False).json()
+    assert answer.status_code == 413
+    assert journal["requests"][-1]["proxy"]["forwarded"] is False

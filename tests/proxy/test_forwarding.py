@@ -158,3 +158,14 @@ def test_with_provider_every_path_is_that_providers(upstream_serve: str) -> None
     assert [e["operation"] for e in entries] == ["list_orders_orders_get", "create_return_request_returns_post"]
     assert entries[0]["proxy"]["upstream"] == f"{upstream_serve}/zinc/orders"
     assert entries[1]["verdict"]["valid"] is False
+
+
+def test_the_dashboard_and_the_admin_api_are_served_by_the_proxy(recorded: tuple[str, Path]) -> None:
+    proxy, _ = recorded
+    with client(proxy) as http:
+        page = http.get("/__admin/ui/")
+        assert page.status_code == 200
+        assert "text/html" in page.headers["content-type"]
+        assert http.get("/__admin/health").status_code == 200
+        refused = http.get("/__admin/requests", params={"direction": "sideways"})
+    assert refused.status_code == 400  # the admin API's own refusal, not forwarded

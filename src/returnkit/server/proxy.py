@@ -256,10 +256,11 @@ class Forwarder:
         """Answer `exchange`: its refusal (--strict), else the upstream's answer, else the provider's 502/504."""
         url = self.url(scope)
         violations = request_violations(exchange.verdict, _refusal_reason(exchange, refusal))
-        if refusal is not None and self.options.strict:
+        if refusal is not None and (self.options.strict or _unforwardable(exchange)):
             answer = api_headers(exchange, self.server, refusal)
-            await send_answer(send, answer)
             self.keep(exchange, answer, Proxied(url, 0, 0.0, False, tuple(violations)))
+            if not exchange.body_incomplete:  # nobody is left to answer
+                await send_answer(send, answer)
             return
         upstream = await self._forward(exchange, url, send)
         if upstream.headers is None:  # nothing came: the provider's own 502 or 504
@@ -272,7 +273,7 @@ class Forwarder:
         proxied = Proxied(url, upstream.status, upstream.duration_ms, True, tuple(violations), upstream.error)
         self.keep(exchange, answer, proxied)
         if upstream.error is not None:
-            raise ConnectionDropped(upstream.error)  # the upstream broke off mid-answer: so does the proxy
+            return  # the upstream broke off mid-answer: so does the proxy (uvicorn closes the connection)
         # As the server journals before it answers: a client that has the whole answer finds its entry.
         await send({"type": "http.response.body", "body": upstream.last, "more_body": False})
 
@@ -416,6 +417,12 @@ def _failed(exchange: Exchange) -> WireResponse:
 
 def _admin_path(path: str) -> bool:
     return any(path == prefix or path.startswith(f"{prefix}/") for prefix in AdminApi.path_prefixes)
+
+
+def _unforwardable(exchange: Exchange) -> bool:
+    """What the proxy did not keep whole cannot be forwarded unchanged: a body over the limit (413),
+    a target over the limit (414), a body its client stopped sending."""
+    return exchange.body_too_large or exchange.target_length is not None or exchange.body_incomplete
 
 
 def _refusal_reason(exchange: Exchange, refusal: WireResponse | None) -> str | None:
