@@ -128,7 +128,7 @@ def write_text(report: DriftReport, out: TextIO) -> None:
         out.write(f"  {row['provider']} {row['operation']}  ×{row['count']}  (e.g. {row['example']})\n")
     for direction in DIRECTIONS:
         findings = report.by_direction(direction)
-        out.write(f"\n{direction} violations: {'none' if not findings else ''}\n")
+        out.write(f"\n{direction} violations:{' none' if not findings else ''}\n")
         operation = None
         for finding in findings:
             if (finding.provider, finding.operation) != operation:
