@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +110,8 @@ def test_each_exchange_is_journaled_as_proxied(recorded: tuple[str, Path], upstr
     assert entry["proxy"]["duration_ms"] > 0
     assert entry["proxy"]["violations"] == []
     assert len(entry["response"]["body"]["orders"]) == 1
+    dated = datetime.fromisoformat(entry["at"])
+    assert abs((datetime.now(UTC) - dated).total_seconds()) < 60  # real time, not the mock's frozen clock
     assert all(e.get("direction") != "proxied" for e in inbound)  # `inbound`, the default, is the admin calls only
 
 

@@ -22,6 +22,7 @@ import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -359,7 +360,7 @@ class Forwarder:
         request, api = exchange.request, exchange.answering
         return JournalEntry(
             id=request.journal_id,
-            at=iso(self.server.clock.now()),
+            at=iso(datetime.now(UTC)),  # the upstream is real: its exchanges happen in real time, not the mock's
             provider=api.name if api else None,
             operation=request.operation_id or None,
             method=request.method,
