@@ -24,6 +24,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from pathlib import Path
 from typing import Any
 
@@ -245,7 +246,11 @@ class Forwarder:
         # --ca-file, else $SSL_CERT_FILE / $SSL_CERT_DIR (httpx reads them), else certifi's roots
         verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=options.ca_file) if options.ca_file else True
         self.client = httpx.AsyncClient(
-            timeout=options.upstream_timeout, verify=verify, follow_redirects=False, trust_env=True
+            timeout=options.upstream_timeout,
+            verify=verify,
+            follow_redirects=False,  # a redirect is the upstream's answer, passed back as it is
+            trust_env=True,
+            cookies=CookieJar(DefaultCookiePolicy(allowed_domains=[])),  # one client's cookies are not another's
         )
 
     async def close(self) -> None:
@@ -263,7 +268,7 @@ class Forwarder:
             if not exchange.body_incomplete:  # nobody is left to answer
                 await send_answer(send, answer)
             return
-        upstream = await self._forward(exchange, url, send)
+        upstream = await self._forward(exchange, scope, url, send)
         if upstream.headers is None:  # nothing came: the provider's own 502 or 504
             answer = self._failure(exchange, upstream)
             await send_answer(send, answer)
@@ -283,12 +288,12 @@ class Forwarder:
         query = scope.get("query_string", b"").decode("latin-1")
         return f"{self.upstream}{path}" + (f"?{query}" if query else "")
 
-    async def _forward(self, exchange: Exchange, url: str, send: Send) -> Upstream:
+    async def _forward(self, exchange: Exchange, scope: Scope, url: str, send: Send) -> Upstream:
         request = exchange.request
-        headers = [(name, value) for name, value in request.headers.items() if name not in HOP_BY_HOP]
-        headers = [(name, value) for name, value in headers if name != "content-length"]
+        # As sent, repeated ones too (not the client's defaults: an httpx.Request, not build_request)
+        headers = [(name, value) for name, value in scope["headers"] if not _hop_by_hop(name, b"content-length")]
         began = time.perf_counter()
-        outgoing = self.client.build_request(request.method, url, headers=headers, content=request.body)
+        outgoing = httpx.Request(request.method, url, headers=headers, content=request.body)
         try:
             response = await self.client.send(outgoing, stream=True)
         except httpx.TimeoutException:
@@ -435,8 +440,8 @@ def _refusal_reason(exchange: Exchange, refusal: WireResponse | None) -> str | N
     return exchange.note or f"refused with {refusal.status}"
 
 
-def _hop_by_hop(name: bytes) -> bool:
-    return name.decode("latin-1").lower() in HOP_BY_HOP
+def _hop_by_hop(name: bytes, *also: bytes) -> bool:
+    return name.decode("latin-1").lower() in HOP_BY_HOP or name.lower() in also
 
 
 def _ms(began: float) -> float:
