@@ -149,23 +149,26 @@ def test_a_body_over_the_limit_is_refused_not_forwarded_cut_short(upstream_serve
     assert journal["requests"][-1]["proxy"]["forwarded"] is False
 
 
-def test_headers_are_forwarded_as_sent_repeated_ones_too() -> None:
+def test_the_target_and_headers_are_forwarded_as_sent() -> None:
     async def echo(request: Request) -> Response:
         raw = [(name.decode(), value.decode()) for name, value in request.scope["headers"]]
-        return JSONResponse({"headers": raw, "body": (await request.body()).decode()})
+        target = request.scope["raw_path"].decode() + "?" + request.scope["query_string"].decode()
+        return JSONResponse({"headers": raw, "body": (await request.body()).decode(), "target": target})
 
     with (
-        listening(Starlette(routes=[Route("/echo", echo, methods=["POST"])])) as upstream,
+        listening(Starlette(routes=[Route("/echo/{rest:path}", echo, methods=["POST"])])) as upstream,
         proxy_to(upstream) as (
             proxy,
             _,
         ),
     ):
         headers = [("x-repeat", "one"), ("x-repeat", "two"), ("user-agent", "my-client/1.0"), ("x-api-key", "k-123456")]
-        echoed = httpx.post(f"{proxy}/echo", content=b"as it is", headers=headers, trust_env=False).json()
+        target = f"{proxy}/echo/a%2Fb?q=%C3%A9&x=1"
+        echoed = httpx.post(target, content=b"as it is", headers=headers, trust_env=False).json()
     received = [tuple(pair) for pair in echoed["headers"]]
     assert [value for name, value in received if name == "x-repeat"] == ["one", "two"]
     assert ("user-agent", "my-client/1.0") in received  # not httpx's own
     assert ("x-api-key", "k-123456") in received  # credentials reach the upstream; only what is kept is masked
     assert ("host", upstream.removeprefix("http://")) in received
     assert echoed["body"] == "as it is"
+    assert echoed["target"] == "/echo/a%2Fb?q=%C3%A9&x=1"

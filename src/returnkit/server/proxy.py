@@ -133,7 +133,6 @@ def create_proxy_app(proxy: ProxyOptions, options: ServerOptions | None = None) 
     documents = {name: server.catalog.spec(name).document for name in server.apis}
     app.add_api(combined_routing_view(documents, OPERATION_SEPARATOR), base_path="", name="returnkit")
     app.returnkit = server
-    app.returnkit_proxy = forwarder
     return app
 
 
@@ -159,12 +158,13 @@ class ProxyFrontier(Frontier):
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         exchange = _exchange(scope, self.server)
         await _read_body(receive, exchange, self.server.body_limit)
-        path = forward_path = exchange.request.path
+        path = exchange.request.path
+        forward_path = scope.get("raw_path", path.encode()).decode("latin-1")  # as sent: %2F stays %2F
         named = self.server.named_prefix(path)
         if self.forwarder.provider and not _admin_path(path):
             exchange.request.path = f"/{self.forwarder.provider}{path}"  # routed as the provider's own path
         elif named:  # `/zinc/returns` is returnkit's spelling of Zinc's `/returns`: the upstream gets that
-            forward_path = path[len(named) + 1 :]
+            forward_path = forward_path[len(named) + 1 :]
         refusal = run(BEFORE_ROUTING, exchange, self.server)
         exchange.request.path = path
         if refusal is not None:
