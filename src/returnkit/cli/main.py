@@ -106,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="warning", help="uvicorn's log level (default warning)")
     commands.add_parser("validate-payload", help="validate payloads; see validate-payload --help", add_help=False)
     commands.add_parser("webhooks", help="send webhooks as a provider does; see webhooks --help", add_help=False)
+    commands.add_parser("proxy", help="validation proxy in front of a real provider; see proxy --help", add_help=False)
+    commands.add_parser("report", help="drift report of a proxy recording; see report --help", add_help=False)
     return parser
 
 
@@ -143,6 +145,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from returnkit.cli.webhooks import main as webhooks
 
         return webhooks(args_list[1:])
+    if args_list[:1] == ["proxy"]:
+        from returnkit.cli.proxy import main as proxy
+
+        return proxy(args_list[1:])
+    if args_list[:1] == ["report"]:
+        from returnkit.cli.drift import main as report
+
+        return report(args_list[1:])
     args = build_parser().parse_args(args_list)
     return serve(args)
 

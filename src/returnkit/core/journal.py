@@ -4,6 +4,8 @@ Inbound entries are the requests the server answered. Outbound entries are the w
 it made (`JournalEntry.outbound`): the request it sent (method, target path, headers, body), the
 receiver's status (0 when none came) and answer, and what the attempt was (`Outbound`). Only an
 outbound entry has `direction` and `webhook` in its JSON, so inbound entries read as they always did.
+Proxied entries are the exchanges `returnkit proxy` forwarded to a real upstream (`JournalEntry.proxied`):
+`direction` `proxied` and `proxy` (upstream, its status and timing, both directions' violations).
 """
 
 from __future__ import annotations
@@ -46,6 +48,29 @@ class Outbound:
 
 
 @dataclass(frozen=True, slots=True)
+class Proxied:
+    """What a proxied entry adds: where it went, what the upstream answered and how each direction
+    broke the spec (`violations`: `direction` request | response, `kind`, `json_path`, `message`)."""
+
+    upstream: str  # the URL the request was forwarded to
+    upstream_status: int  # 0 when none came (unreachable, timed out) or it was not forwarded
+    duration_ms: float
+    forwarded: bool  # False when --strict refused the request or the upstream failed
+    violations: tuple[dict[str, Any], ...] = ()
+    error: str | None = None  # why no answer came
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "upstream": self.upstream,
+            "upstream_status": self.upstream_status,
+            "duration_ms": self.duration_ms,
+            "forwarded": self.forwarded,
+            "violations": list(self.violations),
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class JournalEntry:
     id: int
     at: str
@@ -64,9 +89,12 @@ class JournalEntry:
     response_headers: dict[str, str] | None = None  # the headers returnkit set on its answer (inbound only)
     conformance: str | None = None  # with --check-responses: how the response breaks the spec
     outbound: Outbound | None = None  # set for a webhook attempt returnkit made; None for a request it answered
+    proxied: Proxied | None = None  # set for an exchange `returnkit proxy` forwarded (or refused, --strict)
 
     @property
     def direction(self) -> str:
+        if self.proxied is not None:
+            return "proxied"
         return "inbound" if self.outbound is None else "outbound"
 
     def as_json(self) -> dict[str, Any]:
@@ -74,6 +102,9 @@ class JournalEntry:
         if self.outbound is not None:
             document["direction"] = self.direction
             document["webhook"] = self.outbound.as_json()
+        if self.proxied is not None:
+            document["direction"] = self.direction
+            document["proxy"] = self.proxied.as_json()
         return document
 
     def _exchange_json(self) -> dict[str, Any]:

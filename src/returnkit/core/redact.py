@@ -15,7 +15,16 @@ from typing import Any, NamedTuple
 MARK = "…"
 # Lower-case header names whose whole value is a credential.
 SECRET_HEADERS = frozenset(
-    {"authorization", "proxy-authorization", "x-api-key", "api-key", "x-vol-app-claims", "x-vol-user-claims", "cookie"}
+    {
+        "authorization",
+        "proxy-authorization",
+        "x-api-key",
+        "api-key",
+        "x-vol-app-claims",
+        "x-vol-user-claims",
+        "cookie",
+        "set-cookie",
+    }
 )
 # Token endpoints (Kibo Commerce's app auth tickets, Kibo OMS's OAuth server): their bodies carry secrets.
 TOKEN_PATHS = ("/api/platform/applications/authtickets", "/oauthserver/oauth2/token")

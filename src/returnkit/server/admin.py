@@ -506,7 +506,7 @@ def _attempt_json(attempt: outbox.Attempt) -> dict[str, Any]:
     }
 
 
-DIRECTIONS = ("inbound", "outbound", "all")
+DIRECTIONS = ("inbound", "outbound", "proxied", "all")
 RECORD_KINDS = ("return", "order", "batch", "item", "replacement")  # never tokens: they are credentials
 
 

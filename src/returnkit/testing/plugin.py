@@ -16,6 +16,11 @@ in process, no port) to a provider's webhooks; `clock.advance` delivers what fel
 With `--returnkit-admin-token TOKEN` (or `$RETURNKIT_ADMIN_TOKEN`) the session's server requires
 that admin token, as `returnkit serve` would, and the fixture sends it; `returnkit.admin_headers`
 carries it for your own admin calls.
+
+With `--returnkit-upstream URL` the session's server is a validation proxy (`returnkit proxy`) in
+front of URL, a provider's sandbox, instead of the mock: the same tests send their requests
+through it to the sandbox, and a test fails when the sandbox answered outside the spec.
+`returnkit.journal` then lists the proxied exchanges.
 """
 
 from __future__ import annotations
@@ -51,13 +56,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help=f"the session's server requires this admin token, and the fixture sends it (default: ${ADMIN_ENV})",
     )
+    group.addoption(
+        "--returnkit-upstream",
+        default=None,
+        metavar="URL",
+        help="run the tests through a validation proxy to URL (a provider's sandbox) instead of the mock",
+    )
 
 
 class ReturnkitServer:
     """returnkit serving on a free loopback port in a background thread."""
 
-    def __init__(self, seed: int, admin_token: str | None = None, kits: Sequence[ProviderKit] | None = None) -> None:
+    def __init__(
+        self,
+        seed: int,
+        admin_token: str | None = None,
+        kits: Sequence[ProviderKit] | None = None,
+        upstream: str | None = None,
+    ) -> None:
         self.admin_token = admin_token
+        self.upstream = upstream
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port: int = probe.getsockname()[1]
@@ -65,7 +83,7 @@ class ReturnkitServer:
         options = ServerOptions(
             seed=seed, clock_mode="frozen", check_responses=True, admin_token=admin_token, public_url=self.base_url
         )
-        self.app = create_app(options, kits)
+        self.app = create_app(options, kits) if upstream is None else _proxy(upstream, options)
         config = uvicorn.Config(
             self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on", http=bounded_protocol()
         )
@@ -97,6 +115,13 @@ class ReturnkitServer:
         self._thread.join(timeout=STARTUP_SECONDS)
 
 
+def _proxy(upstream: str, options: ServerOptions) -> Any:
+    """`returnkit proxy --upstream URL`'s app (server/proxy.py, loaded only when asked for)."""
+    from returnkit.server.proxy import ProxyOptions, create_proxy_app
+
+    return create_proxy_app(ProxyOptions(upstream=upstream), options)
+
+
 class Clock:
     def __init__(self, admin: httpx.Client) -> None:
         self._admin = admin
@@ -116,9 +141,10 @@ class Clock:
 class Journal:
     """What the server saw since the test began."""
 
-    def __init__(self, admin: httpx.Client, providers: Collection[str]) -> None:
+    def __init__(self, admin: httpx.Client, providers: Collection[str], direction: str = "inbound") -> None:
         self._admin = admin
         self._providers = providers
+        self._direction = direction  # proxied: the exchanges a proxy forwarded (--returnkit-upstream)
         self.rejections_expected = False
 
     def calls(
@@ -126,9 +152,8 @@ class Journal:
     ) -> list[dict[str, Any]]:
         """Requests to the providers (not the admin API), oldest first, with bodies and verdicts."""
         params = {k: v for k, v in {"provider": provider, "method": method, "path": path}.items() if v}
-        entries: list[dict[str, Any]] = self._admin.get("/__admin/requests", params={**params, "limit": 10_000}).json()[
-            "requests"
-        ]
+        query: dict[str, str | int] = {**params, "limit": 10_000, "direction": self._direction}
+        entries: list[dict[str, Any]] = self._admin.get("/__admin/requests", params=query).json()["requests"]
         return [entry for entry in entries if entry["provider"] in self._providers]
 
     def assert_called(self, provider: str, method: str, path: str, *, times: int | None = None) -> list[dict[str, Any]]:
@@ -258,7 +283,8 @@ class Returnkit:
         self.app = server.app
         self._admin = httpx.Client(base_url=server.base_url, headers=self.admin_headers, timeout=30)
         self.clock = Clock(self._admin)
-        self.journal = Journal(self._admin, tuple(server_state(server.app).kits))
+        direction = "inbound" if server.upstream is None else "proxied"
+        self.journal = Journal(self._admin, tuple(server_state(server.app).kits), direction)
         self.faults = Faults(self._admin)
         self.webhooks = Webhooks(self._admin, server_state(server.app).dispatcher)
 
@@ -296,7 +322,8 @@ class Returnkit:
 @pytest.fixture(scope="session")
 def returnkit_server(request: pytest.FixtureRequest) -> Iterator[ReturnkitServer]:
     token = request.config.getoption("--returnkit-admin-token") or os.environ.get(ADMIN_ENV) or None
-    server = ReturnkitServer(seed=request.config.getoption("--returnkit-seed"), admin_token=token)
+    upstream = request.config.getoption("--returnkit-upstream")
+    server = ReturnkitServer(seed=request.config.getoption("--returnkit-seed"), admin_token=token, upstream=upstream)
     server.start()
     yield server
     server.stop()
