@@ -79,10 +79,10 @@ def test_after_lists_only_what_a_poller_has_not_seen(client: TestClient) -> None
 
 def test_access_says_whether_the_admin_api_needs_a_token() -> None:
     with serving(create_app(ServerOptions(clock_mode="frozen"))) as open_client:
-        assert open_client.get("/__admin/ui/access.json").json() == {"token_required": False}
+        assert open_client.get("/__admin/ui/access.json").json() == {"token_required": False, "upstream": None}
     guarded = create_app(ServerOptions(clock_mode="frozen", admin_token="t0ken"))  # noqa: S106 -- a test token
     with serving(guarded) as client:
-        assert client.get("/__admin/ui/access.json").json() == {"token_required": True}
+        assert client.get("/__admin/ui/access.json").json() == {"token_required": True, "upstream": None}
         assert client.get("/__admin/ui/").status_code == 200
         assert client.get("/__admin/requests", headers=DASHBOARD).status_code == 401
 

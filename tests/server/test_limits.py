@@ -31,7 +31,7 @@ def _address(base_url: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def _exchange(base_url: str, request: bytes) -> tuple[int, dict[str, str], bytes]:
+def new_exchange(base_url: str, request: bytes) -> tuple[int, dict[str, str], bytes]:
     """Send raw bytes, read the whole answer (the request asks the server to close)."""
     with socket.create_connection(_address(base_url), timeout=10) as connection:
         connection.sendall(request)
@@ -48,7 +48,7 @@ def _exchange(base_url: str, request: bytes) -> tuple[int, dict[str, str], bytes
 def test_an_over_long_target_gets_zincs_own_414_and_is_journaled(server: str, length: int) -> None:
     target = b"/returns?search=" + b"a" * length
     request = b"GET " + target + b" HTTP/1.1\r\nHost: t\r\n" + ZINC_KEY + b"Connection: close\r\n\r\n"
-    status, headers, body = _exchange(server, request)
+    status, headers, body = new_exchange(server, request)
     assert status == 414
     assert headers["content-type"] == "application/json"
     assert json.loads(body)["detail"][0]["msg"].startswith(f"the request target is {len(target)} bytes")
@@ -60,7 +60,7 @@ def test_an_over_long_target_gets_zincs_own_414_and_is_journaled(server: str, le
 def test_huge_headers_get_kibos_own_431_and_the_server_keeps_serving(server: str) -> None:
     filler = b"".join(b"X-Filler-%d: %s\r\n" % (n, b"c" * 1000) for n in range(2000))  # ~2 MB of headers
     request = b"GET /api/commerce/returns HTTP/1.1\r\nHost: t\r\n" + filler + b"Connection: close\r\n\r\n"
-    status, _, body = _exchange(server, request)
+    status, _, body = new_exchange(server, request)
     assert status == 431
     assert json.loads(body)["errorCode"] == "MISSING_OR_INVALID_PARAMETER"
     assert httpx.get(f"{server}/__admin/clock").status_code == 200

@@ -14,12 +14,18 @@ export class ApiError extends Error {
   }
 }
 
-async function tokenRequired() {
+// What the server says of itself (no token needed): whether the admin API needs one, and, on
+// `returnkit proxy`, the upstream it forwards to.
+export async function serverFacts() {
   if (access === null) {
     const answer = await fetch("access.json", { cache: "no-store" });
     access = await answer.json();
   }
-  return access.token_required;
+  return access;
+}
+
+async function tokenRequired() {
+  return (await serverFacts()).token_required;
 }
 
 function askForToken(reason) {

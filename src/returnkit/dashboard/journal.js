@@ -1,5 +1,5 @@
 // The journal (landing page): the newest exchanges, new ones polled every second, and one exchange's detail.
-import { get } from "./api.js";
+import { get, serverFacts } from "./api.js";
 import { copyButton, h, keyValues, pretty, replace, table } from "./dom.js";
 
 const SHOWN = 200;  // the newest entries listed: the page stays light with 10 000 in the journal
@@ -13,26 +13,28 @@ const OUTCOMES = {
   error: "server error (5xx)",
   fault: "fault fired",
   conformance: "conformance violation",
+  drift: "drift (proxied, off the spec)",
 };
 const seen = new Map();  // id -> entry, for the detail page (the newest kept)
 
 export function outcome(entry) {
   if (entry.conformance) return "conformance";
+  if (entry.proxy && entry.proxy.violations.length) return "drift";
   if (entry.note && entry.note.startsWith("fault ")) return "fault";
   if (entry.status >= 500 || entry.status === 0) return "error";
   if (entry.status >= 400) return "refused";
   return "accepted";
 }
 
-function select(name, label, options, labels = {}) {
+function select(name, label, options, labels = {}, chosen = "") {
   return h("p", { class: "field" },
     h("label", { for: `filter-${name}` }, label),
     h("select", { id: `filter-${name}`, name },
       h("option", { value: "" }, "any"),
-      options.map((option) => h("option", { value: option }, labels[option] || option))));
+      options.map((option) => h("option", { value: option, selected: option === chosen }, labels[option] || option))));
 }
 
-function filterForm(onChange) {
+function filterForm(onChange, upstream) {
   const form = h("form", { class: "filters", role: "search", "aria-label": "Filter the journal" },
     select("provider", "Provider", PROVIDERS),
     h("p", { class: "field" }, h("label", { for: "filter-path" }, "Path (exact)"), h("input", { id: "filter-path", name: "path", type: "text" })),
@@ -40,7 +42,7 @@ function filterForm(onChange) {
     h("p", { class: "field" }, h("label", { for: "filter-status" }, "Status"),
       h("input", { id: "filter-status", name: "status", type: "number", min: 100, max: 599, inputmode: "numeric" })),
     select("outcome", "Outcome", Object.keys(OUTCOMES), OUTCOMES),
-    select("direction", "Direction", ["inbound", "outbound", "all"]),
+    select("direction", "Direction", ["inbound", "outbound", "proxied", "all"], {}, upstream ? "proxied" : ""),
     h("p", { class: "field checkbox" }, h("input", { id: "filter-admin", name: "admin", type: "checkbox" }),
       h("label", { for: "filter-admin" }, "show admin API calls")));
   form.addEventListener("change", onChange);
@@ -83,13 +85,16 @@ export async function renderJournal(page) {
   const count = h("p", { role: "status", class: "count" });
   let newest = null;
   let listed = new Map();  // id -> entry, the rows shown
-  const form = filterForm(() => { newest = null; listed = new Map(); poll(); });
+  const { upstream } = await serverFacts();
+  const form = filterForm(() => { newest = null; listed = new Map(); poll(); }, upstream);
   const list = h("table", { class: "journal" },
     h("caption", {}, "Exchanges, newest first"),
     h("thead", {}, h("tr", {}, ["#", "Virtual time", "Provider", "Method", "Path", "Status", "Outcome"].map(
       (heading, index) => h("th", { scope: "col", class: index === 1 ? "wide-only" : null }, heading)))),
     body);
-  replace(page.view, h("h1", {}, "Journal"), form, count, list);
+  replace(page.view, h("h1", {}, "Journal"),
+    upstream ? h("p", { class: "note" }, "returnkit proxy: exchanges forwarded to ", h("code", {}, upstream), " are listed as proxied.") : null,
+    form, count, list);
 
   async function poll() {
     const [asked, mine] = [newest, listed];
@@ -192,6 +197,24 @@ function verdictSection(verdict) {
     table(`${verdict.errors.length} error(s)`, ["JSON path", "Rule", "Found", "Expected", "Message"], rows));
 }
 
+function proxySection(proxy) {
+  const rows = proxy.violations.map((violation) => h("tr", {},
+    h("td", {}, violation.direction), h("td", {}, violation.kind),
+    h("td", {}, h("code", { class: "json-path" }, violation.json_path)), h("td", {}, violation.message)));
+  return h("section", { "aria-labelledby": "proxied", class: rows.length ? "conformance" : null },
+    h("h2", { id: "proxied" }, "Proxied"),
+    keyValues([
+      ["Upstream", h("code", {}, proxy.upstream)],
+      ["Forwarded", proxy.forwarded ? "yes" : "no"],
+      ["Upstream status", proxy.upstream_status ? String(proxy.upstream_status) : "— (no answer)"],
+      ["Upstream time", `${proxy.duration_ms} ms`],
+      ...(proxy.error ? [["Error", proxy.error]] : []),
+    ]),
+    rows.length
+      ? table(`${rows.length} violation(s) of the spec`, ["Direction", "Kind", "JSON path", "Message"], rows)
+      : h("p", {}, "Both directions conform to the spec."));
+}
+
 function headersTable(caption, headers) {
   const rows = Object.entries(headers || {}).map(([name, value]) => h("tr", {}, h("th", { scope: "row" }, name), h("td", {}, value)));
   return table(caption, ["Header", "Value"], rows);
@@ -229,6 +252,7 @@ export async function renderExchange(page, id) {
     entry.note ? h("p", { class: "note" }, h("strong", {}, kind === "fault" ? "Fault that fired: " : "Note: "), entry.note) : null,
     entry.conformance ? h("section", { class: "conformance", role: "alert", "aria-labelledby": "conformance" },
       h("h2", { id: "conformance" }, "Conformance violation"), h("p", {}, entry.conformance)) : null,
+    entry.proxy ? proxySection(entry.proxy) : null,
     verdictSection(entry.verdict),
     h("section", { "aria-labelledby": "request" }, h("h2", { id: "request" }, "Request"),
       headersTable("Request headers (credentials masked)", entry.request.headers),

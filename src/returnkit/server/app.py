@@ -44,7 +44,7 @@ def create_app(options: ServerOptions | None = None, kits: Sequence[ProviderKit]
             partial(Pipeline, server=server),
             LifespanMiddleware,
         ],
-        resolver=Resolver(function_resolver=_answered_by_pipeline),
+        resolver=Resolver(function_resolver=answered_by_pipeline),
         lifespan=partial(_lifespan, server=server),
     )
     # One router for every provider's real paths; /{provider}/... is routed by the Frontier
@@ -60,7 +60,7 @@ def server_state(app: AsyncApp) -> ServerState:
     return state
 
 
-def _answered_by_pipeline(operation_id: str) -> Any:
+def answered_by_pipeline(operation_id: str) -> Any:
     """Connexion wants a function per operation; the Pipeline middleware answers before any is called."""
 
     def unreachable(*_args: Any, **_kwargs: Any) -> Any:

@@ -52,10 +52,10 @@ class ServerMiddleware:
 class Frontier(ServerMiddleware):
     """Outermost: the body, the steps before routing, the router's 405, and never an escaped error."""
 
-    def __init__(self, app: ASGIApp, server: ServerState) -> None:
+    def __init__(self, app: ASGIApp, server: ServerState, dashboard: Dashboard | None = None) -> None:
         super().__init__(app, server)
         self._methods: dict[str, AllowedMethods] = {}
-        self._dashboard = Dashboard(server)
+        self._dashboard = dashboard or Dashboard(server)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -77,8 +77,8 @@ class Frontier(ServerMiddleware):
         self.server.outage.ended()
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
-        exchange = _exchange(scope, self.server)
-        await _read_body(receive, exchange, self.server.body_limit)
+        exchange = new_exchange(scope, self.server)
+        await read_body(receive, exchange, self.server.body_limit)
         refusal = run(BEFORE_ROUTING, exchange, self.server)
         if refusal is not None:
             await respond(send, exchange, self.server, refusal)
@@ -98,7 +98,7 @@ class Frontier(ServerMiddleware):
             await send(message)
 
         try:
-            await self.app(scope, _no_more_body, watched_send)
+            await self.app(scope, no_more_body, watched_send)
         except HTTPException as exc:  # Connexion's router: a known path with another method
             await respond(send, exchange, self.server, self._not_allowed(exchange, exc))
         except StoreUnavailable:
@@ -189,7 +189,7 @@ def _failed(api: Api | None) -> WireResponse:
     return api.kit.errors.server_error(500, reason) if api else WireResponse(500, {"message": reason})
 
 
-def _exchange(scope: Scope, server: ServerState) -> Exchange:
+def new_exchange(scope: Scope, server: ServerState) -> Exchange:
     headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
     host = headers.get("host") or "127.0.0.1"
@@ -211,7 +211,7 @@ def _exchange(scope: Scope, server: ServerState) -> Exchange:
     return Exchange(request, extensions.get(TARGET_LENGTH), header_bytes, generation=server.generation)
 
 
-async def _read_body(receive: Receive, exchange: Exchange, limit: int) -> None:
+async def read_body(receive: Receive, exchange: Exchange, limit: int) -> None:
     """Read the body into the request; stop once it passes `limit` bytes or the client leaves."""
     request = exchange.request
     declared = request.headers.get("content-length", "")
@@ -236,5 +236,5 @@ async def _read_body(receive: Receive, exchange: Exchange, limit: int) -> None:
     request.body = b"".join(chunks)
 
 
-async def _no_more_body() -> Message:
+async def no_more_body() -> Message:
     return {"type": "http.request", "body": b"", "more_body": False}

@@ -51,12 +51,13 @@ def _files() -> dict[str, bytes]:
 class Dashboard:
     """The files, read once; `serve` answers one request under `/__admin/ui`."""
 
-    def __init__(self, server: ServerState) -> None:
+    def __init__(self, server: ServerState, upstream: str | None = None) -> None:
+        """`upstream`: the URL `returnkit proxy` forwards to (its journal page lists proxied exchanges first)."""
         self.files = _files()
         schema = server.catalog.spec("admin").document["components"]["schemas"]["FaultRequest"]
         self.generated = {
             FAULT_SCHEMA: dumps(schema),
-            ACCESS: dumps({"token_required": server.admin_token is not None}),
+            ACCESS: dumps({"token_required": server.admin_token is not None, "upstream": upstream}),
             MACHINES: dumps({name: _machines(server, name) for name in server.kits}),
         }
 

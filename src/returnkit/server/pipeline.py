@@ -409,9 +409,9 @@ def _entry(exchange: Exchange, server: ServerState, answer: WireResponse) -> Jou
         path=request.path,
         query="&".join(f"{name}={value}" for name, values in request.query.items() for value in values),
         status=answer.status,
-        request_body=_journal_body(request),
+        request_body=journal_body(request),
         response_body=answer.body,
-        verdict=_verdict_json(exchange.verdict),
+        verdict=verdict_json(exchange.verdict),
         principal=request.principal.owner if request.principal else None,
         note=exchange.note,
         request_headers=dict(request.headers),
@@ -420,7 +420,7 @@ def _entry(exchange: Exchange, server: ServerState, answer: WireResponse) -> Jou
     )
 
 
-def _journal_body(request: Request) -> Any:
+def journal_body(request: Request) -> Any:
     """The body as the journal keeps it: parsed JSON, else text; large bodies only by size.
 
     The journal is bounded by entries, so its memory is bounded only if each entry is too.
@@ -432,7 +432,7 @@ def _journal_body(request: Request) -> Any:
     return request.body.decode("utf-8", errors="replace") if request.body else None
 
 
-def _verdict_json(verdict: Verdict | None) -> dict[str, Any] | None:
+def verdict_json(verdict: Verdict | None) -> dict[str, Any] | None:
     if verdict is None:
         return None
     errors = [

@@ -43,20 +43,21 @@ from returnkit.core.store import StoreUnavailable
 from returnkit.providers import default_kits
 from returnkit.providers.wire import JSON, WireResponse
 from returnkit.server.admin import AdminApi
-from returnkit.server.app import _answered_by_pipeline
+from returnkit.server.app import answered_by_pipeline
 from returnkit.server.asgi import (
     EXCHANGE,
     ROUTING_CONTEXT,
     ConnectionDropped,
     Frontier,
     Pipeline,
-    _exchange,
-    _no_more_body,
-    _read_body,
+    new_exchange,
+    no_more_body,
+    read_body,
     respond,
     send_answer,
 )
 from returnkit.server.bridge import combined_routing_view
+from returnkit.server.dashboard import Dashboard
 from returnkit.server.pipeline import (
     BEFORE_ROUTING,
     OPERATION_SEPARATOR,
@@ -64,13 +65,13 @@ from returnkit.server.pipeline import (
     api_headers,
     check_body,
     check_headers,
+    journal_body,
     known_operation,
     route,
     run,
     validate_body,
+    verdict_json,
 )
-from returnkit.server.pipeline import _journal_body as journal_body
-from returnkit.server.pipeline import _verdict_json as verdict_json
 from returnkit.server.proxy_check import DriftChecker, Violation, request_violations, violation
 from returnkit.server.proxy_record import Recorder, redacted
 from returnkit.server.state import ServerOptions, ServerState
@@ -127,7 +128,7 @@ def create_proxy_app(proxy: ProxyOptions, options: ServerOptions | None = None) 
             partial(ProxyPipeline, server=server, forwarder=forwarder),
             LifespanMiddleware,
         ],
-        resolver=Resolver(function_resolver=_answered_by_pipeline),
+        resolver=Resolver(function_resolver=answered_by_pipeline),
         lifespan=partial(_lifespan, forwarder=forwarder),
     )
     documents = {name: server.catalog.spec(name).document for name in server.apis}
@@ -152,12 +153,12 @@ class ProxyFrontier(Frontier):
     """The server's Frontier; a provider path's wrong method is forwarded too (refused with --strict)."""
 
     def __init__(self, app: Any, server: ServerState, forwarder: Forwarder) -> None:
-        super().__init__(app, server)
+        super().__init__(app, server, Dashboard(server, upstream=forwarder.upstream))
         self.forwarder = forwarder
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
-        exchange = _exchange(scope, self.server)
-        await _read_body(receive, exchange, self.server.body_limit)
+        exchange = new_exchange(scope, self.server)
+        await read_body(receive, exchange, self.server.body_limit)
         path = exchange.request.path
         forward_path = scope.get("raw_path", path.encode()).decode("latin-1")  # as sent: %2F stays %2F
         named = self.server.named_prefix(path)
@@ -191,7 +192,7 @@ class ProxyFrontier(Frontier):
             await send(message)
 
         try:
-            await self.app(scope, _no_more_body, watched_send)
+            await self.app(scope, no_more_body, watched_send)
         except HTTPException as exc:  # a known path with a method its spec does not have
             await self._refused(scope, exchange, send, self._not_allowed(exchange, exc))
         except (StoreUnavailable, ConnectionDropped):
