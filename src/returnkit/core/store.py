@@ -61,6 +61,7 @@ class RequestStart:
     meta: Any  # the value of the meta entry asked for (the world's generation), None when unset
     clock: ClockState | None  # the shared clock, None before a world set one
     faults: int  # how many faults are switched on: none (the common case) needs no read of them
+    next_due: float | None  # the earliest transition scheduled for the provider asked for, None when none is
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,8 +229,9 @@ class Store(Protocol):
         this one included. A later window starts again at 1. One atomic statement."""
         ...
 
-    def request_start(self, sequence: str, meta: str) -> RequestStart:
-        """`next_number(sequence)`, `get_meta(meta)`, `get_clock()` and how many faults are on, in one statement."""
+    def request_start(self, sequence: str, meta: str, provider: str) -> RequestStart:
+        """`next_number(sequence)`, `get_meta(meta)`, `get_clock()`, how many faults are on and when
+        `provider`'s earliest scheduled transition falls due, in one statement."""
         ...
 
     def journal_add(self, row: JournalRow, limit: int, *, while_meta: tuple[str, Any] | None = None) -> None:
@@ -465,7 +467,8 @@ class Statements:
         "INSERT INTO sequences (name, value) VALUES (?, 1)"
         " ON CONFLICT (name) DO UPDATE SET value = sequences.value + 1"
         " RETURNING value, (SELECT value FROM meta WHERE name=?), (SELECT mode FROM clock),"
-        " (SELECT elapsed FROM clock), (SELECT anchor FROM clock), (SELECT count(*) FROM faults)"
+        " (SELECT elapsed FROM clock), (SELECT anchor FROM clock), (SELECT count(*) FROM faults),"
+        " (SELECT min(due) FROM schedule WHERE provider=?)"
     )
     select_journal: str = "SELECT id, provider, path, status, method, direction, blob FROM journal"
     journal_count: str = "SELECT count(*) FROM journal"
@@ -612,12 +615,13 @@ class SqlStore(ABC):
     def set_clock(self, state: ClockState) -> None:
         self._run(self._sql.set_clock, (state.mode, state.elapsed, state.anchor))
 
-    def request_start(self, sequence: str, meta: str) -> RequestStart:
-        row = self._one(self._sql.request_start, (sequence, meta))
+    def request_start(self, sequence: str, meta: str, provider: str) -> RequestStart:
+        row = self._one(self._sql.request_start, (sequence, meta, provider))
         assert row is not None, "an upsert with RETURNING always gives a row"
-        number, value, mode, elapsed, anchor, faults = row
+        number, value, mode, elapsed, anchor, faults, due = row
         clock = None if mode is None else ClockState(mode, elapsed, anchor)
-        return RequestStart(int(number), None if value is None else loads(bytes(value)), clock, int(faults))
+        stored = None if value is None else loads(bytes(value))
+        return RequestStart(int(number), stored, clock, int(faults), None if due is None else float(due))
 
     def count_request(self, key: str, window: int) -> int:
         return int(self._value(self._sql.count_request, (key, window)))

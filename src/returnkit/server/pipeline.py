@@ -54,6 +54,7 @@ class Exchange:
     generation: int = 0  # the world's generation (resets so far) when the request began
     faults_on: int | None = None  # how many faults were on when the request began (None: not known)
     faults: list[Fault] = field(default_factory=list)  # those `inject_fault` read: the request's view of them
+    due_read: tuple[str, float | None] | None = None  # (provider, its earliest scheduled transition) at the start
     named_provider: str | None = None  # set for /{provider}/... paths: only its operations match
     routed_path: str = ""  # the path Connexion routes: the provider's own spelling
     fault: Fault | None = None
@@ -285,7 +286,7 @@ def handle(exchange: Exchange, server: ServerState) -> WireResponse | None:
     handler = api.kit.handlers.get(request.operation_id)
     if handler is None:
         return WireResponse(501, {"message": f"returnkit does not simulate {api.name} {request.operation_id} yet"})
-    if api.kit.transitions:
+    if api.kit.transitions and _may_be_due(exchange, server, api.name):
         server.catch_up(api.name)  # what fell due since the last request, before the handler reads
     try:
         with server.store.transaction():
@@ -301,6 +302,14 @@ def handle(exchange: Exchange, server: ServerState) -> WireResponse | None:
         return api.kit.errors.refused(refusal)
     except ParameterError as error:
         return api.kit.errors.bad_parameter(error)
+
+
+def _may_be_due(exchange: Exchange, server: ServerState, provider: str) -> bool:
+    """A transition of `provider` may be due now: the request's first read did not look, or saw one due by now."""
+    if exchange.due_read is None or exchange.due_read[0] != provider:
+        return True
+    earliest = exchange.due_read[1]
+    return earliest is not None and earliest <= server.clock.timestamp()
 
 
 def _run_handler(exchange: Exchange, server: ServerState, handler: Handler) -> WireResponse:

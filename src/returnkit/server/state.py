@@ -248,11 +248,11 @@ class ServerState:
         work, an exchange being journaled) belongs to the old world."""
         return int(self.store.get_meta(GENERATION) or 0)
 
-    def begin_request(self) -> RequestStart:
+    def begin_request(self, provider: str) -> RequestStart:
         """What a request needs first, in one read of the store: its journal id, the world's generation
-        (`meta`) and how many faults are on; the clock's state from the same read is the request's
-        reading of the clock (inside `clock.one_reading()`)."""
-        start = self.store.request_start(JOURNAL_SEQUENCE, GENERATION)
+        (`meta`), how many faults are on and when `provider`'s next transition falls due; the clock's
+        state from the same read is the request's reading of the clock (inside `clock.one_reading()`)."""
+        start = self.store.request_start(JOURNAL_SEQUENCE, GENERATION, provider)
         if start.clock is not None:
             self.clock.prime(start.clock)
         return start
