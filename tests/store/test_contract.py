@@ -435,3 +435,32 @@ def test_a_nested_transaction_joins_the_outer_one(store: Store) -> None:
     assert store.query("zinc", "return") == []
     write_in_nested_transactions(store, fail=False)
     assert store.count("zinc", "return") == 2
+
+
+def test_a_journal_entry_added_while_a_meta_entry_holds_a_value_is_kept_only_then(store: Store) -> None:
+    store.set_meta("world.generation", 4)
+    store.journal_add(journal_row(store), limit=2, while_meta=("world.generation", 4))
+    store.journal_add(journal_row(store), limit=2, while_meta=("world.generation", 3))  # the world moved on
+    store.journal_add(journal_row(store), limit=2, while_meta=("world.generation", 4))
+    store.journal_add(journal_row(store), limit=2, while_meta=("world.generation", 4))
+    assert [row.id for row in store.journal_find()] == [3, 4]
+
+
+# What a request reads first ------------------------------------------------------------------
+
+
+def test_a_request_start_numbers_and_reads_what_a_request_needs_in_one_call(store: Store) -> None:
+    store.next_number(JOURNAL_SEQUENCE)
+    before = store.request_start(JOURNAL_SEQUENCE, "world.generation", "zinc")
+    assert (before.number, before.meta, before.clock, before.faults, before.next_due) == (2, None, None, 0, None)
+    store.set_meta("world.generation", 7)
+    store.set_clock(ClockState("frozen", 12.5, T0))
+    store.add_fault({"provider": "zinc", "kind": "status"})
+    store.schedule("zinc", "return", "r1", "resolve", T0 + 60)
+    store.schedule("zinc", "return", "r2", "resolve", T0 + 30)
+    store.schedule("rye", "return", "r3", "advance", T0)
+    start = store.request_start(JOURNAL_SEQUENCE, "world.generation", "zinc")
+    assert (start.number, start.meta, start.clock, start.faults) == (3, 7, ClockState("frozen", 12.5, T0), 1)
+    assert start.next_due == T0 + 30
+    assert store.request_start(JOURNAL_SEQUENCE, "world.generation", "").next_due is None
+    assert store.next_number(JOURNAL_SEQUENCE) == 5

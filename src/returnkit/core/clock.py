@@ -112,6 +112,13 @@ class VirtualClock:
         finally:
             self._reading.reset(token)
 
+    def prime(self, state: ClockState) -> None:
+        """Take `state`, read by the caller together with other things, as this `one_reading()` block's
+        reading (outside a block, or once the block has read, it changes nothing)."""
+        reading = self._reading.get()
+        if reading is not None and reading.state is None:
+            reading.state = state
+
     def now(self) -> datetime:
         return self.start + timedelta(seconds=self.elapsed())
 

@@ -162,8 +162,10 @@ class Journal:
     def next_id(self) -> int:
         return self.store.next_number(JOURNAL_SEQUENCE)
 
-    def record(self, entry: JournalEntry) -> None:
-        """Keep `entry` with its credentials masked (`redact`): the journal is served to anyone with admin access."""
+    def record(self, entry: JournalEntry, *, while_meta: tuple[str, Any] | None = None) -> None:
+        """Keep `entry` with its credentials masked (`redact`): the journal is served to anyone with admin access.
+
+        With `while_meta` (name, value), only while that meta entry still holds that value (`Store.journal_add`)."""
         routed = entry.operation is not None
         clean = redact(entry.path, entry.request_headers, entry.request_body, entry.response_body, routed)
         kept = replace(
@@ -178,7 +180,7 @@ class Journal:
             kept = replace(kept, response_body=f"<{size} bytes, not kept: over {BODY_LIMIT}>")
             blob = dumps(kept.as_json())
         row = JournalRow(entry.id, entry.provider, entry.path, entry.status, entry.method, entry.direction, blob)
-        self.store.journal_add(row, self.limit)
+        self.store.journal_add(row, self.limit, while_meta=while_meta)
 
     def __len__(self) -> int:
         return self.store.journal_count()

@@ -34,6 +34,7 @@ from weakref import WeakKeyDictionary
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from returnkit.core.jsonbytes import dumps
 from returnkit.core.outbox import Attempt, Delivery, DeliveryStatus
 from returnkit.core.store import (
     COUNT_RECORDS,
@@ -216,6 +217,15 @@ WITH added AS (
     INSERT INTO journal (id, provider, path, status, method, direction, blob) VALUES (%s, %s, %s, %s, %s, %s, %s)
 )
 DELETE FROM journal WHERE id <= %s
+"""
+# The same, only while a meta entry holds a value (the world's generation): one statement still.
+JOURNAL_ADD_WHILE = """
+WITH added AS (
+    INSERT INTO journal (id, provider, path, status, method, direction, blob)
+    SELECT %s, %s, %s, %s, %s, %s, %s WHERE (SELECT value FROM meta WHERE name = %s) = %s
+    RETURNING id
+)
+DELETE FROM journal WHERE id <= %s AND EXISTS (SELECT 1 FROM added)
 """
 
 
@@ -459,11 +469,12 @@ class PostgresStore(SqlStore):
         scheduled = int(attempt.kind == "scheduled")
         self._run(SETTLE, (delivery_id, *attempt_columns(attempt), due, status, scheduled, conformance, delivery_id))
 
-    def journal_add(self, row: JournalRow, limit: int) -> None:
-        self._run(
-            JOURNAL_ADD,
-            (row.id, row.provider, row.path, row.status, row.method, row.direction, row.blob, row.id - limit),
-        )
+    def journal_add(self, row: JournalRow, limit: int, *, while_meta: tuple[str, Any] | None = None) -> None:
+        columns = (row.id, row.provider, row.path, row.status, row.method, row.direction, row.blob)
+        if while_meta is None:
+            self._run(JOURNAL_ADD, (*columns, row.id - limit))
+        else:
+            self._run(JOURNAL_ADD_WHILE, (*columns, while_meta[0], dumps(while_meta[1]), row.id - limit))
 
     def clear_faults(self) -> None:
         self._run("TRUNCATE faults RESTART IDENTITY")

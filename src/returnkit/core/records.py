@@ -120,7 +120,8 @@ def record_change(
     """Add the record's change to `to_status` at virtual time `at` to its history, before it is saved.
 
     The status it leaves is the stored one (none when the record is being created), so each provider's
-    one `transition` calls this first, inside its transaction; entries are kept oldest first.
+    one `transition` calls this first, inside its transaction; entries are kept oldest first. A record
+    being created has no history yet (a reset clears both), so its first entry is written unread.
     """
     stored = records.get(world, key)
     before = None if stored is None else stored.get("status")
@@ -131,8 +132,8 @@ def record_change(
     if action is not None:
         entry["action"] = action
     where = history_key(records.kind, key)
-    kept = world.store.get(records.provider, HISTORY, where) or {"entries": []}
-    document = {"entries": [*kept["entries"], entry]}
+    kept = None if stored is None else world.store.get(records.provider, HISTORY, where)
+    document = {"entries": [*(kept or {"entries": []})["entries"], entry]}
     world.store.put(records.provider, HISTORY, where, document, owner=owner)
 
 

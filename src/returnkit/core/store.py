@@ -54,6 +54,17 @@ class ClockState:
 
 
 @dataclass(frozen=True, slots=True)
+class RequestStart:
+    """What a request needs of the store before it begins, read in one statement (`Store.request_start`)."""
+
+    number: int  # the next number of the sequence asked for (the request's journal id)
+    meta: Any  # the value of the meta entry asked for (the world's generation), None when unset
+    clock: ClockState | None  # the shared clock, None before a world set one
+    faults: int  # how many faults are switched on: none (the common case) needs no read of them
+    next_due: float | None  # the earliest transition scheduled for the provider asked for, None when none is
+
+
+@dataclass(frozen=True, slots=True)
 class JournalRow:
     """One journal entry as a store keeps it: the fields it is filtered by, the rest as JSON bytes."""
 
@@ -279,8 +290,14 @@ class Store(Protocol):
         this one included. A later window starts again at 1. One atomic statement."""
         ...
 
-    def journal_add(self, row: JournalRow, limit: int) -> None:
-        """Keep `row` (its id from `next_number(JOURNAL_SEQUENCE)`), dropping the oldest beyond `limit` entries."""
+    def request_start(self, sequence: str, meta: str, provider: str) -> RequestStart:
+        """`next_number(sequence)`, `get_meta(meta)`, `get_clock()`, how many faults are on and when
+        `provider`'s earliest scheduled transition falls due, in one statement."""
+        ...
+
+    def journal_add(self, row: JournalRow, limit: int, *, while_meta: tuple[str, Any] | None = None) -> None:
+        """Keep `row` (its id from `next_number(JOURNAL_SEQUENCE)`), dropping the oldest beyond `limit` entries;
+        with `while_meta` (name, value), only while that meta entry holds that value (checked in the same statement)."""
         ...
 
     def journal_find(
@@ -548,6 +565,13 @@ class Statements:
         " UNION ALL SELECT min(due) FROM outbox WHERE due IS NOT NULL) AS waiting"
     )
     get_clock: str = "SELECT mode, elapsed, anchor FROM clock"  # its one row
+    request_start: str = (
+        "INSERT INTO sequences (name, value) VALUES (?, 1)"
+        " ON CONFLICT (name) DO UPDATE SET value = sequences.value + 1"
+        " RETURNING value, (SELECT value FROM meta WHERE name=?), (SELECT mode FROM clock),"
+        " (SELECT elapsed FROM clock), (SELECT anchor FROM clock), (SELECT count(*) FROM faults),"
+        " (SELECT min(due) FROM schedule WHERE provider=?)"
+    )
     select_journal: str = "SELECT id, provider, path, status, method, direction, blob FROM journal"
     journal_count: str = "SELECT count(*) FROM journal"
     add_fault: str = "INSERT INTO faults (document) VALUES (?) RETURNING id"
@@ -778,6 +802,14 @@ class SqlStore(ABC):
     def set_clock(self, state: ClockState) -> None:
         self._run(self._sql.set_clock, (state.mode, state.elapsed, state.anchor))
 
+    def request_start(self, sequence: str, meta: str, provider: str) -> RequestStart:
+        row = self._one(self._sql.request_start, (sequence, meta, provider))
+        assert row is not None, "an upsert with RETURNING always gives a row"
+        number, value, mode, elapsed, anchor, faults, due = row
+        clock = None if mode is None else ClockState(mode, elapsed, anchor)
+        stored = None if value is None else loads(bytes(value))
+        return RequestStart(int(number), stored, clock, int(faults), None if due is None else float(due))
+
     def count_request(self, key: str, window: int) -> int:
         return int(self._value(self._sql.count_request, (key, window)))
 
@@ -958,6 +990,14 @@ SQLITE_STATEMENTS = Statements(
     " RETURNING count",
     journal_order=" ORDER BY seq",
 )
+ADD_JOURNAL = (
+    "INSERT INTO journal (id, provider, path, status, method, direction, blob)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq"
+)
+ADD_JOURNAL_WHILE = (
+    "INSERT INTO journal (id, provider, path, status, method, direction, blob) SELECT ?, ?, ?, ?, ?, ?, ?"
+    " WHERE (SELECT value FROM meta WHERE name=?) = ? RETURNING seq"
+)
 RECORD_ATTEMPT = (
     "INSERT INTO attempts (delivery, number, at, wall, kind, status, error, duration_ms, headers)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (delivery, number) DO NOTHING"
@@ -1126,15 +1166,18 @@ class SQLiteStore(SqlStore):
                 (due, status, int(attempt.kind == "scheduled"), conformance, delivery_id),
             )
 
-    def journal_add(self, row: JournalRow, limit: int) -> None:
+    def journal_add(self, row: JournalRow, limit: int, *, while_meta: tuple[str, Any] | None = None) -> None:
+        columns = (row.id, row.provider, row.path, row.status, row.method, row.direction, row.blob)
+        sql: str = ADD_JOURNAL
+        params: tuple[Any, ...] = columns
+        if while_meta is not None:
+            sql, params = ADD_JOURNAL_WHILE, (*columns, while_meta[0], dumps(while_meta[1]))
         with self.transaction():
-            kept = self._value(
-                "INSERT INTO journal (id, provider, path, status, method, direction, blob)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq",
-                (row.id, row.provider, row.path, row.status, row.method, row.direction, row.blob),
-            )
+            added = self._one(sql, params)
+            if added is None:
+                return  # the meta entry changed (a reset): nothing added
             # seq counts every entry since the last clear: those `limit` or more behind are the oldest
-            self._run("DELETE FROM journal WHERE seq <= ?", (int(kept) - limit,))
+            self._run("DELETE FROM journal WHERE seq <= ?", (int(added[0]) - limit,))
 
     def clear_faults(self) -> None:
         with self.transaction():

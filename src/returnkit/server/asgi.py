@@ -193,6 +193,9 @@ def new_exchange(scope: Scope, server: ServerState) -> Exchange:
     headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
     host = headers.get("host") or "127.0.0.1"
+    owner = server.api_for_path(scope["path"])
+    provider = owner.name if owner is not None else ""
+    start = server.begin_request(provider)
     request = Request(
         provider="",
         operation_id="",
@@ -203,12 +206,19 @@ def new_exchange(scope: Scope, server: ServerState) -> Exchange:
         headers=headers,
         body=b"",
         base_url=f"{scope.get('scheme', 'http')}://{host}",
-        journal_id=server.journal.next_id(),
+        journal_id=start.number,
     )
     extensions = scope.get("extensions") or {}
     # as the protocol measured them: the target's length only when over its limit
     header_bytes = extensions.get(HEADER_BYTES) or sum(len(name) + len(value) for name, value in scope["headers"])
-    return Exchange(request, extensions.get(TARGET_LENGTH), header_bytes, generation=server.generation)
+    return Exchange(
+        request,
+        extensions.get(TARGET_LENGTH),
+        header_bytes,
+        generation=int(start.meta or 0),
+        faults_on=start.faults,
+        due_read=(provider, start.next_due),
+    )
 
 
 async def read_body(receive: Receive, exchange: Exchange, limit: int) -> None:

@@ -25,7 +25,7 @@ from returnkit.providers.kit import Handler, ParameterError, Refusal, Request
 from returnkit.providers.wire import WireResponse
 from returnkit.server import headers as declared_headers
 from returnkit.server.protocol import TARGET_LIMIT
-from returnkit.server.state import Api, ServerState
+from returnkit.server.state import GENERATION, Api, ServerState
 from returnkit.spec import Operation
 from returnkit.validation import PayloadError, Verdict
 from returnkit.validation.jsonschema_engine import body_left_out
@@ -52,6 +52,9 @@ class Exchange:
     body_too_large: bool = False
     body_incomplete: bool = False  # the client disconnected before sending all of its body
     generation: int = 0  # the world's generation (resets so far) when the request began
+    faults_on: int | None = None  # how many faults were on when the request began (None: not known)
+    faults: list[Fault] = field(default_factory=list)  # those `inject_fault` read: the request's view of them
+    due_read: tuple[str, float | None] | None = None  # (provider, its earliest scheduled transition) at the start
     named_provider: str | None = None  # set for /{provider}/... paths: only its operations match
     routed_path: str = ""  # the path Connexion routes: the provider's own spelling
     fault: Fault | None = None
@@ -154,7 +157,8 @@ def inject_fault(exchange: Exchange, server: ServerState) -> WireResponse | None
     api, request = _routed(exchange)
     assert exchange.operation is not None
     errors = api.kit.errors
-    faults = server.faults.switched_on()  # one read; none switched on is the common case
+    # none switched on is the common case, known from the request's first read: no read of them then
+    faults = exchange.faults = server.faults.switched_on() if exchange.faults_on != 0 else []
     if faults and request.method == "GET" and _stale(server, api.name, exchange, faults):
         return errors.not_found(f"{request.path} (eventual consistency: a write happened moments ago)")
     fault = server.faults.fire(api.name, exchange.operation.names, request.journal_id, faults) if faults else None
@@ -201,6 +205,12 @@ def _stale(server: ServerState, provider: str, exchange: Exchange, faults: list[
             exchange.note = f"fault {fault.id}: stale-read"
             return True
     return False
+
+
+def _stale_reads_on(exchange: Exchange, provider: str) -> bool:
+    """A stale-read fault on `provider` was on when the request began: only then do its writes need noting
+    (the time of a write made while none was on is never asked for)."""
+    return any(fault.kind == "stale-read" and fault.provider == provider for fault in exchange.faults)
 
 
 def authenticate(exchange: Exchange, server: ServerState) -> WireResponse | None:
@@ -276,14 +286,14 @@ def handle(exchange: Exchange, server: ServerState) -> WireResponse | None:
     handler = api.kit.handlers.get(request.operation_id)
     if handler is None:
         return WireResponse(501, {"message": f"returnkit does not simulate {api.name} {request.operation_id} yet"})
-    if api.kit.transitions:
+    if api.kit.transitions and _may_be_due(exchange, server, api.name):
         server.catch_up(api.name)  # what fell due since the last request, before the handler reads
     try:
         with server.store.transaction():
             answer = _run_handler(exchange, server, handler)
             if answer.status >= 400:
                 raise _Refused(answer)  # a refusal changes nothing, not even an id sequence
-            if request.method != "GET":
+            if request.method != "GET" and _stale_reads_on(exchange, api.name):
                 server.note_write(api.name)
             return answer
     except _Refused as refused:
@@ -292,6 +302,14 @@ def handle(exchange: Exchange, server: ServerState) -> WireResponse | None:
         return api.kit.errors.refused(refusal)
     except ParameterError as error:
         return api.kit.errors.bad_parameter(error)
+
+
+def _may_be_due(exchange: Exchange, server: ServerState, provider: str) -> bool:
+    """A transition of `provider` may be due now: the request's first read did not look, or saw one due by now."""
+    if exchange.due_read is None or exchange.due_read[0] != provider:
+        return True
+    earliest = exchange.due_read[1]
+    return earliest is not None and earliest <= server.clock.timestamp()
 
 
 def _run_handler(exchange: Exchange, server: ServerState, handler: Handler) -> WireResponse:
@@ -382,9 +400,9 @@ def journal(exchange: Exchange, server: ServerState, answer: WireResponse) -> Wi
     if _dashboard_read(exchange):
         return answer
     try:
-        if exchange.generation != server.generation:
-            return answer  # begun before a reset (on any instance), which emptied the journal: the old world's
-        server.journal.record(_entry(exchange, server, answer))
+        # only while the world is the one the request began in: a reset (on any instance) emptied the
+        # journal, and an exchange begun before it belongs to the old world
+        server.journal.record(_entry(exchange, server, answer), while_meta=(GENERATION, exchange.generation))
     except StoreUnavailable as down:
         server.outage.began(down)
     except Exception as exc:

@@ -20,7 +20,7 @@ from returnkit.core.clock import LATEST, ClockMode, VirtualClock, iso
 from returnkit.core.faults import FaultBook
 from returnkit.core.journal import Journal
 from returnkit.core.ratelimit import FixedWindowLimiter
-from returnkit.core.store import Store, StoreError, StoreUnavailable, open_store
+from returnkit.core.store import JOURNAL_SEQUENCE, RequestStart, Store, StoreError, StoreUnavailable, open_store
 from returnkit.core.world import read_mock
 from returnkit.errors import SpecError
 from returnkit.providers import spec_files
@@ -247,6 +247,15 @@ class ServerState:
         """How many resets the world has seen, on any instance: work begun before one (chunked admin
         work, an exchange being journaled) belongs to the old world."""
         return int(self.store.get_meta(GENERATION) or 0)
+
+    def begin_request(self, provider: str) -> RequestStart:
+        """What a request needs first, in one read of the store: its journal id, the world's generation
+        (`meta`), how many faults are on and when `provider`'s next transition falls due; the clock's
+        state from the same read is the request's reading of the clock (inside `clock.one_reading()`)."""
+        start = self.store.request_start(JOURNAL_SEQUENCE, GENERATION, provider)
+        if start.clock is not None:
+            self.clock.prime(start.clock)
+        return start
 
     def reset(self) -> None:
         with self.store.transaction():
