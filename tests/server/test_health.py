@@ -21,14 +21,14 @@ from tests.http import TestClient, serving
 ZINC = {"Authorization": "Bearer zn_test_acme_5d2f8a91c4e7"}
 
 
-def test_health_names_the_store_its_schema_and_the_virtual_time() -> None:
-    with serving(create_app(ServerOptions(seed=3, clock_mode="frozen"))) as client:
+def test_health_names_the_store_its_schema_the_virtual_time_and_the_instance() -> None:
+    options = ServerOptions(seed=3, clock_mode="frozen", instance="box-4242-1")
+    with serving(create_app(options)) as client:
         client.post("/__admin/clock/advance", json={"seconds": 60})
         health = client.get("/__admin/health")
-        assert (health.status_code, health.json()) == (
-            200,
-            {"status": "ok", "store": "sqlite", "schema_version": SCHEMA_VERSION, "clock": "2026-03-02T09:01:00Z"},
-        )
+        store = {"status": "ok", "store": "sqlite", "schema_version": SCHEMA_VERSION}
+        expected = {**store, "clock": "2026-03-02T09:01:00Z", "instance": "box-4242-1"}
+        assert (health.status_code, health.json()) == (200, expected)
 
 
 def test_health_needs_no_admin_token_when_the_rest_of_the_admin_api_does() -> None:
