@@ -96,6 +96,8 @@ def test_an_action_the_spec_allows_but_whose_precondition_fails_is_not_offered(p
     expect(page.locator("ul.blocked-actions li")).to_have_count(1)
     expect(page.locator("ul.blocked-actions li")).to_contain_text("Close")
     history = page.get_by_role("table", name="Its status changes").locator("tbody tr")
+    expect(history).to_have_count(2)
+    expect(history.first).to_contain_text("(created)Created")
     expect(history.last).to_contain_text("Authorize")
 
 

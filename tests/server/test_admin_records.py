@@ -26,7 +26,7 @@ def iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def test_a_kibo_return_authorized_then_rejected_shows_each_change_with_its_action_and_time(
+def test_a_kibo_return_created_authorized_then_rejected_shows_each_change_with_its_action_and_time(
     http: TestClient, admin: CheckedClient
 ) -> None:
     kibo = CheckedClient(http, "kibo-commerce", bearer(http, NORTHWIND))
@@ -39,10 +39,12 @@ def test_a_kibo_return_authorized_then_rejected_shows_each_change_with_its_actio
     page = record_page(admin, "kibo-commerce", "return", created["id"])
     assert page["record"]["status"] == "Rejected"
     assert [(change["from"], change["to"], change.get("action")) for change in page["history"]] == [
+        (None, "Created", None),
         ("Created", "Authorized", "Authorize"),
         ("Authorized", "Rejected", "Reject"),
     ]
     assert [change["at"] for change in page["history"]] == [
+        iso(opened_at),
         iso(opened_at + timedelta(seconds=60)),
         iso(opened_at + timedelta(seconds=120)),
     ]

@@ -163,9 +163,11 @@ def fulfil_replacement(world: World, due: Scheduled) -> None:
 
 
 def open_return(world: World, record: KiboReturn) -> None:
-    """Save a new return and announce it (`return.opened`)."""
-    save(world, record, world.clock.now())
-    webhooks.announce(world, record, webhooks.OPENED, world.clock.now())
+    """Save a new return, its history's first entry (created in its first status), and announce it (`return.opened`)."""
+    now = world.clock.now()
+    record_change(world, RETURNS, record["id"], record["status"], now, owner=record["owner"])
+    save(world, record, now)
+    webhooks.announce(world, record, webhooks.OPENED, now)
 
 
 def touch(world: World, record: KiboReturn, *, announce: bool = True) -> None:
