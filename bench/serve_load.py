@@ -7,6 +7,7 @@ gets the same orders again:
 
     .venv/bin/python bench/serve_load.py prepare [--orders 80000]   # bodies file + run_peers.sh command
     .venv/bin/python bench/serve_load.py memory [--requests 1000000] # idle RSS, then RSS every 100k requests
+    .venv/bin/python bench/serve_load.py memory --webhooks           # … with returns filed, resolved, delivered
     .venv/bin/python bench/serve_load.py prepare --webhooks          # request path: subscriptions off vs on
 
 `prepare` seeds a throw-away server, writes one fresh valid body per line (`--out`, a .jsonl
@@ -16,7 +17,9 @@ execs `returnkit serve`, so the server is ready (first 2xx to the file's last bo
 every order exists. Peers: /work/shared/peers/README.md; their wrk script restarts a .jsonl at
 line 2 on every run (warm-up, 16, 64 connections), so apply bench/peers-post-lua.patch to the
 copy first: it resumes where the previous run stopped. `memory` needs wrk and
-bench/mixed.lua (GET of a return, 409 duplicate, 422 invalid body: the world does not grow).
+bench/mixed.lua (GET of a return, 409 duplicate, 422 invalid body: the world does not grow);
+with --webhooks a thread beside it runs `Churn` cycles (reset, file --churn returns, advance the
+clock past their resolution: every change delivered to a loopback receiver).
 """
 
 from __future__ import annotations
