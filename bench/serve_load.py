@@ -7,6 +7,7 @@ gets the same orders again:
 
     .venv/bin/python bench/serve_load.py prepare [--orders 80000]   # bodies file + run_peers.sh command
     .venv/bin/python bench/serve_load.py memory [--requests 1000000] # idle RSS, then RSS every 100k requests
+    .venv/bin/python bench/serve_load.py memory --webhooks           # … with returns filed, resolved, delivered
     .venv/bin/python bench/serve_load.py prepare --webhooks          # request path: subscriptions off vs on
 
 `prepare` seeds a throw-away server, writes one fresh valid body per line (`--out`, a .jsonl
@@ -16,7 +17,9 @@ execs `returnkit serve`, so the server is ready (first 2xx to the file's last bo
 every order exists. Peers: /work/shared/peers/README.md; their wrk script restarts a .jsonl at
 line 2 on every run (warm-up, 16, 64 connections), so apply bench/peers-post-lua.patch to the
 copy first: it resumes where the previous run stopped. `memory` needs wrk and
-bench/mixed.lua (GET of a return, 409 duplicate, 422 invalid body: the world does not grow).
+bench/mixed.lua (GET of a return, 409 duplicate, 422 invalid body: the world does not grow);
+with --webhooks a thread beside it runs `Churn` cycles (reset, file --churn returns, advance the
+clock past their resolution: every change delivered to a loopback receiver).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -180,8 +184,11 @@ def peer(args: argparse.Namespace) -> int:
 class Receiver(http.server.BaseHTTPRequestHandler):
     """A webhook receiver that takes every delivery with a 200."""
 
+    deliveries = 0  # counted across threads under the GIL: an estimate is enough
+
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        Receiver.deliveries += 1
         self.send_response(200)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -193,10 +200,14 @@ class Receiver(http.server.BaseHTTPRequestHandler):
 def subscribe_receiver(port: int) -> http.server.ThreadingHTTPServer:
     """A loopback receiver, subscribed to every Zinc event of every account."""
     receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    subscribe(port, receiver)
+    return receiver
+
+
+def subscribe(port: int, receiver: http.server.ThreadingHTTPServer) -> None:
     url = f"http://127.0.0.1:{receiver.server_address[1]}/hooks"
     status, answer = call(port, "POST", "/__admin/webhooks", {"provider": "zinc", "url": url})
     assert status == 201, (status, answer)
-    return receiver
 
 
 def seed(args: argparse.Namespace) -> int:
@@ -218,6 +229,53 @@ def rss_kb(pid: int) -> int:
     raise LookupError(pid)
 
 
+class Churn(threading.Thread):
+    """`memory --webhooks`: returns filed and resolved, with every change delivered to a loopback receiver.
+
+    Each cycle resets the world (so it stays bounded: the seed's world plus one cycle's orders),
+    adds the order and files the return wrk reads again (same seed, same requests: same ids), subscribes the
+    receiver, adds `--churn` orders, files a return on each and advances the clock past their
+    resolution, which sends every due delivery before it answers. A reset empties the journal,
+    so the requests answered before it are added to `before_resets`.
+    """
+
+    def __init__(self, port: int, size: int, target: dict[str, Any], body: dict[str, Any]) -> None:
+        super().__init__(daemon=True)
+        self.port, self.size, self.target, self.body = port, size, target, body
+        self.receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+        threading.Thread(target=self.receiver.serve_forever, daemon=True).start()
+        self.before_resets = 0
+        self.cycles = 0
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            self.cycle()
+
+    def cycle(self) -> None:
+        newest = newest_id(self.port)
+        status, _ = call(self.port, "POST", "/__admin/reset")
+        assert status == 200, status
+        self.before_resets += newest
+        add_orders(self.port, 1, 1)
+        call(self.port, "POST", "/returns", self.body)  # 201, or 409 if wrk's duplicate filed it first
+        status, again = call(self.port, "GET", f"/returns/{self.target['id']}")
+        assert status == 200, (status, again)
+        subscribe(self.port, self.receiver)
+        for body in fresh_bodies(self.port, add_orders(self.port, self.size, self.size)):
+            status, answer = call(self.port, "POST", "/returns", json.loads(body))
+            assert status == 201, (status, answer)
+        status, answer = call(self.port, "POST", "/__admin/clock/advance", {"seconds": 3600})
+        assert status == 200, (status, answer)
+        self.cycles += 1
+
+
+def newest_id(port: int) -> int:
+    """The journal's newest id: the requests answered since the last reset."""
+    _, journal = call(port, "GET", "/__admin/requests?limit=1")
+    return int(journal["requests"][0]["id"]) if journal["requests"] else 0
+
+
 def memory(args: argparse.Namespace) -> int:
     port = free_port()
     with (
@@ -232,24 +290,34 @@ def memory(args: argparse.Namespace) -> int:
             body = json.loads(fresh_bodies(port, add_orders(port, 1, 1))[0])
             status, filed = call(port, "POST", "/returns", body)
             assert status == 201, (status, filed)
+            churn = Churn(port, args.churn, filed, body) if args.webhooks else None
             Path(tmp, "dup.json").write_text(json.dumps(body))
             Path(tmp, "invalid.json").write_text(json.dumps({**body, "reason": "changed_my_mind", "items": []}))
             argv = ["/usr/bin/taskset", "-c", "1", "/usr/bin/wrk", "-t1", f"-c{args.conns}", "-d3600s", "-s", str(LUA)]
             argv += [f"http://127.0.0.1:{port}", "--", f"/returns/{filed['id']}", f"{tmp}/dup.json"]
             with subprocess.Popen([*argv, f"{tmp}/invalid.json", AUTH], stdout=subprocess.PIPE, text=True) as wrk:
+                if churn is not None:
+                    churn.start()
                 while samples[-1][0] < args.requests and wrk.poll() is None:
                     time.sleep(0.5)
-                    _, journal = call(port, "GET", "/__admin/requests?limit=1")  # newest id = requests so far
-                    if (answered := journal["requests"][0]["id"]) >= samples[-1][0] + args.every:
+                    answered = newest_id(port) + (churn.before_resets if churn is not None else 0)
+                    if answered >= samples[-1][0] + args.every:
                         samples.append((answered, rss_kb(server.pid)))
                         print(f"{answered:>9} requests  RSS {samples[-1][1] / 1024:6.1f} MiB", flush=True)
+                if churn is not None:
+                    churn.stopped.set()
+                    churn.join()
+                    print(f"webhooks: {churn.cycles} cycles of {args.churn} returns, {Receiver.deliveries} deliveries")
                 wrk.send_signal(signal.SIGINT)  # wrk then prints its summary
-                print(wrk.communicate()[0].strip(), f"journal: {journal['total']} entries")
+                print(wrk.communicate()[0].strip())
         finally:
             server.terminate()
     first = samples[1][1]
     drift = max(abs(kb - first) for _, kb in samples[1:]) / first
     print(f"RSS drift after the first {samples[1][0]} requests: {drift:.1%} (flat means within ±10 %)")
+    later = samples[len(samples) // 2 :]  # warm-up (caches, the store's pages, the journal's bound) is over by then
+    later_drift = max(abs(kb - later[0][1]) for _, kb in later) / later[0][1]
+    print(f"RSS drift after the first {later[0][0]} requests: {later_drift:.1%}")
     return 0 if drift <= 0.10 else 1
 
 
@@ -273,6 +341,10 @@ def main(argv: list[str] | None = None) -> int:
     memory_command.add_argument("--requests", type=int, default=1_000_000)
     memory_command.add_argument("--every", type=int, default=100_000, help="RSS sample interval in requests")
     memory_command.add_argument("--conns", type=int, default=16)
+    memory_command.add_argument(
+        "--webhooks", action="store_true", help="also file and resolve returns, delivered to a loopback receiver"
+    )
+    memory_command.add_argument("--churn", type=int, default=100, help="returns filed per --webhooks cycle")
     args = parser.parse_args(argv)
     args.bodies = args.out
     actions = {"prepare": prepare, "peer": peer, "seed": seed, "memory": memory}

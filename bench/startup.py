@@ -7,7 +7,8 @@ free loopback port and sends Zinc's `GET /orders` until it is answered 2xx: "fir
 time from the process's start to that answer. Then one request to each other provider (ABOUT
 YOU's order list, Rye's GraphQL endpoint, Kibo Commerce's and Kibo OMS's token endpoints), each
 answered 2xx: "all five 2xx" is the time until the last of them, so work a server leaves until
-a provider's first request still counts. RSS idle is the server's resident memory a second
+a provider's first request still counts, and the server's CPU time (user + system) by then, which
+other loads on the machine stretch less than the wall time. RSS idle is the server's resident memory a second
 after that. Median (min-max) of `--runs`; with `--before REV` the sources of git revision REV
 run too, interleaved, side by side (see bench/oneshot.py).
 
@@ -94,8 +95,15 @@ def rss_mib(pid: int) -> float:
     return float("nan")
 
 
-def one_start(source: Path) -> tuple[float, float, float]:
-    """(seconds to the first 2xx, seconds to a 2xx from every provider, idle RSS in MiB)."""
+def cpu_seconds(pid: int) -> float:
+    """The process's CPU time (user + system): unlike the wall time, not stretched by other loads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def one_start(source: Path) -> tuple[float, float, float, float]:
+    """(seconds to the first 2xx, seconds to a 2xx from every provider, the server's CPU seconds
+    by then, idle RSS in MiB)."""
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(source)}
     argv = [str(RETURNKIT), "serve", "--host", "127.0.0.1", "--port", str(port)]
@@ -108,8 +116,9 @@ def one_start(source: Path) -> tuple[float, float, float]:
             if not 200 <= status < 300:
                 raise SystemExit(f"{request[0]} {request[1]} answered {status}")
         every = time.perf_counter() - started
+        cpu = cpu_seconds(server.pid)
         time.sleep(1)
-        return first, every, rss_mib(server.pid)
+        return first, every, cpu, rss_mib(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -128,7 +137,7 @@ def main() -> None:
     with compared_trees(args.before) as trees:
         for source in trees.values():
             one_start(source)  # warm-up: the page cache, .pyc files
-        samples: dict[str, list[tuple[float, float, float]]] = {name: [] for name in trees}
+        samples: dict[str, list[tuple[float, float, float, float]]] = {name: [] for name in trees}
         for _ in range(args.runs):
             for name, source in trees.items():
                 samples[name].append(one_start(source))
@@ -138,7 +147,8 @@ def main() -> None:
             [cell([s[0] for s in v], "ms", 1000) for v in samples.values()],
         ),
         ("a 2xx from all five providers", [cell([s[1] for s in v], "ms", 1000) for v in samples.values()]),
-        ("RSS idle", [cell([s[2] for s in v], "MiB") for v in samples.values()]),
+        ("server CPU time by then", [cell([s[2] for s in v], "ms", 1000) for v in samples.values()]),
+        ("RSS idle", [cell([s[3] for s in v], "MiB") for v in samples.values()]),
     ]
     print_table(list(trees), rows)
 
