@@ -100,15 +100,20 @@ def test_a_rate_limit_is_one_budget_across_the_workers(workers: Instance) -> Non
 def test_stopping_the_server_stops_every_worker(tmp_path: Path) -> None:
     logs = tmp_path / "serve.log"
     process = launch(str(tmp_path / "world.db"), logs, "--clock", "frozen", "--workers", str(WORKERS))
-    instance = until_healthy("workers", process, logs)
-    instance.client.close()
-    with fresh(instance) as client:
-        pids = {int(name.split("-")[-2]) for name in both_workers(client)}
-    assert len(pids) == WORKERS
-    assert process.pid not in pids
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=20) == 0
-    assert wait_for(lambda: not any(_alive(pid) for pid in pids), within=10)
+    try:
+        instance = until_healthy("workers", process, logs)
+        instance.client.close()
+        with fresh(instance) as client:
+            pids = {int(name.split("-")[-2]) for name in both_workers(client)}
+        assert len(pids) == WORKERS
+        assert process.pid not in pids
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+        assert wait_for(lambda: not any(_alive(pid) for pid in pids), within=10)
+    finally:
+        if process.poll() is None:  # the test failed before the server stopped: leave nothing running
+            process.kill()
+            process.wait()
 
 
 def test_workers_refuse_the_in_memory_default(tmp_path: Path) -> None:
