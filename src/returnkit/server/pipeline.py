@@ -417,10 +417,15 @@ def _dashboard_read(exchange: Exchange) -> bool:
 
 
 def _entry(exchange: Exchange, server: ServerState, answer: WireResponse) -> JournalEntry:
+    return journal_entry(exchange, answer, iso(server.clock.now()))
+
+
+def journal_entry(exchange: Exchange, answer: WireResponse, at: str) -> JournalEntry:
+    """The exchange and its answer as the journal keeps them, dated `at` (the proxy's differ in a few fields)."""
     request, api = exchange.request, exchange.answering
     return JournalEntry(
         id=request.journal_id,
-        at=iso(server.clock.now()),
+        at=at,
         provider=api.name if api else None,
         operation=request.operation_id or None,
         method=request.method,

@@ -65,12 +65,11 @@ from returnkit.server.pipeline import (
     api_headers,
     check_body,
     check_headers,
-    journal_body,
+    journal_entry,
     known_operation,
     route,
     run,
     validate_body,
-    verdict_json,
 )
 from returnkit.server.proxy_check import DriftChecker, Violation, request_violations, violation
 from returnkit.server.proxy_record import Recorder, redacted
@@ -363,22 +362,12 @@ class Forwarder:
             self.recorder.append(entry)
 
     def _entry(self, exchange: Exchange, answer: WireResponse, proxied: Proxied) -> JournalEntry:
-        request, api = exchange.request, exchange.answering
-        return JournalEntry(
-            id=request.journal_id,
-            at=iso(datetime.now(UTC)),  # the upstream is real: its exchanges happen in real time, not the mock's
-            provider=api.name if api else None,
-            operation=request.operation_id or None,
-            method=request.method,
-            path=request.path,
-            query="&".join(f"{name}={value}" for name, values in request.query.items() for value in values),
-            status=answer.status,
-            request_body=journal_body(request),
+        # the upstream is real: its exchanges happen in real time, not on the mock's clock
+        entry = journal_entry(exchange, answer, iso(datetime.now(UTC)))
+        return replace(
+            entry,
             response_body=_readable(answer),
-            verdict=verdict_json(exchange.verdict),
-            note=exchange.note,
-            request_headers=dict(request.headers),
-            response_headers=dict(answer.headers),
+            response_headers=dict(answer.headers),  # as the upstream sent them
             conformance="; ".join(v["message"] for v in proxied.violations if v["direction"] == "response") or None,
             proxied=proxied,
         )
