@@ -36,6 +36,13 @@ class ResponseChecker:
         self, provider: str, method: str, path: str, headers: dict[str, str], answer: WireResponse
     ) -> str | None:
         """Why the answer does not conform to the provider's spec, or None."""
+        problem = self.problem(provider, method, path, headers, answer)
+        return None if problem is None else f"{type(problem).__name__}: {problem}"[:2000]
+
+    def problem(
+        self, provider: str, method: str, path: str, headers: dict[str, str], answer: WireResponse
+    ) -> Exception | None:
+        """openapi-core's exception for an answer that does not conform to the provider's spec, or None."""
         request = MockRequest(HOST, method.lower(), path, headers=headers)
         body = answer.body if isinstance(answer.body, bytes) else dumps(answer.body)
         response = MockResponse(
@@ -44,7 +51,7 @@ class ResponseChecker:
         try:
             self._oracle(provider).validate_response(request, response)
         except Exception as problem:  # openapi-core reports every kind of mismatch as an exception
-            return f"{type(problem).__name__}: {problem}"[:2000]
+            return problem
         return None
 
     def _oracle(self, provider: str) -> OpenAPI:
