@@ -22,6 +22,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Literal, Protocol, cast
 
 from returnkit.core.store import ClockState
@@ -175,4 +176,10 @@ class VirtualClock:
 
 def iso(moment: datetime) -> str:
     """RFC 3339 in UTC with a `Z`, microseconds dropped: `2026-01-05T09:00:00Z`."""
-    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return _iso_of_second(math.floor(moment.timestamp()))
+
+
+@lru_cache(maxsize=4096)
+def _iso_of_second(second: int) -> str:
+    # a request dates several fields with the same second: formatted once (a tenth of a write's CPU)
+    return datetime.fromtimestamp(second, UTC).isoformat().replace("+00:00", "Z")

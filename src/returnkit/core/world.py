@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.resources
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -52,5 +51,8 @@ def derive_int(seed: int, *parts: object) -> int:
 
 def derive_uuid(seed: int, *parts: object) -> str:
     """A UUID (version 4 layout) fixed by the seed and `parts`, so ids repeat run after run."""
-    digest = hashlib.sha256(repr((seed, *parts)).encode()).digest()
-    return str(uuid.UUID(bytes=digest[:16], version=4))
+    digest = bytearray(hashlib.sha256(repr((seed, *parts)).encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x40  # version 4
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    hexed = digest.hex()
+    return f"{hexed[:8]}-{hexed[8:12]}-{hexed[12:16]}-{hexed[16:20]}-{hexed[20:]}"
