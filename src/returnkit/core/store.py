@@ -1046,6 +1046,7 @@ class SQLiteStore(SqlStore):
         self._claimants = ClaimantLocks(None if path == ":memory:" else path)
         self._lock = threading.RLock()
         self._depth = 0
+        self._journal_limit: int | None = None  # the limit this connection's trimming trigger keeps
         if Path(path).is_dir():
             raise StoreError(f"{path} is a directory; give a file path (it is created when missing)")
         try:
@@ -1184,12 +1185,20 @@ class SQLiteStore(SqlStore):
         params: tuple[Any, ...] = columns
         if while_meta is not None:
             sql, params = ADD_JOURNAL_WHILE, (*columns, while_meta[0], dumps(while_meta[1]))
-        with self.transaction():
-            added = self._one(sql, params)
-            if added is None:
-                return  # the meta entry changed (a reset): nothing added
-            # seq counts every entry since the last clear: those `limit` or more behind are the oldest
-            self._run("DELETE FROM journal WHERE seq <= ?", (int(added[0]) - limit,))
+        with self._lock:
+            self._trim_journal_beyond(limit)
+            self._one(sql, params)  # one statement, the oldest dropped by the trigger: no transaction of its own
+
+    def _trim_journal_beyond(self, limit: int) -> None:
+        """This connection's trigger drops, on each insert, the entries `limit` or more behind it (seq
+        counts every entry since the last clear). A TEMP trigger: nothing in the file changes, and each
+        process sharing it trims by its own limit, as its own inserts did in one transaction before."""
+        if self._journal_limit == limit:
+            return
+        self._db.execute("DROP TRIGGER IF EXISTS temp.journal_trimmed")
+        trim = f"DELETE FROM journal WHERE seq <= NEW.seq - {int(limit)}"  # noqa: S608 - an int, no text
+        self._db.execute(f"CREATE TEMP TRIGGER journal_trimmed AFTER INSERT ON main.journal BEGIN {trim}; END")
+        self._journal_limit = limit
 
     def clear_faults(self) -> None:
         with self.transaction():
