@@ -116,14 +116,16 @@ def record_change(
     *,
     owner: str,
     action: str | None = None,
+    created: bool = False,
 ) -> None:
     """Add the record's change to `to_status` at virtual time `at` to its history, before it is saved.
 
     The status it leaves is the stored one (none when the record is being created), so each provider's
     one `transition` calls this first, inside its transaction; entries are kept oldest first. A record
-    being created has no history yet (a reset clears both), so its first entry is written unread.
+    being created (`created`: its caller knows) has no history yet (a reset clears both), so its first
+    entry is written unread.
     """
-    stored = records.get(world, key)
+    stored = None if created else records.get(world, key)
     before = None if stored is None else stored.get("status")
     if before == to_status:
         return

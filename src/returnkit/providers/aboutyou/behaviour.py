@@ -98,7 +98,7 @@ def submit(
         "updated": now,
         "fault": dict(fault) if fault else None,
     }
-    transition(world, batch, "pending", now)
+    transition(world, batch, "pending", now, created=True)
     timing = world.mocks["batches"]
     processing_at = now + float(timing["pending_seconds"])
     BATCHES.schedule(world, batch["id"], PROCESS, processing_at)
@@ -112,12 +112,12 @@ def _in_flight(world: World, batch_id: str) -> bool:
     return batch is not None and batch["status"] in IN_FLIGHT
 
 
-def transition(world: World, batch: Batch, to_status: str, at: float) -> Batch:
+def transition(world: World, batch: Batch, to_status: str, at: float, *, created: bool = False) -> Batch:
     """The one place a batch changes status (submitted pending, then processing, completed or failed).
 
     It stores the batch as of virtual time `at`. Webhooks for batch events are emitted from here.
     """
-    record_change(world, BATCHES, batch["id"], to_status, at, owner=batch["owner"])
+    record_change(world, BATCHES, batch["id"], to_status, at, owner=batch["owner"], created=created)
     return BATCHES.put(world, batch["id"], {**batch, "status": to_status, "updated": at}, owner=batch["owner"])
 
 

@@ -165,7 +165,7 @@ def fulfil_replacement(world: World, due: Scheduled) -> None:
 def open_return(world: World, record: KiboReturn) -> None:
     """Save a new return, its history's first entry (created in its first status), and announce it (`return.opened`)."""
     now = world.clock.now()
-    record_change(world, RETURNS, record["id"], record["status"], now, owner=record["owner"])
+    record_change(world, RETURNS, record["id"], record["status"], now, owner=record["owner"], created=True)
     save(world, record, now)
     webhooks.announce(world, record, webhooks.OPENED, now)
 

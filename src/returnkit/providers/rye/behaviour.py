@@ -127,7 +127,8 @@ def transition(world: World, record: RyeReturn, to_status: str, at: float) -> Ry
     out), so `updatedAt` reads the same whenever the client looks. The next step is scheduled, or
     taken at once when it is already due; the record is returned as it then stands.
     """
-    record_change(world, RETURNS, record["id"], to_status, at, owner=record["owner"])
+    created = record["status"] == ""  # a new return has no status until its request, its first transition
+    record_change(world, RETURNS, record["id"], to_status, at, owner=record["owner"], created=created)
     changed: RyeReturn = {**record, "status": to_status, "updatedAt": iso(datetime.fromtimestamp(at, UTC))}
     stored = RETURNS.put(world, changed["id"], changed, owner=changed["owner"], ref=changed["orderId"])
     _announce(world, stored, at)

@@ -58,7 +58,7 @@ def file_return(world: World, owner: str, payload: Mapping[str, Any], fault: Map
         "decision": _decision(mocks, roll, fault),
         "decision_note": notes[derive_int(world.seed, PROVIDER, "note", fingerprint) % len(notes)],
     }
-    filed = transition(world, record, "open", world.clock.now())
+    filed = transition(world, record, "open", world.clock.now(), created=True)
     RETURNS.schedule(world, record["id"], RESOLVE, record["resolves_at"])
     return filed
 
@@ -73,14 +73,14 @@ def _decision(mocks: Mapping[str, Any], roll: int, fault: Mapping[str, Any] | No
     return "credited" if roll < approve + int(mocks.get("credit_percent", 0)) else "denied"
 
 
-def transition(world: World, record: Return, to_status: str, at: datetime) -> Return:
+def transition(world: World, record: Return, to_status: str, at: datetime, *, created: bool = False) -> Return:
     """The one place a Zinc return changes status: filed `open`, resolved `approved`, `denied` or `credited`.
 
     It stores the return as of `at` (its `updated_at`) with what the new status brings: the
     denial's note, the approval's RMA number or the credit's amount; then announces it
     (`return.created`, `.approved`, `.denied`, `.credited`) to the account's subscribers.
     """
-    record_change(world, RETURNS, record["id"], to_status, at, owner=record["owner"])
+    record_change(world, RETURNS, record["id"], to_status, at, owner=record["owner"], created=created)
     changed: Return = {**record, "status": to_status, "updated_at": iso(at)}
     if to_status == "denied":
         changed["resolution_notes"] = record["decision_note"]
