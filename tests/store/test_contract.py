@@ -311,6 +311,25 @@ def test_the_journal_keeps_the_newest_entries_up_to_its_limit(store: Store) -> N
     assert store.journal_count() == 3
 
 
+class Abandoned(Exception):
+    pass
+
+
+def journal_then_abandon(store: Store, limit: int) -> None:
+    with store.transaction():
+        store.journal_add(journal_row(store), limit=limit)
+        raise Abandoned
+
+
+def test_the_journal_keeps_its_limit_after_an_entry_added_in_a_rolled_back_transaction(store: Store) -> None:
+    with pytest.raises(Abandoned):
+        journal_then_abandon(store, limit=2)
+    assert store.journal_count() == 0
+    for _ in range(4):
+        store.journal_add(journal_row(store), limit=2)
+    assert [row.id for row in store.journal_find()] == [3, 4]  # the abandoned entry's id was rolled back too
+
+
 def test_journal_find_filters_by_every_field_given(store: Store) -> None:
     store.journal_add(journal_row(store, "/returns", 201), limit=100)
     store.journal_add(journal_row(store, "/returns", 400), limit=100)

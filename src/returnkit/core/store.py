@@ -991,13 +991,10 @@ SQLITE_STATEMENTS = Statements(
     " RETURNING count",
     journal_order=" ORDER BY seq",
 )
-ADD_JOURNAL = (
-    "INSERT INTO journal (id, provider, path, status, method, direction, blob)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq"
-)
+ADD_JOURNAL = "INSERT INTO journal (id, provider, path, status, method, direction, blob) VALUES (?, ?, ?, ?, ?, ?, ?)"
 ADD_JOURNAL_WHILE = (
     "INSERT INTO journal (id, provider, path, status, method, direction, blob) SELECT ?, ?, ?, ?, ?, ?, ?"
-    " WHERE (SELECT value FROM meta WHERE name=?) = ? RETURNING seq"
+    " WHERE (SELECT value FROM meta WHERE name=?) = ?"
 )
 RECORD_ATTEMPT = (
     "INSERT INTO attempts (delivery, number, at, wall, kind, status, error, duration_ms, headers)"
@@ -1187,7 +1184,7 @@ class SQLiteStore(SqlStore):
             sql, params = ADD_JOURNAL_WHILE, (*columns, while_meta[0], dumps(while_meta[1]))
         with self._lock:
             self._trim_journal_beyond(limit)
-            self._one(sql, params)  # one statement, the oldest dropped by the trigger: no transaction of its own
+            self._run(sql, params)  # one statement, the oldest dropped by the trigger: no transaction of its own
 
     def _trim_journal_beyond(self, limit: int) -> None:
         """This connection's trigger drops, on each insert, the entries `limit` or more behind it (seq
@@ -1234,6 +1231,7 @@ class SQLiteStore(SqlStore):
     def _rollback(self) -> None:
         if self._db.in_transaction:
             self._db.execute("ROLLBACK")
+            self._journal_limit = None  # a trimming trigger made in this transaction is gone with it
 
     def clear(self) -> None:
         with self.transaction():
