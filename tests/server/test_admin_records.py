@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 from returnkit.server.app import server_state
 from tests.http import CheckedClient, TestClient
 from tests.providers.aboutyou.test_aboutyou import NORDLICHT, item_in, return_entry, submit
 from tests.providers.kibo_commerce.test_kibo_commerce import NORTHWIND, act, advance, bearer, create, shipped_order
+from tests.providers.rye.test_rye import LUMEN, an_order, return_all
+from tests.server.test_faults import zinc_return
 
 
 def record_page(admin: CheckedClient, provider: str, kind: str, key: str) -> dict[str, Any]:
@@ -70,6 +73,32 @@ def test_an_aboutyou_batch_shows_its_scheduled_steps_until_they_are_carried_out(
         ("processing", iso(submitted_at + timedelta(seconds=2))),
         ("completed", iso(submitted_at + timedelta(seconds=10))),
     ]
+
+
+def chain(page: dict[str, Any]) -> list[tuple[str | None, str]]:
+    return [(change["from"], change["to"]) for change in page["history"]]
+
+
+def test_a_zinc_return_shows_its_filing_then_its_decision(http: TestClient, admin: CheckedClient) -> None:
+    filed = zinc_return(http)
+    assert chain(record_page(admin, "zinc", "return", filed["id"])) == [(None, "open")]
+    advance(http, 120)  # mocks/zinc.yaml: resolution_seconds
+    page = record_page(admin, "zinc", "return", filed["id"])
+    decision = page["record"]["status"]
+    assert decision in {"approved", "denied", "credited"}
+    assert chain(page) == [(None, "open"), ("open", decision)]
+
+
+def test_a_rye_return_shows_its_request_and_each_step_from_the_one_before(
+    http: TestClient, admin: CheckedClient
+) -> None:
+    answer = return_all(CheckedClient(http, "rye", LUMEN), an_order(http, "AMAZON"))
+    return_id = answer["result"]["orders"][0]["returnId"]
+    advance(http, 7 * 24 * 3600)  # past every step of mocks/rye.yaml
+    steps = chain(record_page(admin, "rye", "return", return_id))
+    assert steps[:2] == [(None, "RETURN_REQUESTED"), ("RETURN_REQUESTED", "RETURN_REQUEST_ACCEPTED")]
+    assert all(before == earlier for (_, earlier), (before, _) in pairwise(steps))
+    assert steps[-1][1] in {"RETURN_CLOSED", "RETURN_DENIED"}
 
 
 def test_an_unknown_record_is_404_the_history_is_not_a_listed_kind_and_a_reset_clears_it(
