@@ -10,6 +10,9 @@ from returnkit.server.app import server_state
 from tests.http import CheckedClient, TestClient
 from tests.providers.aboutyou.test_aboutyou import NORDLICHT, item_in, return_entry, submit
 from tests.providers.kibo_commerce.test_kibo_commerce import NORTHWIND, act, advance, bearer, create, shipped_order
+from tests.providers.kibo_oms.test_kibo_oms import RETURN, SUMMIT, token_for
+from tests.providers.kibo_oms.test_kibo_oms import create as create_oms_return
+from tests.providers.kibo_oms.test_kibo_oms import order as oms_order
 from tests.providers.rye.test_rye import LUMEN, an_order, return_all
 from tests.server.test_faults import zinc_return
 
@@ -99,6 +102,17 @@ def test_a_rye_return_shows_its_request_and_each_step_from_the_one_before(
     assert steps[:2] == [(None, "RETURN_REQUESTED"), ("RETURN_REQUESTED", "RETURN_REQUEST_ACCEPTED")]
     assert all(before == earlier for (_, earlier), (before, _) in pairwise(steps))
     assert steps[-1][1] in {"RETURN_CLOSED", "RETURN_DENIED"}
+
+
+def test_a_kibo_oms_return_shows_its_opening_processing_and_reopening(http: TestClient, admin: CheckedClient) -> None:
+    oms = CheckedClient(http, "kibo-oms", token_for(http, SUMMIT))
+    created = create_oms_return(oms, oms_order(http))
+    return_id = str(created["returnID"])
+    assert chain(record_page(admin, "kibo-oms", "return", return_id)) == [(None, "OPEN")]
+    assert oms.post(f"{RETURN}action/process/", json={"returnID": created["returnID"]}).status_code == 200
+    assert oms.post(f"{RETURN}action/reopen/", json={"returnID": created["returnID"]}).status_code == 200
+    page = record_page(admin, "kibo-oms", "return", return_id)
+    assert chain(page) == [(None, "OPEN"), ("OPEN", "CLOSED"), ("CLOSED", "OPEN")]
 
 
 def test_an_unknown_record_is_404_the_history_is_not_a_listed_kind_and_a_reset_clears_it(
