@@ -11,7 +11,7 @@ Proxied entries are the exchanges `returnkit proxy` forwarded to a real upstream
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from returnkit.core.jsonbytes import dumps, loads
@@ -126,10 +126,9 @@ class JournalEntry:
         }
 
     def _response_json(self) -> dict[str, Any]:
-        response: dict[str, Any] = {"body": _printable(self.response_body)}
-        if self.response_headers is not None:
-            response = {"headers": self.response_headers, **response}
-        return response
+        if self.response_headers is None:
+            return {"body": _printable(self.response_body)}
+        return {"headers": self.response_headers, "body": _printable(self.response_body)}
 
 
 class Stored(NamedTuple):
@@ -168,17 +167,13 @@ class Journal:
         With `while_meta` (name, value), only while that meta entry still holds that value (`Store.journal_add`)."""
         routed = entry.operation is not None
         clean = redact(entry.path, entry.request_headers, entry.request_body, entry.response_body, routed)
-        kept = replace(
-            entry,
-            request_headers=_bounded_headers(clean.headers),
-            response_headers=None if entry.response_headers is None else _bounded_headers(entry.response_headers),
-            request_body=clean.request_body,
-            response_body=clean.response_body,
-        )
-        blob = dumps(kept.as_json())
-        if len(blob) > BODY_LIMIT and (size := len(dumps(_printable(kept.response_body)))) > BODY_LIMIT:
-            kept = replace(kept, response_body=f"<{size} bytes, not kept: over {BODY_LIMIT}>")
-            blob = dumps(kept.as_json())
+        document = entry.as_json()
+        document["request"] = {"headers": _bounded_headers(clean.headers), "body": clean.request_body}
+        response = document["response"] = _kept_response(entry.response_headers, clean.response_body)
+        blob = dumps(document)
+        if len(blob) > BODY_LIMIT and (size := len(dumps(response["body"]))) > BODY_LIMIT:
+            response["body"] = f"<{size} bytes, not kept: over {BODY_LIMIT}>"
+            blob = dumps(document)
         row = JournalRow(entry.id, entry.provider, entry.path, entry.status, entry.method, entry.direction, blob)
         self.store.journal_add(row, self.limit, while_meta=while_meta)
 
@@ -234,6 +229,13 @@ def _bounded_headers(headers: dict[str, str]) -> dict[str, str]:
     if len(headers) > HEADERS_KEPT:
         bounded["…"] = f"<{len(headers) - HEADERS_KEPT} more headers>"
     return bounded
+
+
+def _kept_response(headers: dict[str, str] | None, body: Any) -> dict[str, Any]:
+    """The answer as an entry keeps it: its headers (inbound only) bounded, its body printable."""
+    if headers is None:
+        return {"body": _printable(body)}
+    return {"headers": _bounded_headers(headers), "body": _printable(body)}
 
 
 def _printable(body: Any) -> Any:
