@@ -32,6 +32,7 @@ from returnkit.server.pipeline import (
     run,
 )
 from returnkit.server.protocol import HEADER_BYTES, TARGET_LENGTH
+from returnkit.server.routes import RouteTable
 from returnkit.server.state import Api, ServerState
 
 EXCHANGE = "returnkit.exchange"
@@ -56,6 +57,8 @@ class Frontier(ServerMiddleware):
         super().__init__(app, server)
         self._methods: dict[str, AllowedMethods] = {}
         self._dashboard = dashboard or Dashboard(server)
+        self._routes: RouteTable | None = None
+        self._routes_read = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -98,7 +101,7 @@ class Frontier(ServerMiddleware):
             await send(message)
 
         try:
-            await self.app(scope, no_more_body, watched_send)
+            await self.route(scope, watched_send)
         except HTTPException as exc:  # Connexion's router: a known path with another method
             await respond(send, exchange, self.server, self._not_allowed(exchange, exc))
         except StoreUnavailable:
@@ -108,6 +111,16 @@ class Frontier(ServerMiddleware):
                 raise  # the answer is on its way (or dropped on purpose): nothing else can be sent
             exchange.note = f"returnkit failed: {exc!r}"
             await respond(send, exchange, self.server, _failed(exchange.answering))
+
+    async def route(self, scope: Scope, send: Send) -> None:
+        """On to the operation Connexion's routes name (`server/routes.py`), else through its router."""
+        if not self._routes_read:  # Connexion adds the routes once it has built every middleware
+            self._routes, self._routes_read = RouteTable.of(self.app), True
+        routed = self._routes.match(scope) if self._routes is not None else None
+        if routed is None:
+            await self.app(scope, no_more_body, send)
+        else:
+            await routed.operation.next_app(routed.scope(scope), no_more_body, send)
 
     def _not_allowed(self, exchange: Exchange, exc: HTTPException) -> WireResponse:
         api = exchange.owner

@@ -51,7 +51,6 @@ from returnkit.server.asgi import (
     Frontier,
     Pipeline,
     new_exchange,
-    no_more_body,
     read_body,
     respond,
     send_answer,
@@ -191,7 +190,7 @@ class ProxyFrontier(Frontier):
             await send(message)
 
         try:
-            await self.app(scope, no_more_body, watched_send)
+            await self.route(scope, watched_send)
         except HTTPException as exc:  # a known path with a method its spec does not have
             await self._refused(scope, exchange, send, self._not_allowed(exchange, exc))
         except (StoreUnavailable, ConnectionDropped):
