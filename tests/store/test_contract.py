@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import time
 
+import psycopg
 import pytest
 
 from returnkit.core.jsonbytes import dumps
 from returnkit.core.outbox import Attempt, Delivery
-from returnkit.core.store import JOURNAL_SEQUENCE, SCHEMA_VERSION, ClockState, JournalRow, Store, open_store
+from returnkit.core.store import (
+    JOURNAL_SEQUENCE,
+    SCHEMA_VERSION,
+    ClockState,
+    JournalRow,
+    RecordFilter,
+    Store,
+    open_store,
+)
 from returnkit.validation.jsonparse import parse_json
 from tests.store.conftest import close
 
@@ -80,6 +91,58 @@ def test_delete_removes_one_record(store: Store) -> None:
     store.delete("zinc", "return", "r1")
     store.delete("zinc", "return", "never-there")
     assert store.query("zinc", "return") == [{"n": 2}]
+
+
+# History -----------------------------------------------------------------------------------------
+
+OPENED = {"from": None, "to": "open", "at": T0}
+APPROVED = {"from": "open", "to": "approved", "at": T0 + 60.5, "action": "Approve"}
+CLOSED = {"from": "approved", "to": "closed", "at": T0 + 120}
+
+
+def test_history_comes_back_oldest_first_per_record_never_mixed_with_anothers(store: Store) -> None:
+    store.add_history("zinc", "return", "r1", OPENED)
+    store.add_history("zinc", "return", "r2", OPENED)
+    store.add_history("zinc", "order", "r1", CLOSED)  # another kind, the same key
+    store.add_history("rye", "return", "r1", APPROVED)  # another provider, the same kind and key
+    store.add_history("zinc", "return", "r1", APPROVED)
+    store.add_history("zinc", "return", "r1", CLOSED)
+    store.add_history("zinc", "return", "r2", APPROVED)
+    assert store.history("zinc", "return", "r1") == [OPENED, APPROVED, CLOSED]
+    assert store.history("zinc", "return", "r2") == [OPENED, APPROVED]
+    assert store.history("zinc", "order", "r1") == [CLOSED]
+    assert store.history("rye", "return", "r1") == [APPROVED]
+    assert store.history("zinc", "return", "r3") == []
+    assert store.query("zinc", "history") == []  # no record holds it
+    assert store.count_states("zinc", "history") == {}
+
+
+def add_history_then_fail(store: Store) -> None:
+    with store.transaction():
+        store.add_history("zinc", "return", "r1", APPROVED)
+        store.add_history("zinc", "return", "r2", OPENED)
+        raise Boom
+
+
+def test_a_history_entry_added_in_a_rolled_back_transaction_is_gone(store: Store) -> None:
+    store.add_history("zinc", "return", "r1", OPENED)
+    with pytest.raises(Boom):
+        add_history_then_fail(store)
+    assert store.history("zinc", "return", "r1") == [OPENED]
+    assert store.history("zinc", "return", "r2") == []
+    with store.transaction():
+        store.add_history("zinc", "return", "r1", APPROVED)
+    assert store.history("zinc", "return", "r1") == [OPENED, APPROVED]
+
+
+def test_clear_empties_every_history(store: Store) -> None:
+    store.add_history("zinc", "return", "r1", OPENED)
+    store.add_history("rye", "return", "r9", OPENED)
+    store.clear()
+    assert store.history("zinc", "return", "r1") == []
+    assert store.history("rye", "return", "r9") == []
+    store.add_history("zinc", "return", "r1", APPROVED)  # a new world's record of that key begins anew
+    assert store.history("zinc", "return", "r1") == [APPROVED]
 
 
 # Meta and sequences ------------------------------------------------------------------------------
@@ -408,6 +471,58 @@ def test_a_reopened_store_finds_its_world(location: str) -> None:
         assert again.schema_version == SCHEMA_VERSION
     finally:
         close(again)
+
+
+def test_a_schema_4_world_keeps_each_history_which_leaves_the_records(location: str) -> None:
+    """Before schema 5 a record's history was a record of kind "history" keyed "{kind}:{key}"."""
+    if location == ":memory:":
+        pytest.skip("an in-memory world ends with its store")
+    first = open_store(location)
+    first.put("zinc", "return", "r1", {"status": "approved"}, owner="acme")
+    first.put("zinc", "history", "return:r1", {"entries": [OPENED, APPROVED]}, owner="acme")
+    first.put("kibo-commerce", "history", "return:a:b", {"entries": [CLOSED]}, owner="tenant")  # a key with a colon
+    first.put("zinc", "history", "return:r2", {"entries": [OPENED]}, owner="acme")
+    close(first)
+    as_schema_4(location)
+    older = open_store(location)
+    try:
+        assert older.history("zinc", "return", "r1") == [OPENED, APPROVED]
+        assert older.history("zinc", "return", "r2") == [OPENED]
+        assert older.history("kibo-commerce", "return", "a:b") == [CLOSED]
+        assert older.query("zinc", "history") == []
+        assert older.count_states("zinc", "history", RecordFilter(owner="acme")) == {}
+        assert older.count_where("zinc", "history", RecordFilter(owner="acme")) == 0
+        assert older.query("zinc", "return") == [{"status": "approved"}]  # the other records stay
+        assert older.count_states("zinc", "return") == {"approved": 1}
+        older.add_history("zinc", "return", "r1", CLOSED)  # appended after the entries moved in
+        assert older.history("zinc", "return", "r1") == [OPENED, APPROVED, CLOSED]
+    finally:
+        close(older)
+    assert stored_schema_version(location) == SCHEMA_VERSION
+
+
+def as_schema_4(location: str) -> None:
+    """The world at `location` as schema 4 kept it: no history table (its history records were put above)."""
+    if location.startswith("postgresql://"):
+        with psycopg.connect(location, autocommit=True) as conn:
+            conn.execute("DROP TABLE history")
+            conn.execute("UPDATE returnkit_schema SET version = 4")
+        return
+    with contextlib.closing(sqlite3.connect(location)) as conn:
+        conn.execute("DROP TABLE history")
+        conn.execute("PRAGMA user_version=4")
+        conn.commit()
+
+
+def stored_schema_version(location: str) -> int:
+    if location.startswith("postgresql://"):
+        with psycopg.connect(location) as conn:
+            row = conn.execute("SELECT version FROM returnkit_schema").fetchone()
+    else:
+        with contextlib.closing(sqlite3.connect(location)) as conn:
+            row = conn.execute("PRAGMA user_version").fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 # Transactions ------------------------------------------------------------------------------------

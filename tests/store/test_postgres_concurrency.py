@@ -122,8 +122,9 @@ def test_an_older_schema_is_migrated_and_keeps_its_world(postgres_url: str) -> N
     store = PostgresStore(postgres_url)
     store.put("zinc", "return", "r1", {"n": 1})
     store.put("zinc", "return", "r2", {"status": "open"})
+    store.put("zinc", "history", "return:r2", {"entries": [{"from": None, "to": "open", "at": 1.5}]})  # before 5
     store.close()
-    execute(postgres_url, "DROP TABLE clock, rate_windows, journal, faults")
+    execute(postgres_url, "DROP TABLE clock, rate_windows, journal, faults, history")
     execute(postgres_url, "ALTER TABLE outbox DROP COLUMN claimed_by, DROP COLUMN claimed_until")
     execute(postgres_url, "DROP TABLE record_counts")
     execute(postgres_url, "DROP FUNCTION returnkit_count_records CASCADE")
@@ -134,6 +135,8 @@ def test_an_older_schema_is_migrated_and_keeps_its_world(postgres_url: str) -> N
         assert migrated.get("zinc", "return", "r1") == {"n": 1}
         assert migrated.count_request("aboutyou:acme", 1) == 1
         assert migrated.count_states("zinc", "return") == {None: 1, "open": 1}  # states found in the documents
+        assert migrated.history("zinc", "return", "r2") == [{"from": None, "to": "open", "at": 1.5}]
+        assert migrated.count_states("zinc", "history") == {}  # counted at step 4, moved out at step 5
         migrated.put("zinc", "return", "r1", {"status": "open"})
         assert migrated.count_where("zinc", "return", RecordFilter(states=("open",))) == 2
         assert schema_versions(postgres_url) == [SCHEMA_VERSION]

@@ -38,6 +38,8 @@ from returnkit.core.jsonbytes import dumps
 from returnkit.core.outbox import Attempt, Delivery, DeliveryStatus
 from returnkit.core.store import (
     COUNT_RECORDS,
+    DROP_HISTORY_RECORDS,
+    HISTORY_RECORDS,
     SCHEMA_VERSION,
     JournalRow,
     SqlStore,
@@ -46,6 +48,7 @@ from returnkit.core.store import (
     StoreUnavailable,
     attempt_columns,
     delivery_from,
+    history_of,
     masked,
     states_of,
 )
@@ -158,15 +161,25 @@ CREATE TRIGGER records_counted_moved AFTER UPDATE OF owner, state ON records FOR
     WHEN (OLD.owner IS DISTINCT FROM NEW.owner OR OLD.state IS DISTINCT FROM NEW.state)
     EXECUTE FUNCTION returnkit_count_records();
 """,
+    # History entries in a table of their own, appended to (no counting trigger), one index: a record's
+    # entries in the order added. The history records of older versions are moved in (`_move_history`).
+    5: """
+CREATE TABLE history (
+    provider TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL,
+    seq BIGINT GENERATED ALWAYS AS IDENTITY,
+    entry BYTEA NOT NULL,
+    PRIMARY KEY (provider, kind, key, seq)
+);
+""",
 }
 assert max(MIGRATIONS) == SCHEMA_VERSION, "every schema version needs its migration step"
 
 OWN_TABLES = frozenset(
-    {VERSION_TABLE, "records", "meta", "sequences", "schedule", "outbox", "attempts"}
+    {VERSION_TABLE, "records", "history", "meta", "sequences", "schedule", "outbox", "attempts"}
     | {"clock", "rate_windows", "journal", "faults", "record_counts"}
 )
 WORLD_TABLES = (
-    "records, record_counts, meta, sequences, schedule, outbox, attempts, clock, rate_windows, journal, faults"
+    "records, record_counts, history, meta, sequences, schedule, outbox, attempts, clock, rate_windows, journal, faults"
 )
 
 # The shared statements in PostgreSQL's placeholders, with its own clock and rate window tables.
@@ -307,6 +320,8 @@ class PostgresStore(SqlStore):
             conn.execute(MIGRATIONS[step])  # no parameters: the simple query protocol runs every statement
             if step == 4 and version > 0:
                 self._count_older_records(conn)
+            if step == 5 and version > 0:
+                self._move_history(conn)
         if version == 0:
             conn.execute("CREATE TABLE returnkit_schema (version INTEGER NOT NULL)")
             conn.execute("INSERT INTO returnkit_schema (version) VALUES (%s)", (SCHEMA_VERSION,))
@@ -321,6 +336,15 @@ class PostgresStore(SqlStore):
             cursor.executemany("UPDATE records SET state = %s WHERE seq = %s", list(states_of(rows)))
         conn.execute("DELETE FROM record_counts")  # the updates just counted moved records: count them all once
         conn.execute(COUNT_RECORDS)
+
+    @staticmethod
+    def _move_history(conn: Connection) -> None:
+        """The history records kept before schema 5 become entries of `history`, in order, and are deleted
+        (their counts taken off by the records' trigger)."""
+        rows = conn.execute(HISTORY_RECORDS).fetchall()
+        with conn.cursor() as cursor:
+            cursor.executemany(POSTGRES_STATEMENTS.add_history, list(history_of(rows)))
+        conn.execute(DROP_HISTORY_RECORDS)
 
     def _found_version(self, conn: Connection) -> int:
         """The version of the tables in the database's current schema, 0 for an empty one."""

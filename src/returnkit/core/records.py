@@ -100,13 +100,6 @@ class Records(Generic[D]):
         world.store.unschedule(self.provider, self.kind, key, transition)
 
 
-HISTORY = "history"  # a kind of its own: no provider lists it, a reset clears it
-
-
-def history_key(kind: str, key: str) -> str:
-    return f"{kind}:{key}"
-
-
 def record_change(
     world: HasStore,
     records: Records[Any],
@@ -114,16 +107,15 @@ def record_change(
     to_status: str,
     at: float | datetime,
     *,
-    owner: str,
     action: str | None = None,
     created: bool = False,
 ) -> None:
     """Add the record's change to `to_status` at virtual time `at` to its history, before it is saved.
 
-    The status it leaves is the stored one (none when the record is being created), so each provider's
-    one `transition` calls this first, inside its transaction; entries are kept oldest first. A record
-    being created (`created`: its caller knows) has no history yet (a reset clears both), so its first
-    entry is written unread.
+    The status it leaves is the stored one (none when the record is being created: `created`, its
+    caller knows, and nothing is read), so each provider's one `transition` calls this first, inside
+    its transaction. The entry is appended to the record's history (`Store.add_history`): nothing
+    kept is read or rewritten; entries are kept oldest first, and a reset clears them.
     """
     stored = None if created else records.get(world, key)
     before = None if stored is None else stored.get("status")
@@ -133,13 +125,9 @@ def record_change(
     entry: dict[str, Any] = {"from": before, "to": to_status, "at": seconds}
     if action is not None:
         entry["action"] = action
-    where = history_key(records.kind, key)
-    kept = None if stored is None else world.store.get(records.provider, HISTORY, where)
-    document = {"entries": [*(kept or {"entries": []})["entries"], entry]}
-    world.store.put(records.provider, HISTORY, where, document, owner=owner)
+    world.store.add_history(records.provider, records.kind, key, entry)
 
 
 def history(world: HasStore, provider: str, kind: str, key: str) -> list[dict[str, Any]]:
     """A record's status changes, oldest first (`from`, `to`, `at` in virtual seconds, `action` if named)."""
-    kept = world.store.get(provider, HISTORY, history_key(kind, key))
-    return list(kept["entries"]) if kept else []
+    return world.store.history(provider, kind, key)

@@ -2,9 +2,10 @@
 
 A record is a JSON document with a provider, a kind (`order`, `batch`, `return`...), a key, an
 owner (the merchant or tenant it belongs to) and an optional `ref` (the key of the record it
-hangs off, such as a return's order). Reads come back in insertion order. Beside the records: the
-scheduled transitions (`schedule`) and the webhooks waiting to go out (`outbox`, with the
-`attempts` made at each; the types are `core/outbox.py`'s).
+hangs off, such as a return's order). Reads come back in insertion order. Beside the records: each
+record's history of changes (`history`, appended to, never rewritten), the scheduled transitions
+(`schedule`) and the webhooks waiting to go out (`outbox`, with the `attempts` made at each; the
+types are `core/outbox.py`'s).
 
 Here: the `Store` protocol and its types; `SqlStore`, every call whose SQL both dialects share,
 written once (`Statements`, with `?` placeholders that a dialect's class replaces once, when it is
@@ -194,6 +195,15 @@ class Store(Protocol):
         """Give `owner`'s records that have no sort key (kept before schema 4) theirs; how many."""
         ...
 
+    def add_history(self, provider: str, kind: str, key: str, entry: Document) -> None:
+        """Append `entry` to the history of one record (in the caller's transaction when one is open):
+        one insert into a table of its own, nothing read or rewritten."""
+        ...
+
+    def history(self, provider: str, kind: str, key: str) -> list[Document]:
+        """The entries added to one record's history, oldest first ([] when none were)."""
+        ...
+
     def get_meta(self, name: str) -> Any: ...
 
     def set_meta(self, name: str, value: Any) -> None: ...
@@ -346,14 +356,15 @@ class Store(Protocol):
     def transaction(self) -> Any: ...
 
     def clear(self) -> None:
-        """Empty the world: records, meta, sequences, schedule, outbox, attempts, clock, rate windows,
-        journal and faults."""
+        """Empty the world: records, their history, meta, sequences, schedule, outbox, attempts, clock,
+        rate windows, journal and faults."""
         ...
 
 
 OWN_TABLES = frozenset(
     {
         "records",
+        "history",
         "meta",
         "sequences",
         "schedule",
@@ -378,6 +389,14 @@ CREATE TABLE IF NOT EXISTS records (
 );
 CREATE INDEX IF NOT EXISTS records_by_owner ON records (provider, kind, owner, seq);
 CREATE INDEX IF NOT EXISTS records_by_ref ON records (provider, kind, ref, seq);
+-- Appended to, never rewritten: no counting trigger. seq is the rowid, each new one above every kept one
+-- (no AUTOINCREMENT, whose counter is one more write per insert): a record's entries in the order added.
+CREATE TABLE IF NOT EXISTS history (
+    seq INTEGER PRIMARY KEY,
+    provider TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL,
+    entry BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS history_by_record ON history (provider, kind, key, seq);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS sequences (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS schedule (
@@ -470,8 +489,9 @@ class StoreUnavailable(StoreError):
 
 
 JOURNAL_SEQUENCE = "journal.entry"
-SCHEMA_VERSION = 4  # 1: records/meta/sequences; 2: schedule, outbox, attempts; 3: clock, rate windows, journal,
-# faults; 4: records' state and sort key columns, listed by in SQL
+SCHEMA_VERSION = 5  # 1: records/meta/sequences; 2: schedule, outbox, attempts; 3: clock, rate windows, journal,
+# faults; 4: records' state and sort key columns, listed by in SQL; 5: history entries in a table of their own
+# (before: one record of kind "history" per record, its document {"entries": [...]}, rewritten on each change)
 
 
 def masked(location: str) -> str:
@@ -532,6 +552,8 @@ class Statements:
     unsorted: str = "SELECT seq, data FROM records WHERE provider=? AND kind=? AND owner=? AND sort_key IS NULL"
     set_sort: str = "UPDATE records SET sort_key=? WHERE seq=? AND sort_key IS NULL"
     select_records: str = "SELECT data FROM records"
+    add_history: str = "INSERT INTO history (provider, kind, key, entry) VALUES (?, ?, ?, ?)"
+    history: str = "SELECT entry FROM history WHERE provider=? AND kind=? AND key=? ORDER BY seq"
     delete: str = "DELETE FROM records WHERE provider=? AND kind=? AND key=?"
     count: str = "SELECT count(*) FROM records WHERE provider=? AND kind=?"
     count_owned: str = "SELECT count(*) FROM records WHERE provider=? AND kind=? AND owner=?"
@@ -730,6 +752,12 @@ class SqlStore(ABC):
                 clauses.append(self._sql.contains.format(column))
                 params.append(f"%{like_escaped(text.lower())}%")
         return " WHERE " + " AND ".join(clauses), params
+
+    def add_history(self, provider: str, kind: str, key: str, entry: Document) -> None:
+        self._run(self._sql.add_history, (provider, kind, key, dumps(entry)))
+
+    def history(self, provider: str, kind: str, key: str) -> list[Document]:
+        return [document_from(entry) for (entry,) in self._all(self._sql.history, (provider, kind, key))]
 
     def get_meta(self, name: str) -> Any:
         row = self._one(self._sql.get_meta, (name,))
@@ -980,6 +1008,8 @@ CLAIMABLE = (
     " OR claimed_until<? OR claimed_by IN (SELECT value FROM json_each(?))) ORDER BY due, id LIMIT ?"
 )
 BUSY_TIMEOUT_MS = 5000  # another process's write transaction is waited for this long, then StoreUnavailable
+# What `clear` empties with one DELETE each (then the counts, the journal, the faults and their ids).
+CLEARED_TABLES = ("records", "history", "meta", "sequences", "schedule", "outbox", "attempts", "clock", "rate_windows")
 # SQLite's words for a database that cannot be used right now (locked by another process too long, gone).
 UNAVAILABLE = ("database is locked", "database is busy", "disk I/O error", "unable to open", "readonly database")
 # The shared statements with SQLite's own clock and rate window tables.
@@ -1004,6 +1034,18 @@ RECORD_ATTEMPT = (
 
 # Records kept before schema 4 have no state yet (and no sort key: `sort_unsorted` gives theirs when listed).
 STATELESS = "SELECT seq, data FROM records WHERE state IS NULL"
+# Before schema 5 a record's history was a record of kind "history", keyed "{kind}:{key}", its document
+# {"entries": [...]}; the migration appends its entries to the history table in order, then deletes it.
+HISTORY_RECORDS = "SELECT provider, key, data FROM records WHERE kind='history' ORDER BY seq"
+DROP_HISTORY_RECORDS = "DELETE FROM records WHERE kind='history'"
+
+
+def history_of(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[str, str, str, bytes]]:
+    """(provider, kind, key, entry) of each entry of each (provider, key, data) row of a history record, in order."""
+    for provider, where, data in rows:
+        kind, _, key = where.partition(":")  # a kind has no colon; a key may
+        for entry in document_from(data).get("entries", []):
+            yield provider, kind, key, dumps(entry)
 
 
 def states_of(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[str, int]]:
@@ -1082,7 +1124,8 @@ class SQLiteStore(SqlStore):
             self._migrate()
 
     def _migrate(self) -> None:
-        """Create what is missing (a new file: everything; today's older files: schema 3's tables and columns)."""
+        """Create what is missing (a new file: everything; an older file: the tables and columns of the schemas
+        after its own) and move what an older schema kept elsewhere (schema 5: history records to `history`)."""
         self._db.execute("BEGIN IMMEDIATE")
         try:
             for statement in SCHEMA.split(";"):
@@ -1095,6 +1138,9 @@ class SQLiteStore(SqlStore):
             for statement in LISTING_SCHEMA.split(";"):
                 if statement.strip():
                     self._db.execute(statement)
+            older_history = self._db.execute(HISTORY_RECORDS).fetchall()
+            self._db.executemany(SQLITE_STATEMENTS.add_history, history_of(older_history))
+            self._db.execute(DROP_HISTORY_RECORDS)  # the records are counted again below
             stateless = self._db.execute(STATELESS).fetchall()
             self._db.executemany("UPDATE records SET state=? WHERE seq=?", states_of(stateless))
             self._db.execute("DELETE FROM record_counts")
@@ -1235,8 +1281,8 @@ class SQLiteStore(SqlStore):
 
     def clear(self) -> None:
         with self.transaction():
-            for table in ("records", "meta", "sequences", "schedule", "outbox", "attempts", "clock", "rate_windows"):
-                self._run(f"DELETE FROM {table}")  # noqa: S608 - table names from the fixed list above
+            for table in CLEARED_TABLES:
+                self._run(f"DELETE FROM {table}")  # noqa: S608 - table names from CLEARED_TABLES
             self._run("DELETE FROM record_counts")  # what the records' deletion left: every count at 0
             self._run("DELETE FROM journal")
             self._run("DELETE FROM faults")

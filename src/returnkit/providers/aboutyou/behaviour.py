@@ -117,7 +117,7 @@ def transition(world: World, batch: Batch, to_status: str, at: float, *, created
 
     It stores the batch as of virtual time `at`. Webhooks for batch events are emitted from here.
     """
-    record_change(world, BATCHES, batch["id"], to_status, at, owner=batch["owner"], created=created)
+    record_change(world, BATCHES, batch["id"], to_status, at, created=created)
     return BATCHES.put(world, batch["id"], {**batch, "status": to_status, "updated": at}, owner=batch["owner"])
 
 

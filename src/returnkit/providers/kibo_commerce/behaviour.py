@@ -145,7 +145,7 @@ def transition(world: World, records: Records[Any], record: dict[str, Any], acti
     """
     machine = REPLACEMENT_MACHINE if records is REPLACEMENTS else state_machine()
     to_status = machine[record["status"]][action]
-    record_change(world, records, record["id"], to_status, at, owner=record["owner"], action=action)
+    record_change(world, records, record["id"], to_status, at, action=action)
     record["status"] = to_status
     if records is REPLACEMENTS:  # a child order has no audit dates of its own to stamp
         REPLACEMENTS.put(world, record["id"], record, owner=record["owner"], ref=record["parentReturnId"])
@@ -165,7 +165,7 @@ def fulfil_replacement(world: World, due: Scheduled) -> None:
 def open_return(world: World, record: KiboReturn) -> None:
     """Save a new return, its history's first entry (created in its first status), and announce it (`return.opened`)."""
     now = world.clock.now()
-    record_change(world, RETURNS, record["id"], record["status"], now, owner=record["owner"], created=True)
+    record_change(world, RETURNS, record["id"], record["status"], now, created=True)
     save(world, record, now)
     webhooks.announce(world, record, webhooks.OPENED, now)
 

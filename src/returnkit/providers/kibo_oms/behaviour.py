@@ -21,7 +21,7 @@ def transition(world: World, record: OmsReturn, status: str, at: datetime) -> Om
     None until here), passes here and only here, and is announced (`webhooks.events_of_change`).
     """
     before = record["status"]
-    record_change(world, RETURNS, str(record["returnID"]), status, at, owner=record["owner"], created=before is None)
+    record_change(world, RETURNS, str(record["returnID"]), status, at, created=before is None)
     record["status"] = status
     if status == "CLOSED":
         record.update(confirmTime=oms_time(at), clearedTime=oms_time(at))

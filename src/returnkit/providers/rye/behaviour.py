@@ -128,7 +128,7 @@ def transition(world: World, record: RyeReturn, to_status: str, at: float) -> Ry
     taken at once when it is already due; the record is returned as it then stands.
     """
     created = record["status"] == ""  # a new return has no status until its request, its first transition
-    record_change(world, RETURNS, record["id"], to_status, at, owner=record["owner"], created=created)
+    record_change(world, RETURNS, record["id"], to_status, at, created=created)
     changed: RyeReturn = {**record, "status": to_status, "updatedAt": iso(datetime.fromtimestamp(at, UTC))}
     stored = RETURNS.put(world, changed["id"], changed, owner=changed["owner"], ref=changed["orderId"])
     _announce(world, stored, at)

@@ -80,7 +80,7 @@ def transition(world: World, record: Return, to_status: str, at: datetime, *, cr
     denial's note, the approval's RMA number or the credit's amount; then announces it
     (`return.created`, `.approved`, `.denied`, `.credited`) to the account's subscribers.
     """
-    record_change(world, RETURNS, record["id"], to_status, at, owner=record["owner"], created=created)
+    record_change(world, RETURNS, record["id"], to_status, at, created=created)
     changed: Return = {**record, "status": to_status, "updated_at": iso(at)}
     if to_status == "denied":
         changed["resolution_notes"] = record["decision_note"]
