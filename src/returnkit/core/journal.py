@@ -126,9 +126,7 @@ class JournalEntry:
         }
 
     def _response_json(self) -> dict[str, Any]:
-        if self.response_headers is None:
-            return {"body": _printable(self.response_body)}
-        return {"headers": self.response_headers, "body": _printable(self.response_body)}
+        return _response(self.response_headers, self.response_body)
 
 
 class Stored(NamedTuple):
@@ -169,7 +167,8 @@ class Journal:
         clean = redact(entry.path, entry.request_headers, entry.request_body, entry.response_body, routed)
         document = entry.as_json()
         document["request"] = {"headers": _bounded_headers(clean.headers), "body": clean.request_body}
-        response = document["response"] = _kept_response(entry.response_headers, clean.response_body)
+        headers = None if entry.response_headers is None else _bounded_headers(entry.response_headers)
+        response = document["response"] = _response(headers, clean.response_body)
         blob = dumps(document)
         if len(blob) > BODY_LIMIT and (size := len(dumps(response["body"]))) > BODY_LIMIT:
             response["body"] = f"<{size} bytes, not kept: over {BODY_LIMIT}>"
@@ -231,8 +230,8 @@ def _bounded_headers(headers: dict[str, str]) -> dict[str, str]:
     return bounded
 
 
-def _kept_response(headers: dict[str, str] | None, body: Any) -> dict[str, Any]:
-    """The answer as an entry keeps it: its headers (inbound only) bounded, its body printable."""
+def _response(headers: dict[str, str] | None, body: Any) -> dict[str, Any]:
+    """The answer as an entry shows it: its headers (inbound only), its body printable."""
     if headers is None:
         return {"body": _printable(body)}
     return {"headers": _bounded_headers(headers), "body": _printable(body)}
