@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/floor.py --level store --port 8099
 
-A bare ASGI app under the same server returnkit uses (uvicorn, httptools, uvloop), doing only
+A bare ASGI app under the same server returnkit uses (uvicorn, httptools, its event loop), doing only
 the work a stateful mock cannot skip, so the peer table shows how far returnkit's request path is
 from what CPython and SQLite allow on this machine (issue 18):
 
@@ -39,6 +39,7 @@ import orjson
 import uvicorn
 
 from returnkit.core.store import JOURNAL_SEQUENCE, JournalRow, SQLiteStore
+from returnkit.server.protocol import EVENT_LOOP
 from returnkit.validation import Catalog
 from returnkit.validation.jsonschema_engine import SchemaValidator
 
@@ -167,12 +168,13 @@ def main() -> int:
     parser.add_argument("--level", choices=LEVELS, default="store")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--orders", type=int, default=250_000, help="the world's orders (store-all)")
+    parser.add_argument("--loop", default=EVENT_LOOP, help=f"uvicorn's event loop (default: returnkit's, {EVENT_LOOP})")
     parser.add_argument("--bodies", type=Path, help="store-all: the orders are those this .jsonl's bodies name")
     args = parser.parse_args()
     app = Floor(args.level)
     if app.all:
         app.seed(order_ids(args.bodies) if args.bodies else [f"order-{number}" for number in range(args.orders)])
-    uvicorn.run(app, host="127.0.0.1", port=args.port, http="httptools", loop="uvloop", log_level="warning")
+    uvicorn.run(app, host="127.0.0.1", port=args.port, http="httptools", loop=args.loop, log_level="warning")
     return 0
 
 

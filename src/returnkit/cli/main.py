@@ -169,7 +169,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from returnkit.cli.announce import AnnouncedServer
-    from returnkit.server.protocol import bounded_protocol
+    from returnkit.server.protocol import EVENT_LOOP, bounded_protocol
 
     opened = open_app(args)
     if opened is None:
@@ -182,6 +182,7 @@ def serve(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         lifespan="on",
         http=bounded_protocol(args.client_timeout),
+        loop=EVENT_LOOP,
         **tls,  # type: ignore[arg-type]
     )
     server = AnnouncedServer(config, lambda port: start_up_line(app, base_url(args, tls, port)))

@@ -113,7 +113,7 @@ def _run(app: Any, args: argparse.Namespace) -> None:
     import uvicorn
 
     from returnkit.cli.announce import AnnouncedServer
-    from returnkit.server.protocol import bounded_protocol
+    from returnkit.server.protocol import EVENT_LOOP, bounded_protocol
 
     config = uvicorn.Config(
         app,
@@ -122,6 +122,7 @@ def _run(app: Any, args: argparse.Namespace) -> None:
         log_level=args.log_level,
         lifespan="on",
         http=bounded_protocol(),
+        loop=EVENT_LOOP,
         server_header=False,  # the upstream's Server and Date pass back unchanged
         date_header=False,
     )

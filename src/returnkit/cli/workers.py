@@ -37,6 +37,7 @@ def serve_workers(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     app, tls = opened
     from returnkit.server.app import server_state
+    from returnkit.server.protocol import EVENT_LOOP
 
     state = server_state(app)
     shared = {**vars(args), "db": db, "admin_token": state.admin_token}  # a token made here is every worker's
@@ -51,6 +52,7 @@ def serve_workers(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         lifespan="on",
         http=PROTOCOL,
+        loop=EVENT_LOOP,
         **tls,  # type: ignore[arg-type]
     )
     socket = config.bind_socket()

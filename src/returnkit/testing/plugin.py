@@ -41,7 +41,7 @@ from returnkit import webhooks as public_webhooks
 from returnkit.providers.kit import ProviderKit
 from returnkit.server.admin import ADMIN_ENV
 from returnkit.server.app import ServerOptions, create_app, server_state
-from returnkit.server.protocol import bounded_protocol
+from returnkit.server.protocol import EVENT_LOOP, bounded_protocol
 from returnkit.server.webhooks import Dispatcher, is_asgi
 from returnkit.testing.transport import AsyncReturnkitTransport, ReturnkitTransport
 
@@ -85,7 +85,13 @@ class ReturnkitServer:
         )
         self.app = create_app(options, kits) if upstream is None else _proxy(upstream, options)
         config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on", http=bounded_protocol()
+            self.app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="on",
+            http=bounded_protocol(),
+            loop=EVENT_LOOP,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="returnkit-server", daemon=True)
