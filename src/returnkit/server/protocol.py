@@ -22,10 +22,11 @@ HEADER_BYTES = "returnkit.header_bytes"  # scope extension: every header byte se
 TARGET_LIMIT = 16 * 1024
 HEADERS_KEPT = 64 * 1024  # past this, headers are counted but not kept (the Frontier answers 431)
 READ_TIMEOUT_SECONDS = 10.0
-# The event loop every returnkit server runs on (uvicorn's `loop`): asyncio's own, not uvloop. Under a
-# saturating load uvloop left some connections' requests unread for hundreds of milliseconds while it
-# served the others (Zinc POST /returns, 64 connections: p99 136-431 ms, p90 39 ms); asyncio's loop serves
-# them in turn (p99 43-48 ms) for about 2 % fewer requests per second (bench/README.md, "The event loop").
+# The event loop a returnkit server process runs on (uvicorn's `loop`; `--workers` keeps uvicorn's default,
+# see cli/workers.py): asyncio's own, not uvloop. Under a saturating load uvloop left some connections'
+# requests unread for hundreds of milliseconds while it served the others (Zinc POST /returns, 64
+# connections: p99 76-431 ms, p90 39 ms); asyncio's loop serves them in turn (p99 43-54 ms) for 3-6 %
+# fewer requests per second (bench/README.md, "The event loop").
 EVENT_LOOP = "asyncio"
 
 
