@@ -76,6 +76,7 @@ class VirtualClock:
         wall: Callable[[], float] = time.time,
     ) -> None:
         self.start = start.astimezone(UTC)
+        self._start_timestamp = self.start.timestamp()
         self.initial_mode: ClockMode = mode  # a new world's mode; an existing one keeps its own
         self.latest_elapsed = (LATEST - self.start).total_seconds()
         self._keeper: ClockKeeper = keeper if keeper is not None else KeptHere()
@@ -124,7 +125,7 @@ class VirtualClock:
         return self.start + timedelta(seconds=self.elapsed())
 
     def timestamp(self) -> float:
-        return self.start.timestamp() + self.elapsed()
+        return self._start_timestamp + self.elapsed()
 
     def elapsed(self) -> float:
         """Seconds since `start` on this clock (a wall clock, too, stops at `LATEST`)."""

@@ -97,8 +97,12 @@ class JournalEntry:
             return "proxied"
         return "inbound" if self.outbound is None else "outbound"
 
-    def as_json(self) -> dict[str, Any]:
-        document = self._exchange_json()
+    def as_json(
+        self, *, request: dict[str, Any] | None = None, response: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The entry as the journal shows it; `request` and `response` in place of the entry's own (the journal's
+        masked and bounded ones)."""
+        document = self._exchange_json(request, response)
         if self.outbound is not None:
             document["direction"] = self.direction
             document["webhook"] = self.outbound.as_json()
@@ -107,7 +111,7 @@ class JournalEntry:
             document["proxy"] = self.proxied.as_json()
         return document
 
-    def _exchange_json(self) -> dict[str, Any]:
+    def _exchange_json(self, request: dict[str, Any] | None, response: dict[str, Any] | None) -> dict[str, Any]:
         return {
             "id": self.id,
             "at": self.at,
@@ -121,8 +125,8 @@ class JournalEntry:
             "verdict": self.verdict,
             "note": self.note,
             "conformance": self.conformance,
-            "request": {"headers": self.request_headers, "body": self.request_body},
-            "response": self._response_json(),
+            "request": request if request is not None else {"headers": self.request_headers, "body": self.request_body},
+            "response": response if response is not None else self._response_json(),
         }
 
     def _response_json(self) -> dict[str, Any]:
@@ -165,10 +169,9 @@ class Journal:
         With `while_meta` (name, value), only while that meta entry still holds that value (`Store.journal_add`)."""
         routed = entry.operation is not None
         clean = redact(entry.path, entry.request_headers, entry.request_body, entry.response_body, routed)
-        document = entry.as_json()
-        document["request"] = {"headers": _bounded_headers(clean.headers), "body": clean.request_body}
-        headers = None if entry.response_headers is None else _bounded_headers(entry.response_headers)
-        response = document["response"] = _response(headers, clean.response_body)
+        response = _response(entry.response_headers, clean.response_body)
+        request = {"headers": _bounded_headers(clean.headers), "body": clean.request_body}
+        document = entry.as_json(request=request, response=response)
         blob = dumps(document)
         if len(blob) > BODY_LIMIT and (size := len(dumps(response["body"]))) > BODY_LIMIT:
             response["body"] = f"<{size} bytes, not kept: over {BODY_LIMIT}>"

@@ -204,7 +204,8 @@ def _failed(api: Api | None) -> WireResponse:
 
 def new_exchange(scope: Scope, server: ServerState) -> Exchange:
     headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
-    query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    raw_query = scope.get("query_string", b"")
+    query = parse_qs(raw_query.decode("latin-1"), keep_blank_values=True) if raw_query else {}
     host = headers.get("host") or "127.0.0.1"
     owner = server.api_for_path(scope["path"])
     provider = owner.name if owner is not None else ""

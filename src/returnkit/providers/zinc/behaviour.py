@@ -31,7 +31,7 @@ RESOLVE = "resolve"  # the scheduled transition that takes an open return to its
 
 def file_return(world: World, owner: str, payload: Mapping[str, Any], fault: Mapping[str, Any] | None = None) -> Return:
     """A new open return, its resolution scheduled; a `deny` (`credit`) fault decides it will be denied (credited)."""
-    now = world.now()
+    now, moment = world.now(), world.clock.now()
     number = world.store.next_number(f"{PROVIDER}.return")
     items: list[ReturnItem] = [
         {"order_item_id": item["order_item_id"], "quantity": item["quantity"]} for item in payload["items"]
@@ -50,15 +50,15 @@ def file_return(world: World, owner: str, payload: Mapping[str, Any], fault: Map
         "items": items,
         "label_urls": [],
         "merchant_return_id": None,
-        "created_at": iso(world.clock.now()),
-        "updated_at": iso(world.clock.now()),
+        "created_at": iso(moment),
+        "updated_at": iso(moment),
         "owner": owner,
         "filed_at": now,
         "resolves_at": now + float(mocks["resolution_seconds"]),
         "decision": _decision(mocks, roll, fault),
         "decision_note": notes[derive_int(world.seed, PROVIDER, "note", fingerprint) % len(notes)],
     }
-    filed = transition(world, record, "open", world.clock.now(), created=True)
+    filed = transition(world, record, "open", moment, created=True)
     RETURNS.schedule(world, record["id"], RESOLVE, record["resolves_at"])
     return filed
 
