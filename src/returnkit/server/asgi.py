@@ -229,6 +229,7 @@ def new_exchange(scope: Scope, server: ServerState) -> Exchange:
         request,
         extensions.get(TARGET_LENGTH),
         header_bytes,
+        owner=owner,
         generation=int(start.meta or 0),
         faults_on=start.faults,
         due_read=(provider, start.next_due),

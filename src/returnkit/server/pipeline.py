@@ -77,12 +77,11 @@ AfterStep = Callable[[Exchange, ServerState, WireResponse], WireResponse]
 # Before routing ------------------------------------------------------------------------------
 
 
-def find_api(exchange: Exchange, server: ServerState) -> WireResponse | None:
-    """The API the path falls under, and the path Connexion routes: `/zinc/returns` as `/returns`
-    (then only Zinc's operations match), `/api/commerce/returns/` as `/api/commerce/returns` for
-    an API that serves its paths' trailing-slash spelling (Kibo's legacy SDKs)."""
+def path_to_route(exchange: Exchange, server: ServerState) -> WireResponse | None:
+    """The path Connexion routes, from the API the path falls under (`owner`, found as the request
+    began): `/zinc/returns` as `/returns` (then only Zinc's operations match), `/api/commerce/returns/`
+    as `/api/commerce/returns` for an API that serves its paths' trailing-slash spelling (Kibo's legacy SDKs)."""
     path = exchange.request.path
-    exchange.owner = server.api_for_path(path)
     exchange.named_provider = server.named_prefix(path)
     if exchange.named_provider:
         path = path[len(exchange.named_provider) + 1 :]
@@ -491,7 +490,7 @@ def _shown(value: Any) -> Any:
 
 # The path ------------------------------------------------------------------------------------
 
-BEFORE_ROUTING: tuple[Step, ...] = (find_api, body_arrived, request_size)
+BEFORE_ROUTING: tuple[Step, ...] = (path_to_route, body_arrived, request_size)
 ROUTING = (route,)
 STAGES: tuple[Step, ...] = (
     known_operation,

@@ -49,7 +49,6 @@ WORLD_FORMAT = 2
 CATCH_UP_BATCH = 500
 CLOCK = "clock.elapsed"  # where a returnkit before schema 3 kept the clock (read once, on migrating)
 GENERATION = "world.generation"  # counts resets, kept across them: every instance sees one begin
-OWNERS_REMEMBERED = 4096  # paths whose API api_for_path remembers (paths with ids are many: then it starts over)
 LAST_WRITE = "last_write."  # + provider: the virtual time of its last accepted write (stale-read faults)
 
 
@@ -147,7 +146,6 @@ class ServerState:
     clock_option: ClockMode | None = None  # --clock as given: a world that exists keeps its own mode
     outage: Outage = field(default_factory=Outage)
     dispatcher: Dispatcher = field(init=False)
-    _owner_of: dict[str, Api | None] = field(default_factory=dict, repr=False)  # api_for_path's answers
 
     def __post_init__(self) -> None:
         self.dispatcher = Dispatcher(self)
@@ -190,15 +188,7 @@ class ServerState:
         return state
 
     def api_for_path(self, path: str) -> Api | None:
-        """The API whose paths `path` falls under, to answer it in that API's format (each request asks twice)."""
-        if path in self._owner_of:
-            return self._owner_of[path]
-        if len(self._owner_of) >= OWNERS_REMEMBERED:
-            self._owner_of.clear()
-        owner = self._owner_of[path] = self._find_owner(path)
-        return owner
-
-    def _find_owner(self, path: str) -> Api | None:
+        """The API whose paths `path` falls under, to answer it in that API's format."""
         for prefix, name in self.owners:
             if path.startswith(prefix) or path == prefix.rstrip("/"):
                 return self.apis[name]
